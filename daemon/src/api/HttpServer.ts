@@ -1,0 +1,155 @@
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { timingSafeEqual } from 'node:crypto';
+import { HTTP_STATUS, MlsnapError, type ErrorPayload } from '../../../shared/src/errors';
+import { API_PREFIX, CONTENT_ROUTE, isMethodName, TOKEN_HEADER, type MethodName } from '../../../shared/src/protocol';
+import type { Log } from '../Log';
+import type { DaemonService } from '../service/DaemonService';
+
+/** Host header values that are loopback literals: anything else may be DNS rebinding. */
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/**
+ * The HTTP API on 127.0.0.1. Checks run before any route, in this order: Host (DNS
+ * rebinding), Origin (browsers), token (constant-time). No CORS headers are ever sent, so a
+ * page in a browser can neither read answers nor pass a preflight.
+ */
+export class HttpServer {
+  private server: Server | null = null;
+
+  constructor(
+    private readonly service: DaemonService,
+    private readonly token: string,
+    private readonly log: Log,
+    private readonly allowedOrigins: ReadonlySet<string> = new Set(),
+  ) {}
+
+  async listen(port = 0): Promise<{ host: string; port: number }> {
+    const app = this.buildApp();
+    const server = await new Promise<Server>((resolve, reject) => {
+      const s = app.listen(port, '127.0.0.1', (err?: Error) => (err ? reject(err) : resolve(s)));
+    });
+    this.server = server;
+    const addr = server.address() as AddressInfo;
+    return { host: addr.address, port: addr.port };
+  }
+
+  async close(): Promise<void> {
+    const s = this.server;
+    this.server = null;
+    if (!s) return;
+    s.closeAllConnections();
+    await new Promise<void>((resolve) => s.close(() => resolve()));
+  }
+
+  private buildApp(): express.Express {
+    const app = express();
+    app.disable('x-powered-by');
+    app.set('etag', false);
+    app.use((req, res, next) => this.guard(req, res, next));
+    app.use(express.json({ limit: '1mb', type: 'application/json' }));
+    app.post(`${API_PREFIX}:method`, (req, res) => void this.dispatch(req, res));
+    app.get(CONTENT_ROUTE, (req, res) => void this.content(req, res));
+    app.use((_req: Request, res: Response) => sendError(res, new MlsnapError('not-found', 'no such route')));
+    app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+      const e = err as { type?: string; status?: number; message?: string };
+      // body-parser errors carry a status; they are the client's fault and safe to describe.
+      if (e.status !== undefined && e.status < 500) return sendError(res, new MlsnapError('bad-request', `request body: ${e.message ?? 'invalid'}`));
+      this.log.error('HTTP request failed', err);
+      return sendError(res, new MlsnapError('internal', 'internal error; see the daemon log'));
+    });
+    return app;
+  }
+
+  private guard(req: Request, res: Response, next: NextFunction): void {
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Cache-Control', 'no-store');
+    const host = hostName(req.headers.host);
+    if (host === null || !LOOPBACK_HOSTS.has(host)) {
+      return sendError(res, new MlsnapError('forbidden', 'Host must be 127.0.0.1, localhost or [::1]'));
+    }
+    const origin = req.headers.origin;
+    if (origin !== undefined && !this.allowedOrigins.has(origin)) {
+      return sendError(res, new MlsnapError('forbidden', 'requests from web pages are refused'));
+    }
+    if (!this.tokenMatches(req.headers[TOKEN_HEADER])) {
+      return sendError(res, new MlsnapError('unauthorized', `missing or wrong ${TOKEN_HEADER} header; read the token from daemon.json`));
+    }
+    if (req.method === 'POST' && !req.is('application/json')) {
+      return sendError(res, new MlsnapError('bad-request', 'POST bodies must be application/json'));
+    }
+    next();
+  }
+
+  private tokenMatches(given: string | string[] | undefined): boolean {
+    if (typeof given !== 'string') return false;
+    const a = Buffer.from(given);
+    const b = Buffer.from(this.token);
+    // Compare lengths first: timingSafeEqual needs equal lengths; the length is not secret.
+    return a.length === b.length && timingSafeEqual(a, b);
+  }
+
+  private async dispatch(req: Request, res: Response): Promise<void> {
+    const name = req.params['method'];
+    if (typeof name !== 'string' || !isMethodName(name)) {
+      return sendError(res, new MlsnapError('not-found', `unknown method ${String(name)}`));
+    }
+    const params: unknown = req.body ?? {};
+    if (typeof params !== 'object' || params === null || Array.isArray(params)) {
+      return sendError(res, new MlsnapError('bad-request', 'params must be a JSON object'));
+    }
+    try {
+      const handler = this.service.handlers[name] as (p: unknown) => Promise<unknown>;
+      const result = await handler(params);
+      res.status(200).json(result);
+    } catch (e) {
+      this.fail(res, name, e);
+    }
+  }
+
+  private async content(req: Request, res: Response): Promise<void> {
+    const { root, ref } = req.query;
+    if (typeof root !== 'string' || typeof ref !== 'string') {
+      return sendError(res, new MlsnapError('bad-request', 'content needs ?root=...&ref=...'));
+    }
+    try {
+      const { stream, size } = await this.service.content(root, ref);
+      res.status(200).setHeader('Content-Type', 'application/octet-stream');
+      res.setHeader('Content-Length', String(size));
+      stream.on('error', (e) => {
+        this.log.error(`reading ${ref} failed`, e);
+        res.destroy(e);
+      });
+      stream.pipe(res);
+    } catch (e) {
+      this.fail(res, 'content', e);
+    }
+  }
+
+  private fail(res: Response, what: MethodName | 'content', e: unknown): void {
+    if (e instanceof MlsnapError) {
+      if (e.kind === 'internal' || e.kind === 'io') this.log.error(`${what} failed`, e);
+      return sendError(res, e);
+    }
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOSPC' || code === 'EIO' || code === 'EACCES' || code === 'EROFS' || code === 'EDQUOT') {
+      this.log.error(`${what} failed`, e);
+      return sendError(res, new MlsnapError('io', `${what}: ${(e as Error).message}`, (e as NodeJS.ErrnoException).path));
+    }
+    this.log.error(`${what} failed`, e);
+    sendError(res, new MlsnapError('internal', `${what} failed; the daemon log has the detail`));
+  }
+}
+
+function sendError(res: Response, e: MlsnapError): void {
+  const body: ErrorPayload = e.toPayload();
+  res.status(HTTP_STATUS[e.kind]).json(body);
+}
+
+/** The host part of a Host header, or null when it is malformed. */
+export function hostName(header: string | undefined): string | null {
+  if (header === undefined) return null;
+  const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(?::([0-9]{1,5}))?$/.exec(header.trim());
+  return m ? (m[1] as string).toLowerCase() : null;
+}

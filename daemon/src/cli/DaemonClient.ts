@@ -1,0 +1,102 @@
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Readable } from 'node:stream';
+import { isErrorPayload, MlsnapError } from '../../../shared/src/errors';
+import { API_PREFIX, CONTENT_ROUTE, TOKEN_HEADER, type DaemonFile, type MethodName, type ParamsOf, type ResultOf } from '../../../shared/src/protocol';
+import { ensureHome, isAlive, logFilePath, readDaemonFile } from '../DaemonHome';
+
+/** How long `ensureRunning` waits for a freshly spawned daemon to answer. */
+const START_TIMEOUT_MS = 15_000;
+
+/** The CLI's side of the HTTP API. Every call is typed by the protocol module. */
+export class DaemonClient {
+  constructor(private readonly info: DaemonFile) {}
+
+  get pid(): number {
+    return this.info.pid;
+  }
+
+  private url(route: string): string {
+    return `http://${this.info.host}:${this.info.port}${route}`;
+  }
+
+  async call<M extends MethodName>(method: M, params: ParamsOf<M>): Promise<ResultOf<M>> {
+    let res: Response;
+    try {
+      res = await fetch(this.url(`${API_PREFIX}${method}`), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', [TOKEN_HEADER]: this.info.token },
+        body: JSON.stringify(params),
+      });
+    } catch (e) {
+      throw new MlsnapError('daemon-unavailable', `the daemon at ${this.info.host}:${this.info.port} did not answer (${(e as Error).message})`);
+    }
+    const body: unknown = await res.json().catch(() => null);
+    if (res.ok) return body as ResultOf<M>;
+    if (isErrorPayload(body)) throw MlsnapError.fromPayload(body);
+    throw new MlsnapError('internal', `the daemon answered ${res.status} to ${method}`);
+  }
+
+  /** A version's bytes as a Node stream. */
+  async content(root: string, ref: string): Promise<Readable> {
+    const q = new URLSearchParams({ root, ref });
+    const res = await fetch(this.url(`${CONTENT_ROUTE}?${q.toString()}`), { headers: { [TOKEN_HEADER]: this.info.token } });
+    if (!res.ok) {
+      const body: unknown = await res.json().catch(() => null);
+      if (isErrorPayload(body)) throw MlsnapError.fromPayload(body);
+      throw new MlsnapError('internal', `the daemon answered ${res.status}`);
+    }
+    if (!res.body) throw new MlsnapError('internal', 'empty response');
+    return Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>);
+  }
+
+  /** The running daemon, or null when none answers. */
+  static async connect(home: string): Promise<DaemonClient | null> {
+    const info = readDaemonFile(home);
+    if (!info || !isAlive(info.pid)) return null;
+    const client = new DaemonClient(info);
+    try {
+      await client.call('daemon/status', {});
+      return client;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Connect, starting the daemon in the background when none is running. */
+  static async ensureRunning(home: string, daemonScript: string): Promise<DaemonClient> {
+    const running = await DaemonClient.connect(home);
+    if (running) return running;
+    spawnDaemon(home, daemonScript);
+    const deadline = Date.now() + START_TIMEOUT_MS;
+    while (Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      const c = await DaemonClient.connect(home);
+      if (c) return c;
+    }
+    throw new MlsnapError(
+      'daemon-unavailable',
+      `the daemon did not start within ${START_TIMEOUT_MS / 1000} s; see ${logFilePath(home)}`,
+      logFilePath(home),
+    );
+  }
+}
+
+/** Start `node daemon.js` detached, its output appended to `<home>/daemon.log`. */
+export function spawnDaemon(home: string, daemonScript: string): number {
+  if (!fs.existsSync(daemonScript)) {
+    throw new MlsnapError('daemon-unavailable', `${daemonScript} is missing; run \`npm run build\` in the mlsnap folder`, daemonScript);
+  }
+  ensureHome(home);
+  const logFd = fs.openSync(logFilePath(home), 'a', 0o600);
+  const child = spawn(process.execPath, [daemonScript], {
+    detached: true,
+    stdio: ['ignore', logFd, logFd],
+    env: { ...process.env, MLSNAP_HOME: home },
+    cwd: path.dirname(daemonScript),
+  });
+  child.unref();
+  fs.closeSync(logFd);
+  return child.pid ?? -1;
+}

@@ -1,0 +1,85 @@
+import type { EnvironmentInfo, GitState, ProjectInfo, SnapshotInfo, VersionInfo } from '../../../shared/src/domain';
+import type { CheckResult, GcResult, ShowResult } from '../../../shared/src/protocol';
+
+/** Human-readable output of the CLI. `--json` bypasses all of it. */
+
+export function bytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
+}
+
+export function when(ms: number): string {
+  return new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+}
+
+export function versionLine(v: VersionInfo): string {
+  const tags = v.tags.length > 0 ? ` [${v.tags.join(', ')}]` : '';
+  const msg = v.message ? `  "${v.message}"` : '';
+  return `${v.path}@${v.seq}  ${when(v.createdAt)}  ${v.trigger.padEnd(9)} ${bytes(v.size).padStart(10)}  ${v.blob.slice(0, 12)}  snap ${v.snapshotId.slice(0, 8)}${tags}${msg}`;
+}
+
+export function snapshotBlock(s: SnapshotInfo): string {
+  const head = `snapshot ${s.id}  ${when(s.createdAt)}  ${s.trigger}${s.message ? `  "${s.message}"` : ''}`;
+  return [head, ...s.versions.map((v) => `  ${versionLine(v)}`)].join('\n');
+}
+
+export function gitLine(g: GitState | null): string {
+  if (!g) return 'git: not a repository';
+  const patch = g.patchBlob ? `, patch ${g.patchBlob.slice(0, 12)}${g.patchTruncated ? ' (truncated)' : ''}` : '';
+  return `git: ${g.commit?.slice(0, 12) ?? '(no commit)'} on ${g.branch ?? '(detached)'}${g.dirty ? ', dirty' : ', clean'}${patch}`;
+}
+
+export function environmentBlock(env: EnvironmentInfo): string {
+  const lines: string[] = [];
+  const i = env.interpreter;
+  lines.push(i ? `interpreter: ${i.executable} (Python ${i.version}), found by ${i.foundBy}: ${i.detail}` : 'interpreter: not found');
+  lines.push(`packages: ${env.packages.length}`);
+  for (const p of [...env.packages].sort((a, b) => a.name.localeCompare(b.name))) lines.push(`  ${p.name}==${p.version}`);
+  if (env.conda) lines.push(`conda: ${env.conda.prefix} (${env.conda.packages.length} packages)`);
+  const m = env.machine;
+  lines.push(`machine: ${m.os}, kernel ${m.kernel}, ${m.arch}, ${m.cpu} x${m.cpus}, ${bytes(m.memoryBytes)} RAM`);
+  lines.push(env.gpus.length > 0 ? `gpu: ${env.gpus.map((g) => `${g.name} (driver ${g.driver}${g.cuda ? `, CUDA ${g.cuda}` : ''})`).join('; ')}` : `gpu: none (${env.gpuNote ?? 'none found'})`);
+  if (env.lockfiles.length > 0) lines.push(`lockfiles: ${env.lockfiles.map((l) => l.path).join(', ')}`);
+  lines.push(`environment variables: ${env.envVarNames.length} names recorded (values never)`);
+  if (!env.complete) lines.push(`INCOMPLETE: ${env.incompleteReason ?? 'unknown reason'}`);
+  return lines.join('\n');
+}
+
+export function showBlock(r: ShowResult): string {
+  const out: string[] = [];
+  if (r.version) {
+    out.push(versionLine(r.version));
+    if (r.version.lineage) out.push(`written by: ${r.version.lineage.sourcePath} (${r.version.lineage.reason})`);
+  } else {
+    out.push(snapshotBlock(r.snapshot));
+  }
+  out.push(gitLine(r.git));
+  if (r.environment) out.push(environmentBlock(r.environment));
+  return out.join('\n');
+}
+
+export function projectBlock(p: ProjectInfo): string {
+  const note = p.watcher.note ? ` (${p.watcher.note})` : '';
+  return [
+    `project ${p.root}`,
+    `  store: ${p.storeDir}`,
+    `  ${p.trackedFiles} tracked files, ${p.versions} versions, ${p.blobs} blobs, ${bytes(p.storedBytes)} stored`,
+    `  watcher: ${p.watcher.backend}${note}`,
+  ].join('\n');
+}
+
+export function gcBlock(r: GcResult): string {
+  const verb = r.dryRun ? 'would drop' : 'dropped';
+  return `${verb} ${r.versionsDropped} versions and free ${r.blobsFreed} blobs (${bytes(r.bytesFreed)}); kept ${r.keptTagged} tagged versions`;
+}
+
+export function checkBlock(r: CheckResult): string {
+  const head = `${r.ok ? 'ok' : 'PROBLEMS FOUND'}: ${r.blobsChecked} blobs rehashed (${bytes(r.bytesChecked)}), SQLite integrity checked`;
+  return [head, ...r.problems.map((p) => `  ${p.kind}: ${p.message}`)].join('\n');
+}

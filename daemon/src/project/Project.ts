@@ -1,0 +1,200 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { defaultConfig, type ProjectConfig, type ProjectInfo, type SnapshotInfo, type Trigger } from '../../../shared/src/domain';
+import { MlsnapError } from '../../../shared/src/errors';
+import type { SnapshotResult } from '../../../shared/src/protocol';
+import { Emitter } from '../Emitter';
+import type { Log } from '../Log';
+import { BlobStore } from '../store/BlobStore';
+import { SnapshotStore } from '../store/SnapshotStore';
+import { IGNORED_DIR_NAMES, type FileWatcher } from '../watch/FileWatcher';
+import { startWatcher } from '../watch/startWatcher';
+import { SettleTracker } from '../watch/SettleTracker';
+import { SnapshotPipeline, type EnvironmentSource } from './SnapshotPipeline';
+import { TrackedPaths } from './TrackedPaths';
+
+export const STORE_DIR = '.mlsnap';
+export const CONFIG_FILE = 'config.json';
+export const DB_FILE = 'store.db';
+
+export interface ProjectDeps {
+  log: Log;
+  /** Builds environment capture for the project; tests may pass a fixed one. */
+  environment(root: string, config: ProjectConfig, blobs: BlobStore, store: SnapshotStore): EnvironmentSource;
+}
+
+/**
+ * One project's history: its store, its watcher and the pipeline between them.
+ * Built store → pipeline → watcher, torn down in reverse.
+ */
+export class Project {
+  private readonly _onDidRecord = new Emitter<SnapshotInfo>();
+  readonly onDidRecord = this._onDidRecord.event;
+  private readonly _onDidSkipInvalid = new Emitter<{ path: string; reason: string }>();
+  readonly onDidSkipInvalid = this._onDidSkipInvalid.event;
+
+  private watcher: FileWatcher | null = null;
+  private settle: SettleTracker | null = null;
+  private readonly pipeline: SnapshotPipeline;
+  private readonly paths: TrackedPaths;
+
+  private constructor(
+    readonly root: string,
+    readonly config: ProjectConfig,
+    readonly store: SnapshotStore,
+    readonly blobs: BlobStore,
+    private readonly log: Log,
+    env: EnvironmentSource,
+  ) {
+    this.paths = new TrackedPaths(root, config);
+    this.pipeline = new SnapshotPipeline(root, store, blobs, env, config.settleMs, log);
+  }
+
+  static storeDirOf(root: string): string {
+    return path.join(root, STORE_DIR);
+  }
+
+  static isInitialized(root: string): boolean {
+    return fs.existsSync(path.join(root, STORE_DIR, CONFIG_FILE));
+  }
+
+  /** Create `<root>/.mlsnap` with a default config; add it to .gitignore in a git repo. */
+  static init(root: string): void {
+    const dir = Project.storeDirOf(root);
+    fs.mkdirSync(dir, { recursive: true });
+    // Inside the store too, so git skips it even where the user's .gitignore is not edited.
+    fs.writeFileSync(path.join(dir, '.gitignore'), '*\n');
+    const cfg = path.join(dir, CONFIG_FILE);
+    if (!fs.existsSync(cfg)) fs.writeFileSync(cfg, JSON.stringify(defaultConfig(), null, 2) + '\n');
+    if (fs.existsSync(path.join(root, '.git'))) addToGitignore(root);
+  }
+
+  static open(root: string, deps: ProjectDeps): Project {
+    if (!Project.isInitialized(root)) {
+      throw new MlsnapError('not-initialized', `${root} has no mlsnap store; run \`mlsnap init\` there first`, root);
+    }
+    const config = readConfig(root);
+    const dir = Project.storeDirOf(root);
+    const blobs = new BlobStore(dir);
+    const swept = blobs.sweepTemp();
+    if (swept > 0) deps.log.info(`removed ${swept} temp file(s) left by an interrupted write`);
+    const store = new SnapshotStore(path.join(dir, DB_FILE));
+    const env = deps.environment(root, config, blobs, store);
+    return new Project(root, config, store, blobs, deps.log, env);
+  }
+
+  /** Find changes made while the daemon was down, then watch for new ones. */
+  async start(): Promise<void> {
+    this.settle = new SettleTracker(this.config.settleMs, (abs) => void this.onSettled(abs));
+    this.watcher = await startWatcher(this.config.watcher, this.root, IGNORED_DIR_NAMES, {
+      onChanges: (changes) => {
+        for (const c of changes) if (c.type !== 'delete' && this.isTracked(c.path)) this.settle?.touch(c.path);
+      },
+      onRescanNeeded: (reason) => {
+        this.log.warn(`watching ${this.root}: ${reason}; rescanning the project`);
+        void this.reconcile();
+      },
+      log: this.log,
+    });
+    await this.reconcile();
+  }
+
+  /** Project-relative posix path of an absolute path, or null when outside the project. */
+  pathsRelative(abs: string): string | null {
+    const rel = this.paths.relative(abs);
+    return rel === null || rel.split('/')[0] === STORE_DIR ? null : rel;
+  }
+
+  private isTracked(abs: string): boolean {
+    const rel = this.paths.relative(abs);
+    return rel !== null && this.paths.matches(rel);
+  }
+
+  private async onSettled(absPaths: string[]): Promise<void> {
+    const rels = absPaths.map((a) => this.paths.relative(a)).filter((r): r is string => r !== null);
+    await this.record(rels, 'watch', null);
+  }
+
+  /** Record every tracked file that changed since it was last seen. */
+  async reconcile(): Promise<SnapshotResult> {
+    return this.record(this.paths.walk(), 'reconcile', null);
+  }
+
+  /** Record the given project-relative paths now (all tracked files when none are given). */
+  snapshot(relPaths: string[] | undefined, trigger: Trigger, message: string | null): Promise<SnapshotResult> {
+    const paths = relPaths && relPaths.length > 0 ? relPaths : this.paths.walk();
+    for (const p of paths) {
+      // Explicit paths need not match the include patterns, but must stay inside the project.
+      if (p.startsWith('../') || p === '..' || path.isAbsolute(p) || p.includes('\0') || p.split('/')[0] === STORE_DIR) {
+        throw new MlsnapError('bad-request', `${p} is not a file inside the project ${this.root}`, p);
+      }
+    }
+    return this.record(paths, trigger, message);
+  }
+
+  private async record(relPaths: string[], trigger: Trigger, message: string | null): Promise<SnapshotResult> {
+    try {
+      const result = await this.pipeline.run(relPaths, trigger, message);
+      for (const s of result.skipped) if (s.reason.includes('not recorded')) this._onDidSkipInvalid.fire(s);
+      if (result.snapshot) this._onDidRecord.fire(result.snapshot);
+      return result;
+    } catch (e) {
+      if (trigger === 'watch' || trigger === 'reconcile') {
+        this.log.error(`snapshot of ${relPaths.length} file(s) in ${this.root} failed`, e);
+        return { snapshot: null, skipped: relPaths.map((p) => ({ path: p, reason: String(e) })) };
+      }
+      throw e;
+    }
+  }
+
+  /** Run `fn` between snapshots, never during one. */
+  exclusive<T>(fn: () => Promise<T> | T): Promise<T> {
+    return this.pipeline.exclusive(fn);
+  }
+
+  /** Wait for writes in flight (tests and shutdown). */
+  async idle(): Promise<void> {
+    await this.pipeline.exclusive(() => undefined);
+  }
+
+  info(): ProjectInfo {
+    return {
+      root: this.root,
+      storeDir: Project.storeDirOf(this.root),
+      ...this.store.counts(),
+      watcher: this.watcher?.state ?? { backend: 'none' },
+    };
+  }
+
+  async close(): Promise<void> {
+    this.settle?.dispose();
+    await this.watcher?.stop();
+    await this.idle();
+    this.store.close();
+    this._onDidRecord.dispose();
+    this._onDidSkipInvalid.dispose();
+  }
+}
+
+export function readConfig(root: string): ProjectConfig {
+  const file = path.join(Project.storeDirOf(root), CONFIG_FILE);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new MlsnapError('bad-request', `${file} is not valid JSON (${(e as Error).message}); fix or delete it`, file);
+  }
+  const cfg = { ...defaultConfig(), ...(raw as Partial<ProjectConfig>) };
+  if (cfg.watcher !== 'parcel' && cfg.watcher !== 'polling') {
+    throw new MlsnapError('bad-request', `${file}: "watcher" must be "parcel" or "polling"`, file);
+  }
+  return cfg;
+}
+
+function addToGitignore(root: string): void {
+  const file = path.join(root, '.gitignore');
+  const existing = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+  if (existing.split(/\r?\n/).some((l) => l.trim() === STORE_DIR || l.trim() === `${STORE_DIR}/` || l.trim() === `/${STORE_DIR}/`)) return;
+  const sep = existing === '' || existing.endsWith('\n') ? '' : '\n';
+  fs.writeFileSync(file, `${existing}${sep}${STORE_DIR}/\n`);
+}

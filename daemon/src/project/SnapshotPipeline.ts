@@ -1,0 +1,165 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { kindOfPath, type EnvironmentInfo, type FileKind, type GitState, type LineageLink, type Trigger } from '../../../shared/src/domain';
+import { MlsnapError } from '../../../shared/src/errors';
+import type { SnapshotResult } from '../../../shared/src/protocol';
+import type { Log } from '../Log';
+import { FileChangedWhileReading, fingerprintOf, sameFingerprint, type BlobStore, type StatFingerprint, type StoredBlob } from '../store/BlobStore';
+import type { NewVersion, RecordedFingerprint, SnapshotStore } from '../store/SnapshotStore';
+
+/** What the pipeline needs from environment capture (EnvironmentProbe implements it). */
+export interface EnvironmentSource {
+  capture(relPath: string, fileMtimeMs: number): Promise<{ environment: EnvironmentInfo; lineage: LineageLink | null }>;
+  captureGit(): Promise<GitState | null>;
+}
+
+/** Notebooks are parsed before they are recorded; past this size they are refused. */
+export const MAX_NOTEBOOK_BYTES = 512 * 1024 * 1024;
+/** A file that keeps changing while read is retried this many times, one settle delay apart. */
+const READ_ATTEMPTS = 5;
+
+interface Candidate {
+  rel: string;
+  abs: string;
+  kind: FileKind;
+}
+
+type Outcome = { version: NewVersion } | { skipped: string };
+
+/**
+ * Turns changed files into versions: stat → skip unchanged → read (streamed, retried while
+ * the file changes) → store the blob → capture the environment → one transaction for the
+ * snapshot. Runs one request at a time: the daemon is the store's only writer.
+ */
+export class SnapshotPipeline {
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly root: string,
+    private readonly store: SnapshotStore,
+    private readonly blobs: BlobStore,
+    private readonly env: EnvironmentSource,
+    private readonly settleMs: number,
+    private readonly log: Log,
+  ) {}
+
+  /** Serialise: each run starts after the previous one ended, whatever its outcome. */
+  run(relPaths: readonly string[], trigger: Trigger, message: string | null): Promise<SnapshotResult> {
+    return this.exclusive(() => this.snapshot(relPaths, trigger, message));
+  }
+
+  /** Run `fn` with no snapshot in flight (gc must not free a blob a snapshot is about to use). */
+  exclusive<T>(fn: () => Promise<T> | T): Promise<T> {
+    const next = this.queue.then(fn);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async snapshot(relPaths: readonly string[], trigger: Trigger, message: string | null): Promise<SnapshotResult> {
+    const takenNs = BigInt(Date.now()) * 1_000_000n;
+    const fingerprints = this.store.allFingerprints();
+    const versions: NewVersion[] = [];
+    const skipped: { path: string; reason: string }[] = [];
+    for (const rel of new Set(relPaths)) {
+      const c: Candidate = { rel, abs: path.join(this.root, rel), kind: kindOfPath(rel) };
+      const outcome = await this.take(c, fingerprints.get(rel) ?? null, takenNs, trigger === 'manual' || trigger === 'save');
+      if ('version' in outcome) versions.push(outcome.version);
+      else skipped.push({ path: rel, reason: outcome.skipped });
+    }
+    if (versions.length === 0) return { snapshot: null, skipped };
+    const git = await this.env.captureGit().catch((e: unknown) => {
+      this.log.warn(`git state not captured: ${String(e)}`);
+      return null;
+    });
+    const snapshot = this.store.recordSnapshot({ trigger, message, git, versions, takenNs });
+    return { snapshot, skipped };
+  }
+
+  private async take(c: Candidate, fp: RecordedFingerprint | null, takenNs: bigint, explicit: boolean): Promise<Outcome> {
+    let st: fs.BigIntStats;
+    try {
+      st = fs.lstatSync(c.abs, { bigint: true });
+    } catch {
+      return { skipped: 'missing' };
+    }
+    // Symlinks are never followed: they could point out of the project.
+    if (!st.isFile()) return { skipped: st.isSymbolicLink() ? 'symbolic link' : 'not a regular file' };
+    if (fp && sameFingerprint(fp, fingerprintOf(st)) && !isRacy(fp)) return { skipped: 'unchanged' };
+    const read = await this.readWithRetry(c, explicit);
+    if ('skipped' in read) return read;
+    if (read.blob.hash === (fp?.hash ?? this.store.latestHash(c.rel))) {
+      this.store.saveFingerprint(c.rel, c.kind, read.fingerprint, read.blob.hash, takenNs);
+      return { skipped: 'unchanged' };
+    }
+    const { environment, lineage } = await this.env.capture(c.rel, read.mtimeMs);
+    return {
+      version: { path: c.rel, kind: c.kind, blob: read.blob, mtimeMs: read.mtimeMs, fingerprint: read.fingerprint, environment, lineage },
+    };
+  }
+
+  private async readWithRetry(
+    c: Candidate,
+    explicit: boolean,
+  ): Promise<{ blob: StoredBlob; fingerprint: StatFingerprint; mtimeMs: number } | { skipped: string }> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.read(c);
+      } catch (e) {
+        if (e instanceof FileChangedWhileReading && attempt < READ_ATTEMPTS) {
+          await delay(this.settleMs);
+          continue;
+        }
+        if (e instanceof FileChangedWhileReading) return { skipped: `kept changing while read ${READ_ATTEMPTS} times` };
+        if (e instanceof MlsnapError && e.kind === 'invalid-file') {
+          this.log.warn(e.message);
+          if (explicit) throw e;
+          return { skipped: e.message };
+        }
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { skipped: 'missing' };
+        throw e;
+      }
+    }
+  }
+
+  private async read(c: Candidate): Promise<{ blob: StoredBlob; fingerprint: StatFingerprint; mtimeMs: number }> {
+    if (c.kind !== 'notebook') {
+      return this.blobs.ingestFile(c.abs, { compress: c.kind === 'metrics' }).then((r) => ({
+        blob: r,
+        fingerprint: r.fingerprint,
+        mtimeMs: r.mtimeMs,
+      }));
+    }
+    // A notebook is parsed before it is recorded: a half-written or broken one is refused.
+    const whole = await this.blobs.readWhole(c.abs, MAX_NOTEBOOK_BYTES);
+    assertNotebook(whole.data, c.abs);
+    const blob = await this.blobs.storeBuffer(whole.data, { compress: true });
+    return { blob, fingerprint: whole.fingerprint, mtimeMs: whole.mtimeMs };
+  }
+}
+
+/**
+ * Git's "racy clean" problem: a file modified within the timestamp granularity of the
+ * moment its fingerprint was taken could change again with the same stat. Such a file is
+ * re-read. File systems with whole-second mtimes get a 2 s window.
+ */
+export function isRacy(fp: RecordedFingerprint): boolean {
+  const window = fp.mtimeNs % 1_000_000_000n === 0n ? 2_000_000_000n : 100_000_000n;
+  return fp.mtimeNs + window >= fp.takenNs;
+}
+
+export function assertNotebook(data: Buffer, file: string): void {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(data.toString('utf8'));
+  } catch (e) {
+    throw new MlsnapError('invalid-file', `${file} is not valid JSON (${(e as Error).message}); not recorded`, file);
+  }
+  const nb = parsed as { cells?: unknown; worksheets?: unknown; nbformat?: unknown } | null;
+  if (typeof nb !== 'object' || nb === null || (!Array.isArray(nb.cells) && !Array.isArray(nb.worksheets))) {
+    throw new MlsnapError('invalid-file', `${file} is JSON but not a notebook (no "cells"); not recorded`, file);
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

@@ -1,0 +1,149 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Readable } from 'node:stream';
+import { MlsnapError } from '../../../shared/src/errors';
+import type { DaemonStatus, MethodName, ParamsOf, ResultOf } from '../../../shared/src/protocol';
+import { validateTagName } from '../../../shared/src/refs';
+import type { Project } from '../project/Project';
+import { resolveRef, resolveVersion } from './resolveRef';
+import type { ProjectRegistry } from './ProjectRegistry';
+import { writeVersionTo } from './Restorer';
+import { checkStore, collectGarbage } from './StoreMaintenance';
+
+export type Handlers = { [M in MethodName]: (params: ParamsOf<M>) => Promise<ResultOf<M>> };
+
+/**
+ * Every daemon method, independent of transport: the HTTP API and the editor's JSON-RPC
+ * endpoint both dispatch here.
+ */
+export class DaemonService {
+  readonly handlers: Handlers;
+
+  constructor(
+    private readonly registry: ProjectRegistry,
+    private readonly identity: { version: string; startedAt: number },
+    private readonly requestShutdown: () => void,
+  ) {
+    this.handlers = this.buildHandlers();
+  }
+
+  private buildHandlers(): Handlers {
+    return {
+      'daemon/status': async () => this.status(),
+      'daemon/shutdown': async () => {
+        // Answer first, then stop.
+        setImmediate(this.requestShutdown);
+        return { stopping: true };
+      },
+      'project/init': async (p) => (await this.registry.init(requireString(p.root, 'root'))).info(),
+      'project/status': async (p) => (await this.project(p.root)).info(),
+      'project/files': async (p) => (await this.project(p.root)).store.files(),
+      'snapshot/create': async (p) => {
+        const project = await this.project(p.root);
+        const paths = (p.paths ?? []).map((x) => projectPath(project, x));
+        return project.snapshot(paths, p.trigger ?? 'manual', p.message ?? null);
+      },
+      'version/log': async (p) => {
+        const project = await this.project(p.root);
+        const limit = p.limit ?? 50;
+        if (!Number.isInteger(limit) || limit < 1) throw new MlsnapError('bad-request', '--limit must be a positive integer');
+        return project.store.log(p.path === undefined ? undefined : projectPath(project, p.path), limit);
+      },
+      'ref/show': async (p) => {
+        const project = await this.project(p.root);
+        const r = resolveRef(project.store, requireString(p.ref, 'ref'));
+        const envId = r.version?.environmentId ?? null;
+        return {
+          version: r.version,
+          snapshot: r.snapshot,
+          environment: envId === null ? null : project.store.environment(envId),
+          git: r.snapshot.git,
+        };
+      },
+      'version/restore': async (p) => this.restore(p),
+      'version/tag': async (p) => {
+        const project = await this.project(p.root);
+        const problem = validateTagName(requireString(p.name, 'name'));
+        if (problem) throw new MlsnapError('bad-request', problem);
+        return project.exclusive(() => project.store.addTag(resolveVersion(project.store, p.ref), p.name));
+      },
+      'environment/get': async (p) => {
+        const project = await this.project(p.root);
+        const v = resolveVersion(project.store, requireString(p.ref, 'ref'));
+        const env = v.environmentId === null ? null : project.store.environment(v.environmentId);
+        if (!env) throw new MlsnapError('not-found', `${p.ref} was recorded without an environment`, v.path);
+        return env;
+      },
+      'store/gc': async (p) => {
+        const project = await this.project(p.root);
+        if (!Number.isInteger(p.keepLast) || p.keepLast < 1) throw new MlsnapError('bad-request', '--keep-last must be an integer of at least 1');
+        return project.exclusive(() => collectGarbage(project.store, project.blobs, p.keepLast, p.dryRun === true));
+      },
+      'store/check': async (p) => {
+        const project = await this.project(p.root);
+        return project.exclusive(() => checkStore(project.store, project.blobs));
+      },
+    };
+  }
+
+  private status(): DaemonStatus {
+    return { pid: process.pid, ...this.identity, projects: this.registry.all().map((p) => p.info()) };
+  }
+
+  private async project(root: unknown): Promise<Project> {
+    return this.registry.get(requireString(root, 'root'));
+  }
+
+  private async restore(p: ParamsOf<'version/restore'>): Promise<ResultOf<'version/restore'>> {
+    const project = await this.project(p.root);
+    const version = resolveVersion(project.store, requireString(p.ref, 'ref'));
+    const target = p.to === undefined ? path.join(project.root, version.path) : absoluteTarget(p.to);
+    const rel = project.pathsRelative(target);
+    // Unsnapshotted work in the file about to be overwritten is recorded first.
+    let savedFirst = null;
+    if (rel !== null) {
+      const pre = await project.snapshot([rel], 'manual', `before restoring ${version.path}@${version.seq}`).catch(() => null);
+      savedFirst = pre?.snapshot?.versions.find((v) => v.path === rel) ?? null;
+    } else if (fileExists(target)) {
+      throw new MlsnapError('conflict', `${target} exists outside the project, so its contents could not be saved first; move it or choose another --to`, target);
+    }
+    await project.exclusive(() => writeVersionTo(project.blobs, version, target));
+    return { path: target, restored: version, savedFirst };
+  }
+
+  /** The raw bytes of a version, for `cat` and the editor's read-only documents. */
+  async content(root: string, ref: string): Promise<{ stream: Readable; size: number }> {
+    const project = await this.project(root);
+    const v = resolveVersion(project.store, ref);
+    return { stream: project.blobs.openRead(v.blob), size: v.size };
+  }
+}
+
+function requireString(v: unknown, name: string): string {
+  if (typeof v !== 'string' || v === '') throw new MlsnapError('bad-request', `"${name}" must be a non-empty string`);
+  return v;
+}
+
+/** Accept an absolute path inside the project or a project-relative one. */
+function projectPath(project: Project, p: string): string {
+  if (path.isAbsolute(p)) {
+    const rel = project.pathsRelative(p);
+    if (rel === null) throw new MlsnapError('bad-request', `${p} is outside the project ${project.root}`, p);
+    return rel;
+  }
+  return p.split(path.sep).join('/').replace(/^\.\//, '');
+}
+
+function absoluteTarget(to: string): string {
+  if (!path.isAbsolute(to)) throw new MlsnapError('bad-request', `--to must be an absolute path, got ${to}`);
+  return path.resolve(to);
+}
+
+function fileExists(p: string): boolean {
+  try {
+    fs.lstatSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}

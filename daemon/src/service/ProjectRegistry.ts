@@ -1,0 +1,124 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { SnapshotInfo } from '../../../shared/src/domain';
+import { MlsnapError } from '../../../shared/src/errors';
+import { Emitter } from '../Emitter';
+import type { Log } from '../Log';
+import { Project, type ProjectDeps } from '../project/Project';
+
+/**
+ * The projects one daemon serves. Their roots are remembered in `<MLSNAP_HOME>/projects.json`
+ * so a restarted daemon reopens them and reconciles what changed while it was down.
+ */
+export class ProjectRegistry {
+  private readonly open = new Map<string, Project>();
+  private readonly opening = new Map<string, Promise<Project>>();
+  private readonly _onDidRecord = new Emitter<{ root: string; snapshot: SnapshotInfo }>();
+  readonly onDidRecord = this._onDidRecord.event;
+
+  constructor(
+    private readonly home: string,
+    private readonly deps: ProjectDeps,
+    private readonly log: Log,
+  ) {}
+
+  private get file(): string {
+    return path.join(this.home, 'projects.json');
+  }
+
+  rememberedRoots(): string[] {
+    try {
+      const roots = JSON.parse(fs.readFileSync(this.file, 'utf8')) as unknown;
+      return Array.isArray(roots) ? roots.filter((r): r is string => typeof r === 'string') : [];
+    } catch {
+      return [];
+    }
+  }
+
+  private remember(roots: string[]): void {
+    const tmp = `${this.file}.tmp`;
+    fs.writeFileSync(tmp, JSON.stringify([...new Set(roots)].sort(), null, 2) + '\n', { mode: 0o600 });
+    fs.renameSync(tmp, this.file);
+  }
+
+  /** Reopen every remembered project that still has a store; forget the others. */
+  async openRemembered(): Promise<void> {
+    const kept: string[] = [];
+    for (const root of this.rememberedRoots()) {
+      if (!Project.isInitialized(root)) {
+        this.log.warn(`forgetting ${root}: its .mlsnap store is gone`);
+        continue;
+      }
+      kept.push(root);
+      try {
+        await this.get(root);
+      } catch (e) {
+        this.log.error(`could not open ${root}`, e);
+      }
+    }
+    this.remember(kept);
+  }
+
+  /** The open project at `root`, opening it (and starting its watcher) on first use. */
+  async get(root: string): Promise<Project> {
+    const key = normalizeRoot(root);
+    const ready = this.open.get(key);
+    if (ready) return ready;
+    let pending = this.opening.get(key);
+    if (!pending) {
+      pending = this.start(key);
+      this.opening.set(key, pending);
+      pending.then(
+        () => this.opening.delete(key),
+        () => this.opening.delete(key),
+      );
+    }
+    return pending;
+  }
+
+  private async start(root: string): Promise<Project> {
+    const project = Project.open(root, this.deps);
+    project.onDidRecord((snapshot) => this._onDidRecord.fire({ root, snapshot }));
+    project.onDidSkipInvalid((s) => this.log.warn(`${root}: ${s.reason}`));
+    this.open.set(root, project);
+    try {
+      await project.start();
+    } catch (e) {
+      this.open.delete(root);
+      await project.close();
+      throw e;
+    }
+    if (!this.rememberedRoots().includes(root)) this.remember([...this.rememberedRoots(), root]);
+    return project;
+  }
+
+  async init(root: string): Promise<Project> {
+    const key = normalizeRoot(root);
+    if (!fs.existsSync(key) || !fs.statSync(key).isDirectory()) {
+      throw new MlsnapError('not-found', `${key} is not a folder`, key);
+    }
+    Project.init(key);
+    return this.get(key);
+  }
+
+  all(): Project[] {
+    return [...this.open.values()];
+  }
+
+  async closeAll(): Promise<void> {
+    const projects = this.all();
+    this.open.clear();
+    for (const p of projects.reverse()) await p.close();
+    this._onDidRecord.dispose();
+  }
+}
+
+function normalizeRoot(root: string): string {
+  if (!path.isAbsolute(root)) throw new MlsnapError('bad-request', `project root must be an absolute path, got ${root}`);
+  const resolved = path.resolve(root);
+  try {
+    return fs.realpathSync(resolved);
+  } catch {
+    return resolved;
+  }
+}

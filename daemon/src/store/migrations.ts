@@ -1,0 +1,132 @@
+import type BetterSqlite3 from 'better-sqlite3';
+
+type Db = BetterSqlite3.Database;
+
+/**
+ * Numbered schema migrations. Each runs in its own transaction and bumps `user_version`,
+ * so a crash mid-migration leaves the previous schema intact (the Signal Desktop pattern).
+ * Columns are TEXT/INTEGER, never STRING (SQLite would give STRING numeric affinity).
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  up(db: Db): void;
+}
+
+const m1Initial: Migration = {
+  version: 1,
+  name: 'initial schema',
+  up(db) {
+    db.exec(`
+      CREATE TABLE blob (
+        hash TEXT PRIMARY KEY,
+        size INTEGER NOT NULL,
+        stored_size INTEGER NOT NULL,
+        encoding TEXT NOT NULL CHECK (encoding IN ('raw', 'zstd')),
+        created_at INTEGER NOT NULL
+      ) STRICT;
+
+      CREATE TABLE tracked_file (
+        id INTEGER PRIMARY KEY,
+        path TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL CHECK (kind IN ('notebook', 'model', 'metrics', 'other')),
+        -- stat fingerprint of the last content we hashed: size, mtime, ctime, inode
+        -- (nanoseconds as TEXT: they overflow a double)
+        fp_size INTEGER,
+        fp_mtime_ns TEXT,
+        fp_ctime_ns TEXT,
+        fp_ino TEXT,
+        fp_hash TEXT,
+        -- when the fingerprint was taken: a file modified in the same instant is "racy"
+        fp_taken_ns TEXT
+      ) STRICT;
+
+      CREATE TABLE environment (
+        id INTEGER PRIMARY KEY,
+        hash TEXT NOT NULL UNIQUE,
+        json TEXT NOT NULL,
+        complete INTEGER NOT NULL,
+        created_at INTEGER NOT NULL
+      ) STRICT;
+
+      CREATE TABLE snapshot (
+        id TEXT PRIMARY KEY,
+        created_at INTEGER NOT NULL,
+        trigger TEXT NOT NULL CHECK (trigger IN ('watch', 'save', 'manual', 'reconcile')),
+        message TEXT,
+        git_commit TEXT,
+        git_branch TEXT,
+        git_dirty INTEGER,
+        git_patch_blob TEXT REFERENCES blob(hash),
+        git_patch_truncated INTEGER
+      ) STRICT;
+
+      CREATE TABLE version (
+        id INTEGER PRIMARY KEY,
+        file_id INTEGER NOT NULL REFERENCES tracked_file(id),
+        seq INTEGER NOT NULL,
+        blob_hash TEXT NOT NULL REFERENCES blob(hash),
+        size INTEGER NOT NULL,
+        mtime_ms INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        trigger TEXT NOT NULL CHECK (trigger IN ('watch', 'save', 'manual', 'reconcile')),
+        message TEXT,
+        snapshot_id TEXT NOT NULL REFERENCES snapshot(id),
+        environment_id INTEGER REFERENCES environment(id),
+        UNIQUE (file_id, seq)
+      ) STRICT;
+      CREATE INDEX version_snapshot ON version(snapshot_id);
+      CREATE INDEX version_blob ON version(blob_hash);
+
+      CREATE TABLE tag (
+        file_id INTEGER NOT NULL REFERENCES tracked_file(id),
+        name TEXT NOT NULL,
+        version_id INTEGER NOT NULL REFERENCES version(id) ON DELETE CASCADE,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (file_id, name)
+      ) STRICT;
+      CREATE INDEX tag_version ON tag(version_id);
+    `);
+  },
+};
+
+const m2Lineage: Migration = {
+  version: 2,
+  name: 'lineage links from versions to the notebook or script that wrote them',
+  up(db) {
+    db.exec(`
+      CREATE TABLE lineage (
+        version_id INTEGER PRIMARY KEY REFERENCES version(id) ON DELETE CASCADE,
+        source_path TEXT NOT NULL,
+        reason TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX lineage_source ON lineage(source_path);
+    `);
+  },
+};
+
+export const MIGRATIONS: readonly Migration[] = [m1Initial, m2Lineage];
+
+export const LATEST_SCHEMA_VERSION = MIGRATIONS.length;
+
+export function schemaVersion(db: Db): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+/** Bring `db` up to `target` (default: latest). Refuses a store written by a newer mlsnap. */
+export function migrate(db: Db, target: number = LATEST_SCHEMA_VERSION): number {
+  const current = schemaVersion(db);
+  if (current > LATEST_SCHEMA_VERSION) {
+    throw new Error(
+      `store schema ${current} is newer than this mlsnap understands (${LATEST_SCHEMA_VERSION}); upgrade mlsnap`,
+    );
+  }
+  for (const m of MIGRATIONS) {
+    if (m.version <= current || m.version > target) continue;
+    db.transaction(() => {
+      m.up(db);
+      db.pragma(`user_version = ${m.version}`);
+    })();
+  }
+  return schemaVersion(db);
+}

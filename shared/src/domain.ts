@@ -1,0 +1,197 @@
+/**
+ * Domain types shared by the daemon, the CLI and the editor.
+ * Pure data: no runtime dependencies, no `vscode`, no `node:*` (enforced by lint).
+ */
+
+/** What caused a version to be recorded. */
+export type Trigger = 'watch' | 'save' | 'manual' | 'reconcile';
+export const TRIGGERS: readonly Trigger[] = ['watch', 'save', 'manual', 'reconcile'];
+
+/** How the daemon classifies a tracked file; decides compression and diffing. */
+export type FileKind = 'notebook' | 'model' | 'metrics' | 'other';
+
+/** How the interpreter of a version was found, so a wrong guess can be seen and corrected. */
+export type InterpreterSource =
+  | 'configured' // project setting `interpreter` overrides everything
+  | 'kernelspec' // notebook metadata.kernelspec resolved on Jupyter's kernel search path
+  | 'lineage' // model/metrics file: the notebook or script that names it and ran last
+  | 'virtualenv' // the project's .venv / venv
+  | 'VIRTUAL_ENV' // the daemon's VIRTUAL_ENV variable
+  | 'conda' // an active or project conda env
+  | 'path'; // python3 on PATH, the last resort
+
+export interface InterpreterInfo {
+  executable: string;
+  version: string;
+  /** sys.prefix of the interpreter. */
+  prefix: string;
+  foundBy: InterpreterSource;
+  /** One sentence: why this interpreter (kernelspec file, lineage source, ...). */
+  detail: string;
+}
+
+export interface PackageInfo {
+  name: string;
+  version: string;
+  /** Contents of INSTALLER (pip, conda, debian, uv...), when present. */
+  installer?: string;
+  /** Parsed direct_url.json (PEP 610), when present. */
+  directUrl?: unknown;
+  /** The sys.path entry holding the metadata. */
+  location: string;
+}
+
+export interface CondaInfo {
+  prefix: string;
+  packages: { name: string; version: string; build?: string; channel?: string }[];
+}
+
+export interface MachineInfo {
+  os: string;
+  release: string;
+  kernel: string;
+  arch: string;
+  cpu: string;
+  cpus: number;
+  memoryBytes: number;
+}
+
+export interface GpuInfo {
+  name: string;
+  driver: string;
+  cuda?: string;
+  memoryMiB?: number;
+}
+
+export interface LockfileRef {
+  /** Project-relative path. */
+  path: string;
+  /** Blob hash of its contents. */
+  blob: string;
+}
+
+/** The environment a version was produced in. Stored once per distinct content. */
+export interface EnvironmentInfo {
+  interpreter: InterpreterInfo | null;
+  packages: PackageInfo[];
+  conda: CondaInfo | null;
+  machine: MachineInfo;
+  gpus: GpuInfo[];
+  /** Why GPUs are empty: "nvidia-smi not found", or its error. */
+  gpuNote?: string;
+  lockfiles: LockfileRef[];
+  /** Names only, never values. */
+  envVarNames: string[];
+  complete: boolean;
+  incompleteReason?: string;
+}
+
+export interface GitState {
+  commit: string | null;
+  branch: string | null;
+  dirty: boolean;
+  /** Blob hash of the uncommitted diff, capped in size. */
+  patchBlob?: string;
+  patchTruncated?: boolean;
+}
+
+/** The notebook or script that is believed to have written a model or metrics file. */
+export interface LineageLink {
+  sourcePath: string;
+  reason: string;
+}
+
+export interface VersionInfo {
+  id: number;
+  path: string;
+  /** 1-based position in the file's history. */
+  seq: number;
+  blob: string;
+  size: number;
+  createdAt: number;
+  mtimeMs: number;
+  trigger: Trigger;
+  message: string | null;
+  snapshotId: string;
+  environmentId: number | null;
+  tags: string[];
+  lineage: LineageLink | null;
+}
+
+export interface SnapshotInfo {
+  id: string;
+  createdAt: number;
+  trigger: Trigger;
+  message: string | null;
+  git: GitState | null;
+  versions: VersionInfo[];
+}
+
+export interface TrackedFileInfo {
+  path: string;
+  kind: FileKind;
+  versions: number;
+  latest: VersionInfo | null;
+}
+
+export interface ProjectInfo {
+  root: string;
+  storeDir: string;
+  trackedFiles: number;
+  versions: number;
+  blobs: number;
+  storedBytes: number;
+  watcher: WatcherState;
+}
+
+export interface WatcherState {
+  backend: 'parcel' | 'chokidar-polling' | 'none';
+  /** Why the backend differs from the requested one, or a watch problem (inotify limits). */
+  note?: string;
+}
+
+export interface ProjectConfig {
+  /** Interpreter override: an absolute path to a python executable. */
+  interpreter?: string;
+  include: string[];
+  exclude: string[];
+  watcher: 'parcel' | 'polling';
+  settleMs: number;
+  /** Environment capture never holds a snapshot back longer than this. */
+  envTimeoutMs: number;
+}
+
+export const DEFAULT_INCLUDE: readonly string[] = [
+  '**/*.ipynb',
+  '**/*.{pt,pth,ckpt,safetensors,onnx,joblib,pkl,h5,keras,gguf}',
+  '**/metrics*.json',
+  '**/{output,outputs,results,runs}/**/*.csv',
+];
+
+export const DEFAULT_EXCLUDE: readonly string[] = [
+  '**/.git/**',
+  '**/.mlsnap/**',
+  '**/node_modules/**',
+  '**/.venv/**',
+  '**/venv/**',
+  '**/__pycache__/**',
+  '**/.ipynb_checkpoints/**',
+];
+
+export function defaultConfig(): ProjectConfig {
+  return {
+    include: [...DEFAULT_INCLUDE],
+    exclude: [...DEFAULT_EXCLUDE],
+    watcher: 'parcel',
+    settleMs: 300,
+    envTimeoutMs: 10_000,
+  };
+}
+
+export function kindOfPath(path: string): FileKind {
+  const lower = path.toLowerCase();
+  if (lower.endsWith('.ipynb')) return 'notebook';
+  if (/\.(pt|pth|ckpt|safetensors|onnx|joblib|pkl|h5|keras|gguf)$/.test(lower)) return 'model';
+  if (/\.(json|csv|ya?ml)$/.test(lower)) return 'metrics';
+  return 'other';
+}

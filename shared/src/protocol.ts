@@ -1,0 +1,168 @@
+/**
+ * The daemon's protocol, declared once. Every method the daemon serves is a key of
+ * `DaemonApi` (params → result) and has an entry in `METHODS` (its one-line purpose and how
+ * it travels). The HTTP API serves `POST /api/<method>`; the editor's JSON-RPC endpoint
+ * serves the same names. No caller spells a method name as a bare string.
+ */
+import type {
+  EnvironmentInfo,
+  GitState,
+  ProjectInfo,
+  SnapshotInfo,
+  TrackedFileInfo,
+  Trigger,
+  VersionInfo,
+} from './domain';
+
+/** Every request names the project by its root folder (absolute path). */
+export interface ProjectParams {
+  root: string;
+}
+
+export interface RefParams extends ProjectParams {
+  /** `path@N`, `path@latest`, `path@<tag>` or a snapshot id prefix. Paths are project-relative. */
+  ref: string;
+}
+
+export interface DaemonStatus {
+  pid: number;
+  version: string;
+  startedAt: number;
+  projects: ProjectInfo[];
+}
+
+export interface SnapshotParams extends ProjectParams {
+  /** Project-relative paths; empty or absent means every tracked file. */
+  paths?: string[];
+  message?: string;
+  trigger?: Extract<Trigger, 'manual' | 'save'>;
+}
+
+export interface SnapshotResult {
+  /** Null when nothing had changed. */
+  snapshot: SnapshotInfo | null;
+  /** Files that were looked at but not recorded, with the reason (unchanged, invalid...). */
+  skipped: { path: string; reason: string }[];
+}
+
+export interface LogParams extends ProjectParams {
+  path?: string;
+  limit?: number;
+}
+
+export interface ShowResult {
+  /** Set when the ref named a version. */
+  version: VersionInfo | null;
+  /** The snapshot the version belongs to, or the one the ref named. */
+  snapshot: SnapshotInfo;
+  environment: EnvironmentInfo | null;
+  git: GitState | null;
+}
+
+export interface RestoreParams extends RefParams {
+  /** Absolute target path; defaults to the version's own path. */
+  to?: string;
+}
+
+export interface RestoreResult {
+  path: string;
+  restored: VersionInfo;
+  /** The version taken of unsnapshotted work before it was overwritten. */
+  savedFirst: VersionInfo | null;
+}
+
+export interface TagParams extends RefParams {
+  name: string;
+}
+
+export interface GcParams extends ProjectParams {
+  keepLast: number;
+  dryRun?: boolean;
+}
+
+export interface GcResult {
+  dryRun: boolean;
+  versionsDropped: number;
+  blobsFreed: number;
+  bytesFreed: number;
+  keptTagged: number;
+}
+
+export interface CheckProblem {
+  kind: 'blob-missing' | 'blob-corrupt' | 'blob-orphan' | 'sqlite' | 'foreign-key';
+  message: string;
+  path?: string;
+}
+
+export interface CheckResult {
+  ok: boolean;
+  blobsChecked: number;
+  bytesChecked: number;
+  problems: CheckProblem[];
+}
+
+export interface DaemonApi {
+  'daemon/status': (p: Record<string, never>) => DaemonStatus;
+  'daemon/shutdown': (p: Record<string, never>) => { stopping: true };
+  'project/init': (p: ProjectParams) => ProjectInfo;
+  'project/status': (p: ProjectParams) => ProjectInfo;
+  'project/files': (p: ProjectParams) => TrackedFileInfo[];
+  'snapshot/create': (p: SnapshotParams) => SnapshotResult;
+  'version/log': (p: LogParams) => VersionInfo[];
+  'ref/show': (p: RefParams) => ShowResult;
+  'version/restore': (p: RestoreParams) => RestoreResult;
+  'version/tag': (p: TagParams) => VersionInfo;
+  'environment/get': (p: RefParams) => EnvironmentInfo;
+  'store/gc': (p: GcParams) => GcResult;
+  'store/check': (p: ProjectParams) => CheckResult;
+}
+
+export type MethodName = keyof DaemonApi;
+export type ParamsOf<M extends MethodName> = Parameters<DaemonApi[M]>[0];
+export type ResultOf<M extends MethodName> = ReturnType<DaemonApi[M]>;
+
+export interface MethodSpec {
+  /** One line: who calls it and why. */
+  purpose: string;
+  /** Whether calling it changes the store or files on disk (HTTP: POST only either way). */
+  mutates: boolean;
+}
+
+export const METHODS: { readonly [M in MethodName]: MethodSpec } = {
+  'daemon/status': { purpose: 'Pid, version and the projects the daemon serves.', mutates: false },
+  'daemon/shutdown': { purpose: 'Stop the daemon after answering (CLI `daemon stop`).', mutates: true },
+  'project/init': { purpose: 'Create the .mlsnap store in a folder and start watching it.', mutates: true },
+  'project/status': { purpose: 'Counts and watcher state of one project.', mutates: false },
+  'project/files': { purpose: 'Every tracked file with its latest version.', mutates: false },
+  'snapshot/create': { purpose: 'Record new versions of the given files (or all) now.', mutates: true },
+  'version/log': { purpose: 'Versions, newest first, of one file or the whole project.', mutates: false },
+  'ref/show': { purpose: 'A version or snapshot with its environment and git state.', mutates: false },
+  'version/restore': { purpose: "Write a version's bytes back, saving unsnapshotted work first.", mutates: true },
+  'version/tag': { purpose: 'Name a version; tagged versions survive gc.', mutates: true },
+  'environment/get': { purpose: 'The environment a version was produced in.', mutates: false },
+  'store/gc': { purpose: 'Drop all but the last N versions per file, never tagged ones.', mutates: true },
+  'store/check': { purpose: 'Rehash every blob and run SQLite integrity checks.', mutates: false },
+};
+
+export const METHOD_NAMES = Object.keys(METHODS) as MethodName[];
+
+export function isMethodName(name: string): name is MethodName {
+  return Object.prototype.hasOwnProperty.call(METHODS, name);
+}
+
+/** Raw bytes of a version travel outside JSON: `GET <CONTENT_ROUTE>?root=..&ref=..`. */
+export const CONTENT_ROUTE = '/content';
+/** JSON methods: `POST <API_PREFIX><method>`. */
+export const API_PREFIX = '/api/';
+/** The header carrying the daemon token. */
+export const TOKEN_HEADER = 'x-mlsnap-token';
+
+/** What `~/.mlsnap/daemon.json` holds (mode 0600). */
+export interface DaemonFile {
+  pid: number;
+  host: string;
+  port: number;
+  token: string;
+  version: string;
+  startedAt: number;
+}
