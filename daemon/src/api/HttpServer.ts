@@ -49,7 +49,7 @@ export class HttpServer {
     app.set('etag', false);
     app.use((req, res, next) => this.guard(req, res, next));
     app.use(express.json({ limit: '1mb', type: 'application/json' }));
-    app.post(`${API_PREFIX}:method`, (req, res) => void this.dispatch(req, res));
+    app.post(`${API_PREFIX}*method`, (req, res) => void this.dispatch(req, res));
     app.get(CONTENT_ROUTE, (req, res) => void this.content(req, res));
     app.use((_req: Request, res: Response) => sendError(res, new MlsnapError('not-found', 'no such route')));
     app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
@@ -91,8 +91,10 @@ export class HttpServer {
   }
 
   private async dispatch(req: Request, res: Response): Promise<void> {
-    const name = req.params['method'];
-    if (typeof name !== 'string' || !isMethodName(name)) {
+    // Method names contain a slash ("project/init"): the wildcard gives their segments.
+    const segments: unknown = (req.params as Record<string, unknown>)['method'];
+    const name = Array.isArray(segments) ? segments.join('/') : String(segments);
+    if (!isMethodName(name)) {
       return sendError(res, new MlsnapError('not-found', `unknown method ${String(name)}`));
     }
     const params: unknown = req.body ?? {};

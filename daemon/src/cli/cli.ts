@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { toCondaYaml, toRequirements } from '../../../shared/src/environmentFormat';
 import { EXIT_CODE, MlsnapError } from '../../../shared/src/errors';
 import { parseRef } from '../../../shared/src/refs';
-import { daemonHome, isAlive, readDaemonFile } from '../DaemonHome';
+import { isAlive, readDaemonFile } from '../DaemonHome';
 import { DaemonClient } from './DaemonClient';
 import { runForeground } from './foreground';
 import * as fmt from './format';

@@ -36,6 +36,10 @@ export class PollingWatcher implements FileWatcher {
     watcher.on('unlink', (p) => handlers.onChanges([{ path: p, type: 'delete' }]));
     watcher.on('error', (e) => handlers.onRescanNeeded(e instanceof Error ? e.message : String(e)));
     await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
+    // 'ready' comes before fs.watchFile has taken its first (baseline) stats; a file created
+    // in that gap would never be reported. Wait for the baselines: the owner's reconcile scan
+    // after start() then covers everything created before it.
+    await new Promise((r) => setTimeout(r, Math.min(250, this.intervalMs)));
     this.watcher = watcher;
   }
 
