@@ -7,7 +7,7 @@ import { Emitter } from '../Emitter';
 import type { Log } from '../Log';
 import { BlobStore } from '../store/BlobStore';
 import { SnapshotStore } from '../store/SnapshotStore';
-import { IGNORED_DIR_NAMES, type FileWatcher } from '../watch/FileWatcher';
+import { IGNORED_DIR_NAMES, type FileWatcher, type RawChange } from '../watch/FileWatcher';
 import { startWatcher } from '../watch/startWatcher';
 import { SettleTracker } from '../watch/SettleTracker';
 import { SnapshotPipeline, type EnvironmentSource } from './SnapshotPipeline';
@@ -87,9 +87,7 @@ export class Project {
   async start(): Promise<void> {
     this.settle = new SettleTracker(this.config.settleMs, (abs) => void this.onSettled(abs));
     this.watcher = await startWatcher(this.config.watcher, this.root, IGNORED_DIR_NAMES, {
-      onChanges: (changes) => {
-        for (const c of changes) if (c.type !== 'delete' && this.isTracked(c.path)) this.settle?.touch(c.path);
-      },
+      onChanges: (changes) => this.onChanges(changes),
       onRescanNeeded: (reason) => {
         this.log.warn(`watching ${this.root}: ${reason}; rescanning the project`);
         void this.reconcile();
@@ -103,6 +101,33 @@ export class Project {
   pathsRelative(abs: string): string | null {
     const rel = this.paths.relative(abs);
     return rel === null || rel.split('/')[0] === STORE_DIR ? null : rel;
+  }
+
+  private onChanges(changes: RawChange[]): void {
+    for (const c of changes) {
+      if (c.type === 'delete') continue;
+      if (this.isTracked(c.path)) {
+        this.settle?.touch(c.path);
+      } else if (c.type === 'create') {
+        this.touchNewFolder(c.path);
+      }
+    }
+  }
+
+  /**
+   * Files created in a new folder before the watcher added its watch on that folder are
+   * never reported (inotify races), so a new folder is walked once.
+   */
+  private touchNewFolder(abs: string): void {
+    const rel = this.pathsRelative(abs);
+    if (rel === null || IGNORED_DIR_NAMES.includes(path.basename(abs))) return;
+    let isDir = false;
+    try {
+      isDir = fs.lstatSync(abs).isDirectory();
+    } catch {
+      return;
+    }
+    if (isDir) for (const f of this.paths.walk(rel)) this.settle?.touch(path.join(this.root, f));
   }
 
   private isTracked(abs: string): boolean {

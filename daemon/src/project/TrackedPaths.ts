@@ -32,10 +32,10 @@ export class TrackedPaths {
    * Every tracked file on disk, found by a synchronous walk (batched sync stats are ~5x
    * faster than one awaited stat at a time here). Symlinks are not followed.
    */
-  walk(): string[] {
+  walk(underRel = ''): string[] {
     const out: string[] = [];
     const ignored = new Set(IGNORED_DIR_NAMES);
-    const stack: string[] = [''];
+    const stack: string[] = [underRel];
     while (stack.length > 0) {
       const relDir = stack.pop() as string;
       let entries: fs.Dirent[];
