@@ -13,6 +13,11 @@ export function daemonFilePath(home: string): string {
   return path.join(home, 'daemon.json');
 }
 
+/** The editor's JSON-RPC socket. Unix socket paths are limited to ~107 bytes. */
+export function socketPath(home: string): string {
+  return path.join(home, 'daemon.sock');
+}
+
 export function logFilePath(home: string): string {
   return path.join(home, 'daemon.log');
 }

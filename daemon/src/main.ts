@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import { VERSION } from '../../shared/src/version';
 import { HttpServer } from './api/HttpServer';
-import { acquireLock, daemonFilePath, daemonHome, ensureHome, writeDaemonFile } from './DaemonHome';
+import { RpcServer } from './api/RpcServer';
+import { acquireLock, daemonFilePath, daemonHome, ensureHome, socketPath, writeDaemonFile } from './DaemonHome';
 import { EnvironmentProbe } from './env/EnvironmentProbe';
 import { Log } from './Log';
 import type { ProjectDeps } from './project/Project';
@@ -22,6 +23,7 @@ export interface RunningDaemon {
   token: string;
   registry: ProjectRegistry;
   service: DaemonService;
+  rpc: RpcServer;
   /** Resolves once the daemon has stopped (shutdown request, signal or stop()). */
   stopped: Promise<void>;
   stop(): Promise<void>;
@@ -67,11 +69,13 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
   const service = new DaemonService(registry, { version: VERSION, startedAt }, () => void stop());
   const token = randomBytes(32).toString('base64url');
   const http = new HttpServer(service, token, log.child('http'));
+  const rpc = new RpcServer(socketPath(home), service, registry, log.child('rpc'));
 
   async function stop(): Promise<void> {
     stopping ??= (async () => {
       log.info('stopping');
       fs.rmSync(daemonFilePath(home), { force: true });
+      await rpc.close('the daemon is stopping');
       await http.close();
       await registry.closeAll();
       releaseLock();
@@ -83,9 +87,10 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
   try {
     await registry.openRemembered();
     const addr = await http.listen(opts.port ?? 0);
-    writeDaemonFile(home, { pid: process.pid, host: addr.host, port: addr.port, token, version: VERSION, startedAt });
+    await rpc.listen();
+    writeDaemonFile(home, { pid: process.pid, socket: socketPath(home), host: addr.host, port: addr.port, token, version: VERSION, startedAt });
     log.info(`listening on http://${addr.host}:${addr.port} (pid ${process.pid}, home ${home})`);
-    return { home, port: addr.port, token, registry, service, stopped, stop };
+    return { home, port: addr.port, token, registry, service, rpc, stopped, stop };
   } catch (e) {
     await stop();
     throw e;

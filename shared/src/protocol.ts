@@ -6,6 +6,7 @@
  */
 import type {
   EnvironmentInfo,
+  ProjectConfig,
   GitState,
   ProjectInfo,
   SnapshotInfo,
@@ -101,16 +102,29 @@ export interface CheckResult {
   problems: CheckProblem[];
 }
 
+export interface ReadResult {
+  /** The version's bytes, base64: the editor opens notebooks and text through this. */
+  base64: string;
+  size: number;
+}
+
+export interface ConfigureParams extends ProjectParams {
+  /** Settings from the editor, written to .mlsnap/config.json; the project reopens with them. */
+  settings: Partial<Pick<ProjectConfig, 'interpreter' | 'include' | 'exclude'>>;
+}
+
 export interface DaemonApi {
   'daemon/status': (p: Record<string, never>) => DaemonStatus;
   'daemon/shutdown': (p: Record<string, never>) => { stopping: true };
   'project/init': (p: ProjectParams) => ProjectInfo;
   'project/status': (p: ProjectParams) => ProjectInfo;
   'project/files': (p: ProjectParams) => TrackedFileInfo[];
+  'project/configure': (p: ConfigureParams) => ProjectInfo;
   'snapshot/create': (p: SnapshotParams) => SnapshotResult;
   'version/log': (p: LogParams) => VersionInfo[];
   'ref/show': (p: RefParams) => ShowResult;
   'version/restore': (p: RestoreParams) => RestoreResult;
+  'version/read': (p: RefParams) => ReadResult;
   'version/tag': (p: TagParams) => VersionInfo;
   'environment/get': (p: RefParams) => EnvironmentInfo;
   'store/gc': (p: GcParams) => GcResult;
@@ -134,10 +148,12 @@ export const METHODS: { readonly [M in MethodName]: MethodSpec } = {
   'project/init': { purpose: 'Create the .mlsnap store in a folder and start watching it.', mutates: true },
   'project/status': { purpose: 'Counts and watcher state of one project.', mutates: false },
   'project/files': { purpose: 'Every tracked file with its latest version.', mutates: false },
+  'project/configure': { purpose: "Apply the editor's settings (interpreter, include, exclude) to a project.", mutates: true },
   'snapshot/create': { purpose: 'Record new versions of the given files (or all) now.', mutates: true },
   'version/log': { purpose: 'Versions, newest first, of one file or the whole project.', mutates: false },
   'ref/show': { purpose: 'A version or snapshot with its environment and git state.', mutates: false },
   'version/restore': { purpose: "Write a version's bytes back, saving unsnapshotted work first.", mutates: true },
+  'version/read': { purpose: "A version's bytes as base64, for the editor's read-only documents.", mutates: false },
   'version/tag': { purpose: 'Name a version; tagged versions survive gc.', mutates: true },
   'environment/get': { purpose: 'The environment a version was produced in.', mutates: false },
   'store/gc': { purpose: 'Drop all but the last N versions per file, never tagged ones.', mutates: true },
@@ -160,9 +176,43 @@ export const TOKEN_HEADER = 'x-mlsnap-token';
 /** What `~/.mlsnap/daemon.json` holds (mode 0600). */
 export interface DaemonFile {
   pid: number;
+  /** Unix socket of the editor's JSON-RPC (LSP-framed) endpoint. */
+  socket: string;
   host: string;
   port: number;
   token: string;
   version: string;
   startedAt: number;
 }
+
+/** Largest version `version/read` returns; bigger (binary) files get a summary instead. */
+export const MAX_READ_BYTES = 128 * 1024 * 1024;
+
+/** JSON-RPC name of a daemon method on the editor's LSP connection. */
+export function rpcMethod(m: MethodName): string {
+  return `mlsnap/${m}`;
+}
+
+/** Notifications the daemon sends to every connected editor. */
+export interface DaemonNotifications {
+  /** A snapshot was recorded (by the watcher, a save, the CLI...). */
+  'mlsnap/didRecord': { root: string; snapshot: SnapshotInfo };
+  /** A version was tagged. */
+  'mlsnap/didTag': { root: string; version: VersionInfo };
+  /** A project was initialized or reopened, or its settings changed. */
+  'mlsnap/didChangeProject': { project: ProjectInfo };
+  /** The daemon is about to stop (a `daemon stop`, a signal). */
+  'mlsnap/willStop': { reason: string };
+}
+
+export type NotificationName = keyof DaemonNotifications;
+
+export const NOTIFICATIONS: { readonly [N in NotificationName]: { purpose: string } } = {
+  'mlsnap/didRecord': { purpose: 'Refresh history views: a snapshot was recorded.' },
+  'mlsnap/didTag': { purpose: 'Refresh tag badges: a version was tagged.' },
+  'mlsnap/didChangeProject': { purpose: 'Refresh the project list and welcome views.' },
+  'mlsnap/willStop': { purpose: 'Show "daemon not running" without waiting for the socket to close.' },
+};
+
+/** JSON-RPC error code carrying an ErrorPayload in `data` (LSP reserves -32899..-32800). */
+export const RPC_ERROR_CODE = -32050;

@@ -64,8 +64,7 @@ export class Project {
     fs.mkdirSync(dir, { recursive: true });
     // Inside the store too, so git skips it even where the user's .gitignore is not edited.
     fs.writeFileSync(path.join(dir, '.gitignore'), '*\n');
-    const cfg = path.join(dir, CONFIG_FILE);
-    if (!fs.existsSync(cfg)) fs.writeFileSync(cfg, JSON.stringify(defaultConfig(), null, 2) + '\n');
+    if (!fs.existsSync(path.join(dir, CONFIG_FILE))) writeConfig(root, defaultConfig());
     if (fs.existsSync(path.join(root, '.git'))) addToGitignore(root);
   }
 
@@ -214,6 +213,12 @@ export function readConfig(root: string): ProjectConfig {
     throw new MlsnapError('bad-request', `${file}: "watcher" must be "parcel" or "polling"`, file);
   }
   return cfg;
+}
+
+export function writeConfig(root: string, config: ProjectConfig): void {
+  const file = path.join(Project.storeDirOf(root), CONFIG_FILE);
+  fs.writeFileSync(`${file}.tmp`, JSON.stringify(config, null, 2) + '\n');
+  fs.renameSync(`${file}.tmp`, file);
 }
 
 function addToGitignore(root: string): void {

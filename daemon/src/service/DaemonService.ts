@@ -2,7 +2,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import { MlsnapError } from '../../../shared/src/errors';
-import type { DaemonStatus, MethodName, ParamsOf, ResultOf } from '../../../shared/src/protocol';
+import type { VersionInfo } from '../../../shared/src/domain';
+import { MAX_READ_BYTES, type DaemonStatus, type MethodName, type ParamsOf, type ResultOf } from '../../../shared/src/protocol';
+import { Emitter } from '../Emitter';
 import { validateTagName } from '../../../shared/src/refs';
 import type { Project } from '../project/Project';
 import { resolveRef, resolveVersion } from './resolveRef';
@@ -18,6 +20,8 @@ export type Handlers = { [M in MethodName]: (params: ParamsOf<M>) => Promise<Res
  */
 export class DaemonService {
   readonly handlers: Handlers;
+  private readonly _onDidTag = new Emitter<{ root: string; version: VersionInfo }>();
+  readonly onDidTag = this._onDidTag.event;
 
   constructor(
     private readonly registry: ProjectRegistry,
@@ -61,11 +65,22 @@ export class DaemonService {
         };
       },
       'version/restore': async (p) => this.restore(p),
+      'version/read': async (p) => {
+        const project = await this.project(p.root);
+        const v = resolveVersion(project.store, requireString(p.ref, 'ref'));
+        if (v.size > MAX_READ_BYTES) {
+          throw new MlsnapError('conflict', `${v.path}@${v.seq} is ${v.size} bytes, too large to open in the editor; use \`mlsnap cat\``, v.path);
+        }
+        return { base64: (await project.blobs.readBuffer(v.blob)).toString('base64'), size: v.size };
+      },
+      'project/configure': async (p) => (await this.registry.configure(requireString(p.root, 'root'), p.settings ?? {})).info(),
       'version/tag': async (p) => {
         const project = await this.project(p.root);
         const problem = validateTagName(requireString(p.name, 'name'));
         if (problem) throw new MlsnapError('bad-request', problem);
-        return project.exclusive(() => project.store.addTag(resolveVersion(project.store, p.ref), p.name));
+        const version = await project.exclusive(() => project.store.addTag(resolveVersion(project.store, p.ref), p.name));
+        this._onDidTag.fire({ root: project.root, version });
+        return version;
       },
       'environment/get': async (p) => {
         const project = await this.project(p.root);

@@ -1,10 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { SnapshotInfo } from '../../../shared/src/domain';
+import type { ProjectConfig, ProjectInfo, SnapshotInfo } from '../../../shared/src/domain';
 import { MlsnapError } from '../../../shared/src/errors';
 import { Emitter } from '../Emitter';
 import type { Log } from '../Log';
-import { Project, type ProjectDeps } from '../project/Project';
+import { Project, writeConfig, type ProjectDeps } from '../project/Project';
 
 /**
  * The projects one daemon serves. Their roots are remembered in `<MLSNAP_HOME>/projects.json`
@@ -15,6 +15,8 @@ export class ProjectRegistry {
   private readonly opening = new Map<string, Promise<Project>>();
   private readonly _onDidRecord = new Emitter<{ root: string; snapshot: SnapshotInfo }>();
   readonly onDidRecord = this._onDidRecord.event;
+  private readonly _onDidChangeProject = new Emitter<ProjectInfo>();
+  readonly onDidChangeProject = this._onDidChangeProject.event;
 
   constructor(
     private readonly home: string,
@@ -89,7 +91,25 @@ export class ProjectRegistry {
       throw e;
     }
     if (!this.rememberedRoots().includes(root)) this.remember([...this.rememberedRoots(), root]);
+    this._onDidChangeProject.fire(project.info());
     return project;
+  }
+
+  /** Write editor settings into the project's config and reopen it with them. */
+  async configure(root: string, settings: Partial<Pick<ProjectConfig, 'interpreter' | 'include' | 'exclude'>>): Promise<Project> {
+    const project = await this.get(root);
+    const next: ProjectConfig = { ...project.config };
+    if (settings.interpreter !== undefined) {
+      if (settings.interpreter === '') delete next.interpreter;
+      else next.interpreter = settings.interpreter;
+    }
+    if (settings.include !== undefined && settings.include.length > 0) next.include = settings.include;
+    if (settings.exclude !== undefined && settings.exclude.length > 0) next.exclude = settings.exclude;
+    if (JSON.stringify(next) === JSON.stringify(project.config)) return project;
+    writeConfig(project.root, next);
+    this.open.delete(project.root);
+    await project.close();
+    return this.get(project.root);
   }
 
   async init(root: string): Promise<Project> {
@@ -110,6 +130,7 @@ export class ProjectRegistry {
     this.open.clear();
     for (const p of projects.reverse()) await p.close();
     this._onDidRecord.dispose();
+    this._onDidChangeProject.dispose();
   }
 }
 
