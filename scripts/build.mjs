@@ -17,4 +17,13 @@ await Promise.all([
   esbuild.build({ ...common, entryPoints: { daemon: 'daemon/src/daemonEntry.ts' }, outdir: 'dist' }),
   esbuild.build({ ...common, entryPoints: { cli: 'daemon/src/cli/cliEntry.ts' }, outdir: 'dist' }),
   esbuild.build({ ...common, entryPoints: { bench: 'test/bench/bench.ts' }, outdir: 'dist' }),
+  // The extension host provides `vscode`; the daemon's native modules are never loaded here.
+  esbuild.build({
+    ...common,
+    entryPoints: { extension: 'extension/src/main.ts' },
+    outdir: 'dist',
+    external: ['vscode'],
+    // The daemon shipped beside the extension needs a Node of this ABI for its native modules.
+    define: { __NATIVE_ABI__: JSON.stringify(process.versions.modules) },
+  }),
 ]);

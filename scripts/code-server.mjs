@@ -108,6 +108,10 @@ function verifyNativeModules() {
     if (r.status !== 0) fail(`native modules do not load in ${dir}:\n${r.stderr.trim()}`);
   };
   probe(VSCODE_DIR, VSCODE_NATIVE);
+  // node-pty's post-install step fails (it wants to npx node-gyp for compile_commands.json)
+  // after pty.node is built: prove the terminal works by running a command in a pty.
+  const pty = spawnSync(process.execPath, ['-e', "const t=require('node-pty').spawn('/bin/echo',['pty-ok'],{});let o='';t.onData(d=>o+=d);t.onExit(()=>{console.log(o.trim());process.exit(o.includes('pty-ok')?0:1)})"], { cwd: VSCODE_DIR, encoding: 'utf8', timeout: 20_000 });
+  if (pty.status !== 0) fail(`node-pty does not run a terminal: ${pty.stdout}${pty.stderr}`);
   probe(PKG_DIR, ['argon2']);
   const rg = path.join(VSCODE_DIR, 'node_modules', '@vscode', 'ripgrep', 'bin', 'rg');
   if (spawnSync(rg, ['--version'], { stdio: 'ignore' }).status !== 0) fail(`${rg} does not run`);

@@ -146,7 +146,10 @@ export class Project {
 
   /** Record the given project-relative paths now (all tracked files when none are given). */
   snapshot(relPaths: string[] | undefined, trigger: Trigger, message: string | null): Promise<SnapshotResult> {
-    const paths = relPaths && relPaths.length > 0 ? relPaths : this.paths.walk();
+    let paths = relPaths && relPaths.length > 0 ? relPaths : this.paths.walk();
+    // The editor asks on every save; only files the project tracks are recorded then.
+    if (trigger === 'save') paths = paths.filter((p) => this.paths.matches(p));
+    if (paths.length === 0) return Promise.resolve({ snapshot: null, skipped: (relPaths ?? []).map((p) => ({ path: p, reason: 'not tracked' })) });
     for (const p of paths) {
       // Explicit paths need not match the include patterns, but must stay inside the project.
       if (p.startsWith('../') || p === '..' || path.isAbsolute(p) || p.includes('\0') || p.split('/')[0] === STORE_DIR) {

@@ -1,0 +1,221 @@
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as vscode from 'vscode';
+import {
+  CloseAction,
+  ErrorAction,
+  LanguageClient,
+  ResponseError,
+  State,
+  type LanguageClientOptions,
+  type StreamInfo,
+} from 'vscode-languageclient/node';
+import type { ProjectInfo, SnapshotInfo, VersionInfo } from '../../shared/src/domain';
+import { isErrorPayload, MlsnapError } from '../../shared/src/errors';
+import { rpcMethod, type DaemonNotifications, type MethodName, type NotificationName, type ParamsOf, type ResultOf } from '../../shared/src/protocol';
+import { DisposableStore } from './Disposables';
+import { isAlive, readDaemonFile, type DaemonLauncher } from './DaemonLauncher';
+import type { OutputLog } from './OutputLog';
+
+export type DaemonState = 'starting' | 'running' | 'stopped';
+
+const START_TIMEOUT_MS = 20_000;
+
+/**
+ * This window's connection to the per-user daemon, through vscode-languageclient over the
+ * daemon's Unix socket. Connection-lifetime disposables live in `connectionScope` and are
+ * cleared on every disconnect. When the daemon goes away the state becomes `stopped` and the
+ * daemon home is watched: a daemon started by anyone (CLI, another window) is joined again.
+ */
+export class DaemonConnection implements vscode.Disposable {
+  private readonly _onDidChangeState = new vscode.EventEmitter<DaemonState>();
+  readonly onDidChangeState = this._onDidChangeState.event;
+  private readonly _onDidRecord = new vscode.EventEmitter<{ root: string; snapshot: SnapshotInfo }>();
+  readonly onDidRecord = this._onDidRecord.event;
+  private readonly _onDidTag = new vscode.EventEmitter<{ root: string; version: VersionInfo }>();
+  readonly onDidTag = this._onDidTag.event;
+  private readonly _onDidChangeProject = new vscode.EventEmitter<ProjectInfo>();
+  readonly onDidChangeProject = this._onDidChangeProject.event;
+
+  private readonly lifetime = new DisposableStore();
+  private readonly connectionScope = new DisposableStore();
+  private client: LanguageClient | null = null;
+  private homeWatcher: fs.FSWatcher | null = null;
+  private _state: DaemonState = 'stopped';
+  private connecting: Promise<boolean> | null = null;
+
+  constructor(
+    private readonly home: string,
+    private readonly launcher: DaemonLauncher,
+    private readonly log: OutputLog,
+  ) {
+    this.lifetime.track(this._onDidChangeState);
+    this.lifetime.track(this._onDidRecord);
+    this.lifetime.track(this._onDidTag);
+    this.lifetime.track(this._onDidChangeProject);
+  }
+
+  get state(): DaemonState {
+    return this._state;
+  }
+
+  private setState(s: DaemonState): void {
+    if (s === this._state) return;
+    this._state = s;
+    this.log.info(`daemon: ${s}`);
+    this._onDidChangeState.fire(s);
+  }
+
+  /** Join the running daemon, or start one and join it. */
+  async connectOrStart(): Promise<void> {
+    if (await this.connect()) return;
+    this.setState('starting');
+    try {
+      await this.launcher.start(this.home);
+      await this.waitForDaemon();
+      if (!(await this.connect())) throw new MlsnapError('daemon-unavailable', `the daemon started but its socket did not answer; see ${this.home}/daemon.log`);
+    } catch (e) {
+      this.setState('stopped');
+      this.watchHome();
+      throw e;
+    }
+  }
+
+  /** Stop the daemon (every window loses it) and start a fresh one. */
+  async restart(): Promise<void> {
+    if (this._state === 'running') {
+      await this.call('daemon/shutdown', {}).catch(() => undefined);
+      await this.disconnected();
+    }
+    await this.connectOrStart();
+  }
+
+  async call<M extends MethodName>(method: M, params: ParamsOf<M>): Promise<ResultOf<M>> {
+    const client = this.client;
+    if (!client || this._state !== 'running') {
+      throw new MlsnapError('daemon-unavailable', 'the mlsnap daemon is not running; use "mlsnap: Start/Restart Daemon"');
+    }
+    try {
+      return (await client.sendRequest(rpcMethod(method), params)) as ResultOf<M>;
+    } catch (e) {
+      if (e instanceof ResponseError && isErrorPayload(e.data)) throw MlsnapError.fromPayload(e.data);
+      throw e;
+    }
+  }
+
+  private connect(): Promise<boolean> {
+    this.connecting ??= this.doConnect().finally(() => (this.connecting = null));
+    return this.connecting;
+  }
+
+  private async doConnect(): Promise<boolean> {
+    if (this._state === 'running') return true;
+    const info = readDaemonFile(this.home);
+    if (!info || !isAlive(info.pid) || !fs.existsSync(info.socket)) return false;
+    const client = new LanguageClient('mlsnap', 'mlsnap daemon', () => connectSocket(info.socket), this.clientOptions());
+    try {
+      await client.start();
+    } catch (e) {
+      this.log.warn(`could not join the daemon at ${info.socket}: ${String(e)}`);
+      await client.dispose().catch(() => undefined);
+      return false;
+    }
+    this.client = client;
+    this.stopWatchingHome();
+    this.connectionScope.track(client.onDidChangeState((e) => e.newState === State.Stopped && this.onDisconnect()));
+    this.listen(client, 'mlsnap/didRecord', (p) => this._onDidRecord.fire(p));
+    this.listen(client, 'mlsnap/didTag', (p) => this._onDidTag.fire(p));
+    this.listen(client, 'mlsnap/didChangeProject', (p) => this._onDidChangeProject.fire(p.project));
+    this.listen(client, 'mlsnap/willStop', () => this.onDisconnect());
+    this.setState('running');
+    return true;
+  }
+
+  private listen<N extends NotificationName>(client: LanguageClient, name: N, handler: (p: DaemonNotifications[N]) => void): void {
+    this.connectionScope.track(client.onNotification(name, handler));
+  }
+
+  private clientOptions(): LanguageClientOptions {
+    return {
+      // Python files and notebook cells get code lenses and hovers on model paths.
+      documentSelector: [
+        { scheme: 'file', language: 'python' },
+        { scheme: 'vscode-notebook-cell', language: 'python' },
+      ],
+      outputChannel: this.log.channel,
+      // Restart policy lives here, not in the client: a stopped daemon shows the welcome view.
+      errorHandler: {
+        error: () => ({ action: ErrorAction.Shutdown, handled: true }),
+        closed: () => ({ action: CloseAction.DoNotRestart, handled: true }),
+      },
+      initializationFailedHandler: () => false,
+    };
+  }
+
+  private onDisconnect(): void {
+    if (this._state === 'stopped') return;
+    const client = this.client;
+    this.client = null;
+    this.connectionScope.clear();
+    this.setState('stopped');
+    if (client) void client.dispose(2000).catch(() => undefined);
+    this.watchHome();
+  }
+
+  private disconnected(): Promise<void> {
+    if (this._state === 'stopped') return Promise.resolve();
+    return new Promise((resolve) => {
+      const sub = this.onDidChangeState((s) => {
+        if (s === 'stopped') {
+          sub.dispose();
+          resolve();
+        }
+      });
+    });
+  }
+
+  /** A new daemon.json means a daemon started: join it. No polling. */
+  private watchHome(): void {
+    if (this.homeWatcher) return;
+    fs.mkdirSync(this.home, { recursive: true, mode: 0o700 });
+    let timer: NodeJS.Timeout | undefined;
+    this.homeWatcher = fs.watch(this.home, (_event, name) => {
+      if (name !== 'daemon.json' || this._state !== 'stopped') return;
+      clearTimeout(timer);
+      timer = setTimeout(() => void this.connect(), 200);
+    });
+  }
+
+  private stopWatchingHome(): void {
+    this.homeWatcher?.close();
+    this.homeWatcher = null;
+  }
+
+  private async waitForDaemon(): Promise<void> {
+    const deadline = Date.now() + START_TIMEOUT_MS;
+    while (Date.now() < deadline) {
+      const info = readDaemonFile(this.home);
+      if (info && isAlive(info.pid) && fs.existsSync(info.socket)) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new MlsnapError('daemon-unavailable', `the daemon did not start within ${START_TIMEOUT_MS / 1000} s; see ${this.home}/daemon.log`);
+  }
+
+  dispose(): void {
+    this.stopWatchingHome();
+    this.connectionScope.dispose();
+    const client = this.client;
+    this.client = null;
+    // Ends this window's connection only; the daemon keeps serving other windows.
+    if (client) void client.stop(2000).catch(() => undefined);
+    this.lifetime.dispose();
+  }
+}
+
+function connectSocket(socketPath: string): Promise<StreamInfo> {
+  return new Promise((resolve, reject) => {
+    const socket = net.createConnection(socketPath);
+    socket.once('connect', () => resolve({ reader: socket, writer: socket }));
+    socket.once('error', reject);
+  });
+}

@@ -1,0 +1,76 @@
+import { execFile, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { DaemonFile } from '../../shared/src/protocol';
+import { MlsnapError } from '../../shared/src/errors';
+import { noNodeMessage, pickNode, type NodeCandidate } from './model/nodeRuntime';
+
+/** The ABI the bundled native modules were built for; set by the build (esbuild define). */
+declare const __NATIVE_ABI__: string;
+
+export function daemonHome(): string {
+  const configured = process.env['MLSNAP_HOME'];
+  return configured ? path.resolve(configured) : path.join(os.homedir(), '.mlsnap');
+}
+
+export function readDaemonFile(home: string): DaemonFile | null {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(home, 'daemon.json'), 'utf8')) as DaemonFile;
+  } catch {
+    return null;
+  }
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Starts `dist/daemon.js` (shipped in the .vsix) with a Node whose ABI fits its native modules. */
+export class DaemonLauncher {
+  constructor(
+    private readonly daemonScript: string,
+    private readonly configuredNode: () => string | undefined,
+    private readonly log: (msg: string) => void,
+  ) {}
+
+  async start(home: string): Promise<void> {
+    const node = await this.findNode();
+    fs.mkdirSync(home, { recursive: true, mode: 0o700 });
+    const logFd = fs.openSync(path.join(home, 'daemon.log'), 'a', 0o600);
+    this.log(`starting the daemon: ${node.path} ${this.daemonScript}`);
+    const child = spawn(node.path, [this.daemonScript], {
+      detached: true,
+      stdio: ['ignore', logFd, logFd],
+      env: { ...process.env, MLSNAP_HOME: home, ELECTRON_RUN_AS_NODE: undefined },
+    });
+    child.unref();
+    fs.closeSync(logFd);
+  }
+
+  private async findNode(): Promise<NodeCandidate> {
+    const wanted = __NATIVE_ABI__;
+    const candidates: NodeCandidate[] = [];
+    const configured = this.configuredNode();
+    if (configured) candidates.push(await probe(configured, 'mlsnap.nodePath'));
+    // code-server and other plain-Node extension hosts can run the daemon themselves.
+    if (!process.versions['electron']) candidates.push({ path: process.execPath, modules: process.versions.modules, source: 'extension host' });
+    candidates.push(await probe('node', 'PATH'));
+    const picked = pickNode(candidates, wanted);
+    if (!picked) throw new MlsnapError('daemon-unavailable', noNodeMessage(candidates, wanted));
+    return picked;
+  }
+}
+
+function probe(node: string, source: string): Promise<NodeCandidate> {
+  return new Promise((resolve) => {
+    execFile(node, ['-p', 'process.versions.modules'], { timeout: 5000 }, (err, stdout) => {
+      resolve({ path: node, modules: err ? null : stdout.trim(), source });
+    });
+  });
+}

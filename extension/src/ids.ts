@@ -1,0 +1,42 @@
+/** Every command id, context key and view id the extension contributes, in one place. */
+export enum CommandId {
+  InitProject = 'mlsnap.initProject',
+  SnapshotFile = 'mlsnap.snapshotFile',
+  SnapshotProject = 'mlsnap.snapshotProject',
+  ShowHistory = 'mlsnap.showHistory',
+  ShowHistoryOfPath = 'mlsnap.showHistoryOfPath',
+  CompareWithPrevious = 'mlsnap.compareWithPrevious',
+  CompareWithVersion = 'mlsnap.compareWithVersion',
+  CompareTwoVersions = 'mlsnap.compareTwoVersions',
+  OpenVersion = 'mlsnap.openVersion',
+  RestoreVersion = 'mlsnap.restoreVersion',
+  TagVersion = 'mlsnap.tagVersion',
+  ShowEnvironment = 'mlsnap.showEnvironment',
+  FilterEnvironment = 'mlsnap.filterEnvironment',
+  StartDaemon = 'mlsnap.startDaemon',
+  ShowLog = 'mlsnap.showLog',
+  Refresh = 'mlsnap.refresh',
+  FollowActiveEditorOn = 'mlsnap.followActiveEditorOn',
+  FollowActiveEditorOff = 'mlsnap.followActiveEditorOff',
+}
+
+export enum ContextKey {
+  /** 'running' | 'starting' | 'stopped' */
+  DaemonState = 'mlsnap.daemonState',
+  /** A project of this workspace has an mlsnap store. */
+  ProjectInitialized = 'mlsnap.projectInitialized',
+  /** The active editor's file has recorded versions. */
+  ActiveFileTracked = 'mlsnap.activeFileTracked',
+  FollowActiveEditor = 'mlsnap.followActiveEditor',
+}
+
+export enum ViewId {
+  Container = 'mlsnap',
+  History = 'mlsnap.history',
+  Snapshots = 'mlsnap.snapshots',
+  Environment = 'mlsnap.environment',
+}
+
+export const VERSION_SCHEME = 'mlsnap';
+export const SUMMARY_SCHEME = 'mlsnap-summary';
+export const OUTPUT_CHANNEL = 'mlsnap';

@@ -1,0 +1,133 @@
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { EnvironmentInfo, FileKind, VersionInfo } from '../../../shared/src/domain';
+import type { DaemonConnection } from '../DaemonConnection';
+import { DisposableStore } from '../Disposables';
+import { CommandId } from '../ids';
+import { environmentSummary, versionDescription, versionLabel, versionMarkdown } from '../model/summaries';
+import type { ProjectCatalog } from '../ProjectCatalog';
+
+export type HistoryNode =
+  | { kind: 'project'; root: string }
+  | { kind: 'file'; root: string; path: string; fileKind: FileKind; count: number }
+  | { kind: 'version'; root: string; version: VersionInfo; summary: string };
+
+/** How many versions of one file the tree lists. */
+const VERSIONS_SHOWN = 100;
+
+/**
+ * History: project → tracked file → versions, newest first. Each version row shows its age,
+ * trigger, size, a one-line environment summary (interpreter, key package changes against the
+ * previous version) and tags; the hover has the details. Refreshed by daemon notifications.
+ */
+export class HistoryTree implements vscode.TreeDataProvider<HistoryNode>, vscode.Disposable {
+  private readonly _onDidChangeTreeData = new vscode.EventEmitter<HistoryNode | undefined>();
+  readonly onDidChangeTreeData = this._onDidChangeTreeData.event;
+  private readonly store = new DisposableStore();
+  /** Environments by project and id: versions share them, and they never change. */
+  private readonly envCache = new Map<string, EnvironmentInfo | null>();
+
+  constructor(
+    private readonly daemon: DaemonConnection,
+    private readonly catalog: ProjectCatalog,
+  ) {
+    this.store.track(this._onDidChangeTreeData);
+    this.store.track(daemon.onDidRecord(() => this.refresh()));
+    this.store.track(daemon.onDidTag(() => this.refresh()));
+    this.store.track(daemon.onDidChangeState(() => this.refresh()));
+    this.store.track(catalog.onDidChange(() => this.refresh()));
+  }
+
+  refresh(): void {
+    this._onDidChangeTreeData.fire(undefined);
+  }
+
+  getTreeItem(node: HistoryNode): vscode.TreeItem {
+    switch (node.kind) {
+      case 'project': {
+        const item = new vscode.TreeItem(path.basename(node.root), vscode.TreeItemCollapsibleState.Expanded);
+        item.id = `project:${node.root}`;
+        item.description = node.root;
+        item.iconPath = new vscode.ThemeIcon('database');
+        item.contextValue = 'mlsnap.project';
+        return item;
+      }
+      case 'file': {
+        const item = new vscode.TreeItem(node.path, vscode.TreeItemCollapsibleState.Collapsed);
+        item.id = fileNodeId(node.root, node.path);
+        item.description = `${node.count} version${node.count === 1 ? '' : 's'}`;
+        item.resourceUri = vscode.Uri.file(path.join(node.root, node.path));
+        item.iconPath = node.fileKind === 'notebook' ? new vscode.ThemeIcon('notebook') : node.fileKind === 'model' ? new vscode.ThemeIcon('circuit-board') : new vscode.ThemeIcon('graph');
+        item.contextValue = 'mlsnap.file';
+        return item;
+      }
+      case 'version': {
+        const v = node.version;
+        const item = new vscode.TreeItem(versionLabel(v), vscode.TreeItemCollapsibleState.None);
+        item.id = `version:${node.root}:${v.id}`;
+        item.description = versionDescription(v, node.summary);
+        item.tooltip = new vscode.MarkdownString(versionMarkdown(v, this.envCache.get(envKey(node.root, v.environmentId)) ?? null, null));
+        item.iconPath = new vscode.ThemeIcon(v.tags.length > 0 ? 'tag' : 'git-commit');
+        item.contextValue = 'mlsnap.version';
+        item.command = { command: CommandId.OpenVersion, title: 'Open Version', arguments: [node] };
+        return item;
+      }
+    }
+  }
+
+  async getChildren(node?: HistoryNode): Promise<HistoryNode[]> {
+    // Empty trees let the welcome views ("daemon not running", "no project") show.
+    if (this.daemon.state !== 'running') return [];
+    if (!node) return this.catalog.roots.map((root) => ({ kind: 'project', root }));
+    if (node.kind === 'project') {
+      const files = await this.daemon.call('project/files', { root: node.root });
+      return files.map((f) => ({ kind: 'file', root: node.root, path: f.path, fileKind: f.kind, count: f.versions }));
+    }
+    if (node.kind === 'file') return this.versions(node.root, node.path);
+    return [];
+  }
+
+  getParent(node: HistoryNode): HistoryNode | undefined {
+    if (node.kind === 'file') return { kind: 'project', root: node.root };
+    return undefined;
+  }
+
+  /** The file node for reveal() ("follow active editor", "Show History"). */
+  fileNode(root: string, rel: string, count: number): HistoryNode {
+    return { kind: 'file', root, path: rel, fileKind: 'other', count };
+  }
+
+  async versions(root: string, rel: string): Promise<Extract<HistoryNode, { kind: 'version' }>[]> {
+    const versions = await this.daemon.call('version/log', { root, path: rel, limit: VERSIONS_SHOWN });
+    const envs = await Promise.all(versions.map((v) => this.environment(root, v)));
+    return versions.map((v, i) => ({
+      kind: 'version',
+      root,
+      version: v,
+      // Versions are newest first: the previous version is the next row.
+      summary: environmentSummary(envs[i] ?? null, envs[i + 1] ?? null),
+    }));
+  }
+
+  private async environment(root: string, v: VersionInfo): Promise<EnvironmentInfo | null> {
+    const key = envKey(root, v.environmentId);
+    if (v.environmentId === null) return null;
+    if (!this.envCache.has(key)) {
+      const show = await this.daemon.call('ref/show', { root, ref: `${v.path}@${v.seq}` });
+      this.envCache.set(key, show.environment);
+    }
+    return this.envCache.get(key) ?? null;
+  }
+
+  dispose(): void {
+    this.store.dispose();
+  }
+}
+
+export function fileNodeId(root: string, rel: string): string {
+  return `file:${root}:${rel}`;
+}
+
+function envKey(root: string, id: number | null): string {
+  return `${root}#${id ?? 'none'}`;
+}
