@@ -115,7 +115,9 @@ function verifyNativeModules() {
   probe(PKG_DIR, ['argon2']);
   const rg = path.join(VSCODE_DIR, 'node_modules', '@vscode', 'ripgrep', 'bin', 'rg');
   if (spawnSync(rg, ['--version'], { stdio: 'ignore' }).status !== 0) fail(`${rg} does not run`);
-  const v = spawnSync(process.execPath, [CODE_SERVER_BIN, '--version'], { encoding: 'utf8', timeout: 60_000 });
+  // Its own XDG_CONFIG_HOME: code-server writes a default config.yaml there on every start.
+  const env = { ...process.env, XDG_CONFIG_HOME: path.join(CACHE_DIR, '.config'), XDG_DATA_HOME: path.join(CACHE_DIR, '.local') };
+  const v = spawnSync(process.execPath, [CODE_SERVER_BIN, '--version'], { encoding: 'utf8', timeout: 60_000, env });
   if (v.status !== 0 || !v.stdout.includes(CODE_SERVER_VERSION)) fail(`code-server --version failed: ${v.stdout}${v.stderr}`);
   log(`  native modules load; ${v.stdout.trim().split('\n')[0]}`);
 }
@@ -177,6 +179,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 async function withLock(fn) {
   fs.mkdirSync(path.dirname(LOCK), { recursive: true });
   let waited = false;
+  const giveUp = Date.now() + 20 * 60_000;
   for (;;) {
     try {
       fs.mkdirSync(LOCK);
@@ -184,7 +187,13 @@ async function withLock(fn) {
       break;
     } catch (e) {
       if (e.code !== 'EEXIST') throw e;
-      const pid = Number.parseInt(fs.readFileSync(path.join(LOCK, 'pid'), { encoding: 'utf8', flag: 'a+' }), 10);
+      let pid = Number.NaN;
+      try {
+        pid = Number.parseInt(fs.readFileSync(path.join(LOCK, 'pid'), 'utf8'), 10);
+      } catch {
+        // just created (no pid yet) or just removed: look again
+      }
+      if (Date.now() > giveUp) fail(`gave up waiting for the install lock ${LOCK} (held by ${pid}); remove it if no install is running`);
       if (Number.isFinite(pid) && pid > 0 && !pidAlive(pid)) {
         log(`removing a stale install lock left by process ${pid}`);
         fs.rmSync(LOCK, { recursive: true, force: true });

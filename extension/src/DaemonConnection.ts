@@ -145,20 +145,25 @@ export class DaemonConnection implements vscode.Disposable {
       outputChannel: this.log.channel,
       // Restart policy lives here, not in the client: a stopped daemon shows the welcome view.
       errorHandler: {
-        error: () => ({ action: ErrorAction.Shutdown, handled: true }),
+        // Continue: a broken socket also closes, and `closed` decides. (Shutdown would put the
+        // client in "stopping", where languageclient forces its own error toast on close.)
+        error: () => ({ action: ErrorAction.Continue, handled: true }),
         closed: () => ({ action: CloseAction.DoNotRestart, handled: true }),
       },
       initializationFailedHandler: () => false,
     };
   }
 
+  /**
+   * The daemon went (or is going) away. The client is not stopped from here: stopping it
+   * while its socket closes makes languageclient show its own error toast. The socket's close
+   * ends it, through the `closed` handler above.
+   */
   private onDisconnect(): void {
     if (this._state === 'stopped') return;
-    const client = this.client;
     this.client = null;
     this.connectionScope.clear();
     this.setState('stopped');
-    if (client) void client.dispose(2000).catch(() => undefined);
     this.watchHome();
   }
 

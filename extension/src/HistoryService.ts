@@ -27,7 +27,7 @@ export class HistoryService {
     if (!target) return undefined;
     const info = await this.daemon.call('project/init', { root: target.fsPath });
     await this.catalog.refresh();
-    void vscode.window.showInformationMessage(`mlsnap: recording ${path.basename(info.root)} (${info.versions} versions so far)`);
+    void vscode.window.showInformationMessage(`mlsnap: recording ${path.basename(info.root)} (${info.versions} version${info.versions === 1 ? '' : 's'} so far)`);
     return info.root;
   }
 

@@ -14,7 +14,10 @@
  * - workbench ready:     `.monaco-workbench` plus the status bar part `.part.statusbar`
  * - command palette:     F1 opens `.quick-input-widget`; its input is `.quick-input-box input`;
  *                        rows are `.quick-input-list .monaco-list-row`, their visible label in
- *                        `.label-name` (row aria-label is the label plus keybinding/detail text)
+ *                        `.label-name` (row aria-label is the label plus ", recently used" etc.);
+ *                        an extension's commands appear only once the extension host has
+ *                        registered extensions (~1-4 s after the workbench shows) and an open
+ *                        palette does not refresh, so `pick` reopens it until the row shows
  * - activity bar item:   `.part.activitybar li.action-item[role="tab"]` (its own aria-label is
  *                        empty) holding `a.action-label[aria-label="<container title>"]`;
  *                        built-ins add the keybinding, e.g. "Explorer (Ctrl+Shift+E)". The li
@@ -31,12 +34,15 @@
  * - notifications:       toasts `.notifications-toasts .notification-toast`, message text in
  *                        `.notification-list-item-message`
  * - status bar items:    `.part.statusbar .statusbar-item` (id = `<extensionId>.<itemId>` for
- *                        createStatusBarItem(id)), text in `.statusbar-item-label`
+ *                        createStatusBarItem(id); aria-label = text + ", " + tooltip), text in
+ *                        `.statusbar-item-label`
  * - context menus:       `.context-view .monaco-menu`, entries `a.action-menu-item` whose
- *                        `.action-label` is the command title
- * - editor tabs:         `.tabs-container .tab` with aria-label starting with the file name;
- *                        the active one has class `active`
- * - notebook diff:       `.notebook-text-diff-editor` (vscode.diff on two .ipynb files)
+ *                        `.action-label` is the command title (no category); choose one with
+ *                        hover + Enter (a Playwright click on the entry does not run it)
+ * - editor tabs:         `.part.editor .tabs-container .tab` whose `.label-name` is the file
+ *                        name; the active one has class `active`
+ * - notebook diff:       `.notebook-text-diff-editor` (vscode.diff on two .ipynb files opens it,
+ *                        through the built-in ipynb extension; cell diffs show both sides)
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -264,7 +270,14 @@ export class CodeServer {
     // A config file of our own: code-server otherwise writes ~/.config/code-server/config.yaml.
     const config = path.join(opts.userDataDir, 'code-server.yaml');
     fs.writeFileSync(config, 'auth: none\ncert: false\n');
-    const env = { ...process.env, ...opts.env };
+    // code-server keeps logs, a heartbeat file and a default config under the XDG folders:
+    // point them into the user data dir so that runs leave nothing in $HOME (opts.env wins).
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      XDG_CONFIG_HOME: path.join(opts.userDataDir, 'xdg-config'),
+      XDG_DATA_HOME: path.join(opts.userDataDir, 'xdg-data'),
+      ...opts.env,
+    };
     delete env.VSCODE_IPC_HOOK_CLI; // never talk to an enclosing VS Code
     const common = ['--config', config, '--user-data-dir', opts.userDataDir, '--extensions-dir', opts.extensionsDir];
 
@@ -450,7 +463,7 @@ export class Workbench {
     await this.editorTab(base).and(this.page.locator('.active')).waitFor({ state: 'visible' });
   }
 
-  /** The editor tab of `fileName` (tab aria-label starts with the name). */
+  /** The editor tab of `fileName` (its `.label-name` is the name). */
   editorTab(fileName: string): Locator {
     return this.page.locator(SEL.editorTab).filter({ has: this.page.locator('.label-name', { hasText: exactly(fileName) }) });
   }
@@ -492,10 +505,10 @@ export class Workbench {
     return v;
   }
 
-  /** A tree row whose label is exactly `label`, in the view `viewName` (or anywhere). */
-  treeItem(label: string, viewName?: string): Locator {
+  /** A tree row whose label is exactly `label` (or matches the RegExp), in the view `viewName` (or anywhere). */
+  treeItem(label: string | RegExp, viewName?: string): Locator {
     const scope = viewName ? this.view(viewName) : this.page.locator(SEL.workbench);
-    return scope.locator(SEL.listRow).filter({ has: this.page.locator(SEL.rowLabel, { hasText: exactly(label) }) }).first();
+    return scope.locator(SEL.listRow).filter({ has: this.page.locator(SEL.rowLabel, { hasText: typeof label === 'string' ? exactly(label) : label }) }).first();
   }
 
   /** Labels of the visible rows of a view's tree (virtualised: only the rendered rows). */
@@ -508,12 +521,16 @@ export class Workbench {
    * contributions). The menu is `.context-view .monaco-menu`; entries are
    * `.action-item a.action-menu-item` with the title in `.action-label`.
    */
-  async treeItemContextMenu(label: string, action: string, viewName?: string): Promise<void> {
+  async treeItemContextMenu(label: string | RegExp, action: string, viewName?: string): Promise<void> {
     const row = this.treeItem(label, viewName);
     await row.click({ button: 'right' });
     const entry = this.page.locator(`${SEL.contextMenu} ${SEL.contextMenuItem}`).filter({ has: this.page.locator('.action-label', { hasText: exactly(action) }) }).first();
-    await entry.click();
-    await this.page.locator(SEL.contextMenu).waitFor({ state: 'hidden' });
+    // A mouse click on a menu entry does nothing here (VS Code's menu acts on its own
+    // mouse-up handling, which Playwright's synthetic click does not satisfy); hovering the
+    // entry focuses it and Enter runs it, reliably.
+    await entry.hover();
+    await this.page.keyboard.press('Enter');
+    await this.page.locator(SEL.contextMenu).first().waitFor({ state: 'hidden' });
   }
 
   /** A button of a view's welcome content (viewsWelcome `[Text](command:...)`), by its text. */
