@@ -27,3 +27,9 @@ await Promise.all([
     define: { __NATIVE_ABI__: JSON.stringify(process.versions.modules) },
   }),
 ]);
+
+// `npm run test:electron` only: the @vscode/test-electron runner and its in-editor suite.
+if (process.argv.includes('--electron')) {
+  await esbuild.build({ ...common, entryPoints: { 'electron-run': 'test/electron/runTests.ts' }, outdir: 'dist', external: ['vscode', '@vscode/test-electron'] });
+  await esbuild.build({ ...common, entryPoints: { 'electron-suite': 'test/electron/suite.ts' }, outdir: 'dist', external: ['vscode'] });
+}
