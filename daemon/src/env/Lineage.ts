@@ -138,8 +138,12 @@ function secondsBetween(a: number, b: number): string {
  * names the file and that ran most recently at or before the file's mtime. Parsed sources are
  * cached by mtime and size, so repeated captures only re-read what changed.
  */
+/** How long one walk for notebooks and scripts is reused (a new notebook is seen after this). */
+const SOURCE_WALK_REUSE_MS = 2000;
+
 export class LineageFinder {
   private readonly cache = new Map<string, { mtimeMs: number; size: number; parsed: Parsed | null }>();
+  private walked: { at: number; rels: string[] } | null = null;
 
   constructor(private readonly projectRoot: string) {}
 
@@ -163,10 +167,26 @@ export class LineageFinder {
     return best === null ? null : describe(best.candidate, best.run, best.namedBy, fileMtimeMs);
   }
 
-  /** Notebooks and scripts in the project (breadth first, bounded), parsed. */
+  /** Notebooks and scripts in the project, parsed (each re-stat'ed, re-parsed when changed). */
   private async candidates(relPath: string, signal?: AbortSignal): Promise<Candidate[]> {
     const found: Candidate[] = [];
-    const seen = new Set<string>();
+    for (const rel of await this.sourcePaths(signal)) {
+      if (rel === relPath) continue;
+      const candidate = await this.load(rel);
+      if (candidate !== null) found.push(candidate);
+    }
+    return found;
+  }
+
+  /**
+   * Where the project's notebooks and scripts are (breadth first, bounded). The walk is
+   * reused for a moment: a burst or a reconcile asks for thousands of files at once, and
+   * walking the project for each made the first snapshot of a big project quadratic.
+   */
+  private async sourcePaths(signal?: AbortSignal): Promise<string[]> {
+    const now = Date.now();
+    if (this.walked !== null && now - this.walked.at < SOURCE_WALK_REUSE_MS) return this.walked.rels;
+    const rels: string[] = [];
     const queue: string[] = [''];
     let entries = 0;
     while (queue.length > 0 && entries < LINEAGE_MAX_ENTRIES) {
@@ -184,14 +204,15 @@ export class LineageFinder {
         const rel = dirRel === '' ? d.name : `${dirRel}/${d.name}`;
         // Symlinks are not followed: they can loop or lead out of the project.
         if (d.isDirectory() && !LINEAGE_SKIP_DIRS.has(d.name)) queue.push(rel);
-        if (!d.isFile() || rel === relPath || !/\.(ipynb|py)$/.test(d.name)) continue;
-        seen.add(rel);
-        const candidate = await this.load(rel);
-        if (candidate !== null) found.push(candidate);
+        if (d.isFile() && /\.(ipynb|py)$/.test(d.name)) rels.push(rel);
       }
     }
-    for (const key of this.cache.keys()) if (!seen.has(key)) this.cache.delete(key);
-    return found;
+    if (!signal?.aborted) {
+      this.walked = { at: Date.now(), rels };
+      const seen = new Set(rels);
+      for (const key of this.cache.keys()) if (!seen.has(key)) this.cache.delete(key);
+    }
+    return rels;
   }
 
   private async load(rel: string): Promise<Candidate | null> {

@@ -15,6 +15,8 @@ export interface EnvironmentSource {
 
 /** Notebooks are parsed before they are recorded; past this size they are refused. */
 export const MAX_NOTEBOOK_BYTES = 512 * 1024 * 1024;
+/** Versions are committed this many at a time, so a huge first scan keeps memory flat. */
+const COMMIT_EVERY = 200;
 /** A file that keeps changing while read is retried this many times, one settle delay apart. */
 const READ_ATTEMPTS = 5;
 
@@ -22,6 +24,7 @@ interface Candidate {
   rel: string;
   abs: string;
   kind: FileKind;
+  fp: RecordedFingerprint | null;
 }
 
 type Outcome = { version: NewVersion } | { skipped: string };
@@ -57,37 +60,71 @@ export class SnapshotPipeline {
 
   private async snapshot(relPaths: readonly string[], trigger: Trigger, message: string | null): Promise<SnapshotResult> {
     const takenNs = BigInt(Date.now()) * 1_000_000n;
-    const fingerprints = this.store.allFingerprints();
-    const versions: NewVersion[] = [];
-    const skipped: { path: string; reason: string }[] = [];
-    for (const rel of new Set(relPaths)) {
-      const c: Candidate = { rel, abs: path.join(this.root, rel), kind: kindOfPath(rel) };
-      const outcome = await this.take(c, fingerprints.get(rel) ?? null, takenNs, trigger === 'manual' || trigger === 'save');
-      if ('version' in outcome) versions.push(outcome.version);
-      else skipped.push({ path: rel, reason: outcome.skipped });
-    }
-    if (versions.length === 0) return { snapshot: null, skipped };
-    const git = await this.env.captureGit().catch((e: unknown) => {
+    const { changed, skipped } = this.triage(relPaths);
+    if (changed.length === 0) return { snapshot: null, skipped };
+    // Git state is the same for every file of the snapshot: take it once, beside the reads.
+    const git = this.env.captureGit().catch((e: unknown) => {
       this.log.warn(`git state not captured: ${String(e)}`);
       return null;
     });
-    const snapshot = this.store.recordSnapshot({ trigger, message, git, versions, takenNs });
-    return { snapshot, skipped };
+    const explicit = trigger === 'manual' || trigger === 'save';
+    let snapshotId: string | undefined;
+    let batch: NewVersion[] = [];
+    const commit = async (): Promise<void> => {
+      if (batch.length === 0) return;
+      snapshotId = this.store.recordSnapshot({ trigger, message, git: await git, versions: batch, takenNs, ...(snapshotId ? { appendTo: snapshotId } : {}) });
+      batch = [];
+    };
+    for (const c of changed) {
+      const outcome = await this.take(c, takenNs, explicit);
+      if ('version' in outcome) batch.push(outcome.version);
+      else skipped.push({ path: c.rel, reason: outcome.skipped });
+      if (batch.length >= COMMIT_EVERY) await commit();
+    }
+    await commit();
+    if (snapshotId === undefined) await git;
+    return { snapshot: snapshotId === undefined ? null : this.store.snapshot(snapshotId), skipped };
   }
 
-  private async take(c: Candidate, fp: RecordedFingerprint | null, takenNs: bigint, explicit: boolean): Promise<Outcome> {
-    let st: fs.BigIntStats;
-    try {
-      st = fs.lstatSync(c.abs, { bigint: true });
-    } catch {
-      return { skipped: 'missing' };
+  /**
+   * Split the request into files that may have changed and files that certainly did not,
+   * synchronously: for an unchanged tree this is the whole cost (one lstat per file).
+   */
+  private triage(relPaths: readonly string[]): { changed: Candidate[]; skipped: { path: string; reason: string }[] } {
+    const fingerprints = this.store.allFingerprints();
+    const changed: Candidate[] = [];
+    const skipped: { path: string; reason: string }[] = [];
+    for (const rel of new Set(relPaths)) {
+      const abs = path.join(this.root, rel);
+      let st: fs.BigIntStats | undefined;
+      try {
+        st = fs.lstatSync(abs, { bigint: true, throwIfNoEntry: false });
+      } catch {
+        st = undefined;
+      }
+      if (st === undefined) {
+        skipped.push({ path: rel, reason: 'missing' });
+        continue;
+      }
+      // Symlinks are never followed: they could point out of the project.
+      if (!st.isFile()) {
+        skipped.push({ path: rel, reason: st.isSymbolicLink() ? 'symbolic link' : 'not a regular file' });
+        continue;
+      }
+      const fp = fingerprints.get(rel) ?? null;
+      if (fp && sameFingerprint(fp, fingerprintOf(st)) && !isRacy(fp)) {
+        skipped.push({ path: rel, reason: 'unchanged' });
+        continue;
+      }
+      changed.push({ rel, abs, kind: kindOfPath(rel), fp });
     }
-    // Symlinks are never followed: they could point out of the project.
-    if (!st.isFile()) return { skipped: st.isSymbolicLink() ? 'symbolic link' : 'not a regular file' };
-    if (fp && sameFingerprint(fp, fingerprintOf(st)) && !isRacy(fp)) return { skipped: 'unchanged' };
+    return { changed, skipped };
+  }
+
+  private async take(c: Candidate, takenNs: bigint, explicit: boolean): Promise<Outcome> {
     const read = await this.readWithRetry(c, explicit);
     if ('skipped' in read) return read;
-    if (read.blob.hash === (fp?.hash ?? this.store.latestHash(c.rel))) {
+    if (read.blob.hash === (c.fp?.hash ?? this.store.latestHash(c.rel))) {
       this.store.saveFingerprint(c.rel, c.kind, read.fingerprint, read.blob.hash, takenNs);
       return { skipped: 'unchanged' };
     }

@@ -75,6 +75,7 @@ const VERSION_SELECT = `
  */
 export class SnapshotStore {
   readonly db: Db;
+  private fingerprints: Map<string, RecordedFingerprint> | null = null;
 
   constructor(dbFile: string) {
     this.db = openDatabase(dbFile);
@@ -84,14 +85,21 @@ export class SnapshotStore {
     closeDatabase(this.db);
   }
 
-  /** Every file's fingerprint in one query: a re-snapshot of 20,000 files must not do 20,000. */
-  allFingerprints(): Map<string, RecordedFingerprint> {
-    const out = new Map<string, RecordedFingerprint>();
-    for (const row of this.db.prepare('SELECT * FROM tracked_file').iterate() as IterableIterator<TrackedFileRow>) {
-      const fp = toFingerprint(row);
-      if (fp) out.set(row.path, fp);
+  /**
+   * Every file's fingerprint. Loaded in one query, then kept in memory and updated on each
+   * write (the daemon is the only writer): a re-snapshot of 20,000 unchanged files must cost
+   * little more than stat'ing them.
+   */
+  allFingerprints(): ReadonlyMap<string, RecordedFingerprint> {
+    if (this.fingerprints === null) {
+      const out = new Map<string, RecordedFingerprint>();
+      for (const row of this.db.prepare('SELECT * FROM tracked_file').iterate() as IterableIterator<TrackedFileRow>) {
+        const fp = toFingerprint(row);
+        if (fp) out.set(row.path, fp);
+      }
+      this.fingerprints = out;
     }
-    return out;
+    return this.fingerprints;
   }
 
   fingerprint(relPath: string): RecordedFingerprint | null {
@@ -113,37 +121,53 @@ export class SnapshotStore {
     return row?.h ?? null;
   }
 
-  /** Record versions taken together as one snapshot, in one transaction. */
+  /**
+   * Record versions taken together as one snapshot. `chunk` (when given) appends to a
+   * snapshot begun by an earlier call: big batches (a first scan of 20,000 files) are
+   * committed a few hundred versions at a time so memory stays flat; each call is one
+   * transaction, and every committed version is complete.
+   */
   recordSnapshot(input: {
     trigger: Trigger;
     message: string | null;
     git: GitState | null;
     versions: NewVersion[];
     takenNs: bigint;
-  }): SnapshotInfo {
-    const id = newSnapshotId();
+    appendTo?: string;
+  }): string {
+    const id = input.appendTo ?? newSnapshotId();
     const now = Date.now();
     const tx = this.db.transaction(() => {
-      this.db
-        .prepare(
-          `INSERT INTO snapshot (id, created_at, trigger, message, git_commit, git_branch, git_dirty, git_patch_blob, git_patch_truncated)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(
-          id,
-          now,
-          input.trigger,
-          input.message,
-          input.git?.commit ?? null,
-          input.git?.branch ?? null,
-          input.git ? (input.git.dirty ? 1 : 0) : null,
-          input.git?.patchBlob ?? null,
-          input.git?.patchTruncated ? 1 : 0,
-        );
+      if (input.appendTo === undefined) this.insertSnapshotRow(id, now, input);
       for (const v of input.versions) this.insertVersion(id, now, input, v);
     });
-    tx();
-    return this.snapshot(id);
+    try {
+      tx();
+    } catch (e) {
+      // The transaction rolled back: the cached fingerprints may hold rows that never landed.
+      this.fingerprints = null;
+      throw e;
+    }
+    return id;
+  }
+
+  private insertSnapshotRow(id: string, now: number, input: { trigger: Trigger; message: string | null; git: GitState | null }): void {
+    this.db
+      .prepare(
+        `INSERT INTO snapshot (id, created_at, trigger, message, git_commit, git_branch, git_dirty, git_patch_blob, git_patch_truncated)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        id,
+        now,
+        input.trigger,
+        input.message,
+        input.git?.commit ?? null,
+        input.git?.branch ?? null,
+        input.git ? (input.git.dirty ? 1 : 0) : null,
+        input.git?.patchBlob ?? null,
+        input.git?.patchTruncated ? 1 : 0,
+      );
   }
 
   private insertVersion(
@@ -189,6 +213,7 @@ export class SnapshotStore {
       .get(relPath, kind, fp.size, fp.mtimeNs.toString(), fp.ctimeNs.toString(), fp.ino.toString(), hash, takenNs.toString()) as {
       id: number;
     };
+    this.fingerprints?.set(relPath, { ...fp, hash, takenNs });
     return row.id;
   }
 
