@@ -1,0 +1,185 @@
+/**
+ * `npm run bench`: the performance figures of the issue, each against a baseline measured in
+ * the same run on the same machine. Prints every figure as it is measured, then a summary
+ * table, also written to test-output/bench.json. Exits 0 when figures miss their targets (it
+ * is a report) and 1 when a measurement itself crashed.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { writeRandomFile } from '../support/tmp';
+import { killDaemonSync, measureDaemonRss, type DaemonProcess } from './daemonRss';
+import { measureNewFile } from './newFile';
+import { measureNotebookLatency } from './notebookLatency';
+import { printFailure, printFigure, printSummary, writeJson, type FailedFigure, type Figure } from './report';
+import { buildTree, measureResnapshot, UNTRACKED_DIR } from './resnapshot';
+import { canDropCaches, fmtMs, fmtSize, GiB, progress, sleep, syncAll, timed } from './util';
+
+/** MLSNAP_BENCH_QUICK=1: a smoke run at a fraction of the sizes (figures not comparable to the targets). */
+const QUICK = process.env['MLSNAP_BENCH_QUICK'] === '1';
+const TRACKED_FILES = QUICK ? 2_000 : 20_000;
+const TOTAL_FILES = QUICK ? 5_000 : 50_000;
+const NEW_FILE_SIZE = QUICK ? 64 << 20 : GiB;
+
+/** dist/ when bundled (dist/bench.js); the repository is its parent. */
+const REPO = path.basename(__dirname) === 'dist' ? path.resolve(__dirname, '..') : path.resolve(__dirname, '..', '..');
+
+/** Bench data lives on the main disk: os.tmpdir() when it is the repository's file system, else .cache/bench. */
+function benchBase(): { base: string; note: string } {
+  const tmp = os.tmpdir();
+  if (fs.statSync(tmp).dev === fs.statSync(REPO).dev) return { base: tmp, note: `${tmp} (same file system as ${REPO})` };
+  const base = path.join(REPO, '.cache', 'bench');
+  fs.mkdirSync(base, { recursive: true });
+  return { base, note: `${base} (${tmp} is another file system)` };
+}
+
+function freeBytes(dir: string): number {
+  const s = fs.statfsSync(dir);
+  return s.bavail * s.bsize;
+}
+
+async function main(): Promise<number> {
+  const figures: Figure[] = [];
+  const failures: FailedFigure[] = [];
+  const startedAt = new Date().toISOString();
+  const { base, note: baseNote } = benchBase();
+  const dir = fs.realpathSync(fs.mkdtempSync(path.join(base, 'mlsnap-bench-')));
+  let daemon: DaemonProcess | null = null;
+  let cleaned = false;
+  const cleanup = (): void => {
+    if (cleaned) return;
+    cleaned = true;
+    killDaemonSync(daemon);
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  process.once('exit', cleanup);
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      process.stdout.write(`\n${sig}: stopping the daemon and removing ${dir}\n`);
+      cleanup();
+      process.exit(130);
+    });
+  }
+
+  const attempt = async (id: string, name: string, fn: () => Promise<Figure | Figure[]>): Promise<void> => {
+    progress(`figure ${id}: ${name}`);
+    try {
+      const r = await fn();
+      for (const f of Array.isArray(r) ? r : [r]) {
+        figures.push(f);
+        printFigure(f);
+      }
+    } catch (e) {
+      const failure = { id, name, error: e instanceof Error ? (e.stack ?? e.message) : String(e) };
+      failures.push(failure);
+      printFailure(failure);
+    }
+  };
+
+  const free = freeBytes(dir);
+  const drop = canDropCaches();
+  const bigSize = QUICK ? 2 * NEW_FILE_SIZE : free > 20 * GiB ? 5 * GiB : 2 * GiB;
+  const bigNote = bigSize === 5 * GiB || QUICK ? null : `only ${(free / GiB).toFixed(1)} GiB free: phase (b) used a 2 GiB file instead of 5 GiB`;
+  progress(`mlsnap bench: node ${process.version}, ${os.cpus().length} cores, data in ${dir} (under ${baseNote}), ${(free / GiB).toFixed(1)} GiB free`);
+  if (QUICK) progress('QUICK smoke run (MLSNAP_BENCH_QUICK=1): sizes are reduced, figures are not comparable to the targets');
+  progress(`page cache ${drop ? 'can' : 'cannot'} be dropped (echo 3 > /proc/sys/vm/drop_caches)`);
+
+  try {
+    // Figure 1: a new 1 GiB incompressible file.
+    const gibFile = path.join(dir, 'src', 'model.safetensors');
+    fs.mkdirSync(path.dirname(gibFile), { recursive: true });
+    progress(`writing a ${fmtSize(NEW_FILE_SIZE)} incompressible .safetensors…`);
+    writeRandomFile(gibFile, NEW_FILE_SIZE, 7);
+    syncAll();
+    // The disk here is bursty (one 1 GiB copy takes 0.5 s or 1.5 s): 5 rotating runs, not 3.
+    const runs = 5;
+    if (drop) {
+      await attempt('1', `new ${fmtSize(NEW_FILE_SIZE)} file vs cp + sync, cold page cache`, () =>
+        measureNewFile({ id: '1', src: gibFile, workDir: path.join(dir, 'f1'), cache: 'cold', runs, size: NEW_FILE_SIZE }),
+      );
+    }
+    await attempt(drop ? '1b' : '1', `new ${fmtSize(NEW_FILE_SIZE)} file vs cp + sync, warm page cache`, () =>
+      measureNewFile({ id: drop ? '1b' : '1', src: gibFile, workDir: path.join(dir, 'f1'), cache: 'warm', runs, size: NEW_FILE_SIZE }),
+    );
+
+    // The 50,000-file tree for figure 4, whose 20,000 tracked files figure 2 then re-snapshots.
+    const tree = path.join(dir, 'tree');
+    progress(`writing ${TOTAL_FILES.toLocaleString('en')} files (${TRACKED_FILES.toLocaleString('en')} tracked metrics*.json, the rest untracked .png)…`);
+    const built = await timed(() => buildTree(tree, TRACKED_FILES, TOTAL_FILES - TRACKED_FILES));
+    fs.mkdirSync(path.join(tree, 'models'));
+    progress(`  written in ${fmtMs(built.ms)}`);
+    const bigFile = path.join(dir, 'big', `weights-${fmtSize(bigSize).replace(' ', '')}.safetensors`);
+    fs.mkdirSync(path.dirname(bigFile), { recursive: true });
+    progress(`writing a ${fmtSize(bigSize)} incompressible .safetensors (outside the project until phase b)…`);
+    writeRandomFile(bigFile, bigSize, 11);
+    syncAll();
+    await sleep(1200); // past the racy window of every file
+
+    let initMs: number | null = null;
+    await attempt('4', 'peak daemon RSS', () =>
+      measureDaemonRss({
+        daemonJs: path.join(REPO, 'dist', 'daemon.js'),
+        home: path.join(dir, 'home'),
+        root: tree,
+        totalFiles: TOTAL_FILES,
+        trackedFiles: TRACKED_FILES,
+        bigFile,
+        bigSize,
+        bigNote,
+        gibFile,
+        gibSize: NEW_FILE_SIZE,
+        onStarted: (d) => (daemon = d),
+        onInitDone: (ms) => (initMs = ms),
+      }),
+    );
+    daemon = null;
+
+    // Figure 2 on the pure 20,000-file tree (the daemon's store already holds their fingerprints).
+    progress('removing the untracked files and big models from the tree…');
+    for (const sub of [UNTRACKED_DIR, 'models']) fs.rmSync(path.join(tree, sub), { recursive: true, force: true });
+    fs.rmSync(bigFile, { force: true });
+    syncAll();
+    const initialNote =
+      initMs !== null
+        ? `the untimed initial snapshot of the ${TRACKED_FILES.toLocaleString('en')} files was done by the daemon in figure 4 (a): ${fmtMs(initMs)}`
+        : `the daemon did not finish the initial snapshot: the open below includes it`;
+    await attempt('2', `re-snapshot of ${TRACKED_FILES.toLocaleString('en')} unchanged files`, () =>
+      measureResnapshot({ root: tree, expectedFiles: TRACKED_FILES, runs: 5, initialNote }),
+    );
+    fs.rmSync(path.join(dir, 'tree'), { recursive: true, force: true });
+    fs.rmSync(path.join(dir, 'src'), { recursive: true, force: true });
+
+    await attempt('3', 'notebook write → committed version latency', () =>
+      measureNotebookLatency({ root: path.join(dir, 'nb'), iterations: QUICK ? 10 : 50, settleMs: 100, bytes: 1_000_000 }),
+    );
+  } catch (e) {
+    failures.push({ id: 'setup', name: 'bench setup', error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+    printFailure(failures[failures.length - 1] as FailedFigure);
+  } finally {
+    progress(`removing ${dir}…`);
+    cleanup();
+  }
+
+  printSummary(figures, failures);
+  const out = path.join(REPO, 'test-output', 'bench.json');
+  writeJson(out, {
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    machine: { node: process.version, cpus: os.cpus().length, cpu: os.cpus()[0]?.model, kernel: os.release(), memoryBytes: os.totalmem() },
+    dataDir: baseNote,
+    pageCacheDroppable: drop,
+    quick: QUICK,
+    figures,
+    failures,
+  });
+  progress(`wrote ${path.relative(REPO, out)}`);
+  return failures.length > 0 ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    process.stderr.write(`bench crashed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exit(1);
+  },
+);
