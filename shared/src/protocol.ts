@@ -14,6 +14,7 @@ import type {
   Trigger,
   VersionInfo,
 } from './domain';
+import type { VersionDiff } from './diff';
 
 /** Every request names the project by its root folder (absolute path). */
 export interface ProjectParams {
@@ -113,6 +114,19 @@ export interface ConfigureParams extends ProjectParams {
   settings: Partial<Pick<ProjectConfig, 'interpreter' | 'include' | 'exclude'>>;
 }
 
+export interface DiffParams extends ProjectParams {
+  /** The older version's ref. */
+  before: string;
+  /** The newer version's ref; absent: `before` is compared with the version before it. */
+  after?: string;
+  /** Show cell and notebook metadata changes. */
+  showMetadata?: boolean;
+  /** Show cells whose execution count alone changed. */
+  showExecutionCounts?: boolean;
+  /** Models: compare tensor bytes, not only headers (reads both files whole). */
+  compareBytes?: boolean;
+}
+
 export interface DaemonApi {
   'daemon/status': (p: Record<string, never>) => DaemonStatus;
   'daemon/shutdown': (p: Record<string, never>) => { stopping: true };
@@ -127,6 +141,7 @@ export interface DaemonApi {
   'version/read': (p: RefParams) => ReadResult;
   'version/tag': (p: TagParams) => VersionInfo;
   'environment/get': (p: RefParams) => EnvironmentInfo;
+  'diff/versions': (p: DiffParams) => VersionDiff;
   'store/gc': (p: GcParams) => GcResult;
   'store/check': (p: ProjectParams) => CheckResult;
 }
@@ -156,6 +171,7 @@ export const METHODS: { readonly [M in MethodName]: MethodSpec } = {
   'version/read': { purpose: "A version's bytes as base64, for the editor's read-only documents.", mutates: false },
   'version/tag': { purpose: 'Name a version; tagged versions survive gc.', mutates: true },
   'environment/get': { purpose: 'The environment a version was produced in.', mutates: false },
+  'diff/versions': { purpose: 'Typed diff of two versions (notebook cells, model tensors, metrics) and of their environments.', mutates: false },
   'store/gc': { purpose: 'Drop all but the last N versions per file, never tagged ones.', mutates: true },
   'store/check': { purpose: 'Rehash every blob and run SQLite integrity checks.', mutates: false },
 };

@@ -5,6 +5,7 @@ import type { ProjectInfo } from '../../shared/src/domain';
 import type { DaemonFile, SnapshotResult } from '../../shared/src/protocol';
 import { makeFigure, type Figure } from './report';
 import { apiPost, assert, fmtMB, fmtMs, fmtSize, MB, procMemory, progress, sleep, timed, type DaemonEndpoint } from './util';
+import { DAEMON_NODE_FLAGS } from '../../shared/src/daemonProcess';
 
 export interface DaemonProcess {
   child: ChildProcess;
@@ -13,12 +14,15 @@ export interface DaemonProcess {
   logFile: string;
 }
 
-/** `node dist/daemon.js` with its own MLSNAP_HOME; resolves once daemon.json names its pid. */
+/**
+ * `node <DAEMON_NODE_FLAGS> dist/daemon.js` — the daemon as the CLI and the extension start it —
+ * with its own MLSNAP_HOME; resolves once daemon.json names its pid.
+ */
 export async function spawnDaemon(daemonJs: string, home: string): Promise<DaemonProcess> {
   fs.mkdirSync(home, { recursive: true, mode: 0o700 });
   const logFile = path.join(home, 'bench-daemon.log');
   const logFd = fs.openSync(logFile, 'a');
-  const child = spawn(process.execPath, [daemonJs], {
+  const child = spawn(process.execPath, [...DAEMON_NODE_FLAGS, daemonJs], {
     env: { ...process.env, MLSNAP_HOME: home, MLSNAP_LOG_LEVEL: 'warn' },
     stdio: ['ignore', logFd, logFd],
   });

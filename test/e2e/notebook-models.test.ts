@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { VersionInfo } from '../../shared/src/domain';
+import type { VersionDiff } from '../../shared/src/diff';
 import type { CheckResult, RestoreResult, ShowResult } from '../../shared/src/protocol';
 import { mlsnap, mlsnapBytes, mlsnapJson, REPO } from '../support/cli';
 import { tempDir, waitFor } from '../support/tmp';
@@ -77,6 +78,59 @@ test('re-executing with a changed hyper-parameter gives second versions', async 
   }
   // The logistic regression does not depend on HIDDEN: same bytes, so no new version.
   assert.equal(versions('models/logreg.joblib').length, 1);
+});
+
+test('diff names the changed cell and its outputs, and the reshaped tensors of .pt and .onnx', () => {
+  const nb = mlsnapJson<VersionDiff>(['diff', 'train.ipynb@2', 'train.ipynb@latest'], opts);
+  assert.equal(nb.file.type, 'notebook');
+  if (nb.file.type !== 'notebook') return;
+  const params = nb.file.cells.find((c) => c.id === 'parameters');
+  assert.equal(params?.status, 'modified');
+  assert.ok(params?.sourceDiff?.some((l) => l.op === 'add' && l.text.includes('HIDDEN = 64')));
+  const training = nb.file.cells.find((c) => c.id === 'train-mlp');
+  assert.ok((training?.outputChanges.length ?? 0) > 0, 'the training cell printed other numbers');
+  const text = mlsnap(['diff', 'train.ipynb@2', 'train.ipynb@latest'], opts).stdout;
+  assert.match(text, /MODIFIED code cell parameters/);
+  assert.match(text, /\+ HIDDEN = 64/);
+
+  // params(H) = 64·H + H + 10·H + 10, so 32 → 64 adds 75 · 32 = 2,400.
+  for (const model of ['models/mlp.pt', 'models/mlp.onnx']) {
+    const d = mlsnapJson<VersionDiff>(['diff', `${model}@1`, `${model}@2`], opts);
+    assert.equal(d.file.type, 'model', model);
+    if (d.file.type !== 'model') continue;
+    assert.equal(d.file.paramsAfter - d.file.paramsBefore, 2400, model);
+    const reshaped = d.file.tensors.filter((t) => t.status === 'reshaped').map((t) => t.name);
+    assert.equal(reshaped.length, 3, `${model}: ${reshaped.join(', ')}`);
+    assert.match(d.summary, /32→64/);
+    assert.match(d.summary, /\+2,400 params/);
+  }
+});
+
+test('diff of safetensors written to the spec names the reshaped tensors; a version with itself has no change', () => {
+  const fixtures = path.join(REPO, 'test', 'fixtures', 'models');
+  const target = path.join(root, 'models', 'w.safetensors');
+  fs.copyFileSync(path.join(fixtures, 'mlp_h32.safetensors'), target);
+  mlsnapJson(['snapshot', 'models/w.safetensors'], opts);
+  fs.copyFileSync(path.join(fixtures, 'mlp_h64.safetensors'), target);
+  mlsnapJson(['snapshot', 'models/w.safetensors'], opts);
+  const d = mlsnapJson<VersionDiff>(['diff', 'models/w.safetensors@1', 'models/w.safetensors@2'], opts);
+  assert.equal(d.file.type, 'model');
+  assert.match(d.summary, /32→64/);
+  assert.ok(d.file.type === 'model' && d.file.tensors.some((t) => t.status === 'reshaped'));
+  for (const ref of ['models/w.safetensors@2', 'models/mlp.pt@2', 'train.ipynb@latest', 'metrics.json@2']) {
+    const same = mlsnapJson<VersionDiff>(['diff', ref, ref], opts);
+    assert.equal(same.identical, true, ref);
+    assert.match(same.summary, /no change/, ref);
+  }
+});
+
+test('metrics diff flags the direction of each change', () => {
+  const d = mlsnapJson<VersionDiff>(['diff', 'metrics.json@1', 'metrics.json@2'], opts);
+  assert.equal(d.file.type, 'metrics');
+  if (d.file.type !== 'metrics') return;
+  const loss = d.file.changes.find((c) => c.key === 'mlp_loss');
+  assert.equal(loss?.better, 'down');
+  assert.equal(loss?.regression, (loss?.delta ?? 0) > 0);
 });
 
 test('restore --to brings back the first model version byte for byte; check passes', () => {

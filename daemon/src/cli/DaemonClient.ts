@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { isErrorPayload, MlsnapError } from '../../../shared/src/errors';
 import { API_PREFIX, CONTENT_ROUTE, TOKEN_HEADER, type DaemonFile, type MethodName, type ParamsOf, type ResultOf } from '../../../shared/src/protocol';
+import { DAEMON_NODE_FLAGS } from '../../../shared/src/daemonProcess';
 import { ensureHome, isAlive, logFilePath, readDaemonFile } from '../DaemonHome';
 
 /** How long `ensureRunning` waits for a freshly spawned daemon to answer. */
@@ -90,7 +91,7 @@ export function spawnDaemon(home: string, daemonScript: string): number {
   }
   ensureHome(home);
   const logFd = fs.openSync(logFilePath(home), 'a', 0o600);
-  const child = spawn(process.execPath, [daemonScript], {
+  const child = spawn(process.execPath, [...DAEMON_NODE_FLAGS, daemonScript], {
     detached: true,
     stdio: ['ignore', logFd, logFd],
     env: { ...process.env, MLSNAP_HOME: home },

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
+import { diffToText } from '../../../shared/src/diffFormat';
 import { toCondaYaml, toRequirements } from '../../../shared/src/environmentFormat';
 import { EXIT_CODE, MlsnapError } from '../../../shared/src/errors';
 import { parseRef } from '../../../shared/src/refs';
@@ -22,6 +23,9 @@ usage: mlsnap <command> [options]
   cat <ref>                           a version's bytes to stdout
   restore <ref> [--to path] [--json]  write a version back (unsnapshotted work is saved first)
   env <ref> [--format json|requirements|conda]
+  diff <refA> [refB] [--json] [--metadata] [--execution-counts] [--bytes]
+                                      typed diff: notebook cells, model tensors, metrics, environment
+                                      (one ref: against the version before it)
   tag <ref> <name> [--json]           name a version; tagged versions survive gc
   gc --keep-last N [--dry-run] [--json]
   check [--json]                      rehash every blob, run SQLite integrity checks
@@ -38,7 +42,7 @@ interface Context {
   out: NodeJS.WritableStream;
 }
 
-type Flags = { json?: boolean; message?: string; limit?: string; to?: string; format?: string; 'keep-last'?: string; 'dry-run'?: boolean; project?: string; help?: boolean };
+type Flags = { metadata?: boolean; 'execution-counts'?: boolean; bytes?: boolean; json?: boolean; message?: string; limit?: string; to?: string; format?: string; 'keep-last'?: string; 'dry-run'?: boolean; project?: string; help?: boolean };
 
 export async function main(argv: string[], ctx: Context): Promise<number> {
   let parsed;
@@ -56,6 +60,9 @@ export async function main(argv: string[], ctx: Context): Promise<number> {
         'dry-run': { type: 'boolean' },
         project: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
+        metadata: { type: 'boolean' },
+        'execution-counts': { type: 'boolean' },
+        bytes: { type: 'boolean' },
       },
     });
   } catch (e) {
@@ -142,6 +149,20 @@ async function run(command: string, args: string[], flags: Flags, ctx: Context):
       else if (format === 'conda') ctx.out.write(toCondaYaml(env));
       else if (format === 'text') ctx.out.write(fmt.environmentBlock(env) + '\n');
       else throw new MlsnapError('bad-request', `--format must be json, requirements or conda, not ${format}`);
+      return 0;
+    }
+    case 'diff': {
+      const before = ref(args[0]);
+      const after = args[1] === undefined ? undefined : ref(args[1]);
+      const d = await c.call('diff/versions', {
+        root,
+        before,
+        ...(after === undefined ? {} : { after }),
+        showMetadata: flags.metadata === true,
+        showExecutionCounts: flags['execution-counts'] === true,
+        compareBytes: flags.bytes === true,
+      });
+      print(diffToText(d).trimEnd(), d);
       return 0;
     }
     case 'tag': {

@@ -11,6 +11,7 @@ import { resolveRef, resolveVersion } from './resolveRef';
 import type { ProjectRegistry } from './ProjectRegistry';
 import { writeVersionTo } from './Restorer';
 import { checkStore, collectGarbage } from './StoreMaintenance';
+import { diffVersions } from '../diff/VersionDiffer';
 
 export type Handlers = { [M in MethodName]: (params: ParamsOf<M>) => Promise<ResultOf<M>> };
 
@@ -89,6 +90,16 @@ export class DaemonService {
         if (!env) throw new MlsnapError('not-found', `${p.ref} was recorded without an environment`, v.path);
         return env;
       },
+      'diff/versions': async (p) => {
+        const project = await this.project(p.root);
+        const after = resolveVersion(project.store, requireString(p.after ?? p.before, p.after === undefined ? 'before' : 'after'));
+        const before = p.after === undefined ? previousOf(project, after) : resolveVersion(project.store, requireString(p.before, 'before'));
+        return diffVersions(project.store, project.blobs, before, after, {
+          showMetadata: p.showMetadata === true,
+          showExecutionCounts: p.showExecutionCounts === true,
+          compareBytes: p.compareBytes === true,
+        });
+      },
       'store/gc': async (p) => {
         const project = await this.project(p.root);
         if (!Number.isInteger(p.keepLast) || p.keepLast < 1) throw new MlsnapError('bad-request', '--keep-last must be an integer of at least 1');
@@ -132,6 +143,13 @@ export class DaemonService {
     const v = resolveVersion(project.store, ref);
     return { stream: project.blobs.openRead(v.blob), size: v.size };
   }
+}
+
+/** The version recorded before `v` of the same file. */
+function previousOf(project: Project, v: VersionInfo): VersionInfo {
+  const prev = project.store.previousVersion(v.path, v.seq);
+  if (!prev) throw new MlsnapError('not-found', `${v.path}@${v.seq} is the first version; name two versions to compare`, v.path);
+  return prev;
 }
 
 function requireString(v: unknown, name: string): string {

@@ -4,6 +4,7 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { Compressor, DecompressStream } from 'zstd-napi';
 import { MlsnapError } from '../../../shared/src/errors';
 
@@ -248,6 +249,20 @@ export class BlobStore {
     return raw.pipe(out);
   }
 
+  /**
+   * A file holding the blob's original bytes, for parsers that read by position (model
+   * formats): the blob itself when raw, else a decompressed temp copy removed by release().
+   */
+  async materialize(hash: string): Promise<{ path: string; release(): Promise<void> }> {
+    const encoding = this.find(hash);
+    if (encoding === null) throw new MlsnapError('not-found', `blob ${hash} is missing from the store; run \`mlsnap check\``);
+    if (encoding === 'raw') return { path: this.pathOf(hash, 'raw'), release: async () => undefined };
+    const tmp = this.tempPath();
+    const out = fs.createWriteStream(tmp, { flags: 'wx', mode: 0o600 });
+    await pipeline(this.openRead(hash), out);
+    return { path: tmp, release: () => fsp.rm(tmp, { force: true }) };
+  }
+
   async readBuffer(hash: string): Promise<Buffer> {
     const parts: Buffer[] = [];
     for await (const chunk of this.openRead(hash)) parts.push(chunk as Buffer);
@@ -282,6 +297,20 @@ export class BlobStore {
   }
 }
 
+let compressor: Compressor | null = null;
+
+/**
+ * One zstd context for the whole process: compress() is synchronous, so concurrent blob
+ * writes never share it at the same time, and contexts are costly to create (several MiB).
+ */
+function sharedCompressor(): Compressor {
+  if (compressor === null) {
+    compressor = new Compressor();
+    compressor.setParameters({ compressionLevel: ZSTD_LEVEL, checksumFlag: true });
+  }
+  return compressor;
+}
+
 /** Writes raw or zstd-framed output; picks raw when the first frame does not compress. */
 class BlobWriter {
   encoding: BlobEncoding;
@@ -289,7 +318,6 @@ class BlobWriter {
   storedBytes = 0;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
-  private compressor: Compressor | null = null;
   private decided: boolean;
 
   constructor(
@@ -317,11 +345,7 @@ class BlobWriter {
     this.pending = [];
     this.pendingBytes = 0;
     if (this.encoding === 'raw') return this.emit(input);
-    if (this.compressor === null) {
-      this.compressor = new Compressor();
-      this.compressor.setParameters({ compressionLevel: ZSTD_LEVEL, checksumFlag: true });
-    }
-    const frame = this.compressor.compress(input);
+    const frame = sharedCompressor().compress(input);
     if (!this.decided) {
       this.decided = true;
       if (input.length > 0 && frame.length > input.length * ZSTD_MIN_GAIN) {
@@ -349,12 +373,14 @@ async function* chunksOf(source: fsp.FileHandle | Readable): AsyncGenerator<Buff
     return;
   }
   let position = 0;
+  // Small files (metrics, most JSON) get a buffer of their size, not a 1 MiB one each.
+  const size = (await source.stat()).size;
   for (;;) {
-    const buf = Buffer.allocUnsafe(CHUNK);
-    const { bytesRead } = await source.read(buf, 0, CHUNK, position);
+    const buf = Buffer.allocUnsafe(Math.max(1, Math.min(CHUNK, size - position + 1)));
+    const { bytesRead } = await source.read(buf, 0, buf.length, position);
     if (bytesRead === 0) return;
     position += bytesRead;
-    yield bytesRead === CHUNK ? buf : buf.subarray(0, bytesRead);
+    yield bytesRead === buf.length ? buf : buf.subarray(0, bytesRead);
   }
 }
 

@@ -262,6 +262,14 @@ export class SnapshotStore {
     return row ? toVersion(row) : null;
   }
 
+  /** The version of the same file recorded just before version `seq`. */
+  previousVersion(relPath: string, seq: number): VersionInfo | null {
+    const row = this.db.prepare(`${VERSION_SELECT} WHERE f.path = ? AND v.seq < ? ORDER BY v.seq DESC LIMIT 1`).get(relPath, seq) as
+      | VersionRow
+      | undefined;
+    return row ? toVersion(row) : null;
+  }
+
   versionByTag(relPath: string, tag: string): VersionInfo | null {
     const row = this.db
       .prepare(`${VERSION_SELECT} JOIN tag tg ON tg.version_id = v.id WHERE f.path = ? AND tg.name = ?`)
