@@ -2,6 +2,7 @@ import { execFile, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { DAEMON_NODE_FLAGS } from '../../shared/src/daemonProcess';
 import type { DaemonFile } from '../../shared/src/protocol';
 import { MlsnapError } from '../../shared/src/errors';
 import { noNodeMessage, pickNode, type NodeCandidate } from './model/nodeRuntime';
@@ -44,7 +45,7 @@ export class DaemonLauncher {
     fs.mkdirSync(home, { recursive: true, mode: 0o700 });
     const logFd = fs.openSync(path.join(home, 'daemon.log'), 'a', 0o600);
     this.log(`starting the daemon: ${node.path} ${this.daemonScript}`);
-    const child = spawn(node.path, [this.daemonScript], {
+    const child = spawn(node.path, [...DAEMON_NODE_FLAGS, this.daemonScript], {
       detached: true,
       stdio: ['ignore', logFd, logFd],
       env: { ...process.env, MLSNAP_HOME: home, ELECTRON_RUN_AS_NODE: undefined },
