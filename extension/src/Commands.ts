@@ -47,6 +47,7 @@ export function registerCommands(store: DisposableStore, d: CommandDeps): void {
   register(CommandId.RestoreVersion, 'Restore Version', (a) => h.restoreVersion(asVersion(a)));
   register(CommandId.TagVersion, 'Tag Version', (a) => h.tagVersion(asVersion(a)));
   register(CommandId.ShowEnvironment, 'Show Environment', (a) => h.showEnvironment(asVersion(a)));
+  register(CommandId.CompareEnvironments, 'Compare Environment with Previous', (a) => h.compareEnvironments(asVersion(a)));
   register(CommandId.FilterEnvironment, 'Filter Environment', () => h.filterEnvironment());
   register(CommandId.StartDaemon, 'Start Daemon', async () => {
     await (d.daemon.state === 'running' ? d.daemon.restart() : d.daemon.connectOrStart());

@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { registerCommands, setContext, showHistory } from './Commands';
 import { DaemonConnection } from './DaemonConnection';
 import { daemonHome, DaemonLauncher } from './DaemonLauncher';
+import { DiffPanels } from './DiffPanel';
 import { DisposableStore } from './Disposables';
 import { HistoryService } from './HistoryService';
 import { CommandId, ContextKey, SUMMARY_SCHEME, VERSION_SCHEME, ViewId } from './ids';
@@ -50,7 +51,8 @@ export class Extension implements vscode.Disposable {
     this.store.track(vscode.workspace.registerFileSystemProvider(VERSION_SCHEME, fsProvider, { isReadonly: true, isCaseSensitive: true }));
     this.store.track(vscode.workspace.registerTextDocumentContentProvider(SUMMARY_SCHEME, new VersionSummaries(this.daemon)));
 
-    this.service = new HistoryService(this.daemon, this.catalog, environment);
+    const panels = this.store.track(new DiffPanels());
+    this.service = new HistoryService(this.daemon, this.catalog, environment, panels);
     registerCommands(this.store, {
       history: this.service,
       daemon: this.daemon,

@@ -1,6 +1,9 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { VersionInfo } from '../../shared/src/domain';
+import type { VersionDiff } from '../../shared/src/diff';
+import { kindOfPath, type VersionInfo } from '../../shared/src/domain';
+import type { DiffPanels } from './DiffPanel';
+import { isTextLike } from './model/versionUri';
 import { MlsnapError } from '../../shared/src/errors';
 import type { DaemonConnection } from './DaemonConnection';
 import { age, size } from './model/summaries';
@@ -20,6 +23,7 @@ export class HistoryService {
     private readonly daemon: DaemonConnection,
     private readonly catalog: ProjectCatalog,
     private readonly environment: EnvironmentTree,
+    private readonly panels: DiffPanels,
   ) {}
 
   async initProject(folder?: vscode.Uri): Promise<string | undefined> {
@@ -82,10 +86,32 @@ export class HistoryService {
     await this.diff({ root: target.root, version: older }, { root: target.root, version: newer });
   }
 
-  /** VS Code's own diff: the notebook diff editor for .ipynb, the text diff for text. */
+  /**
+   * Notebooks (and plain text) open in VS Code's own diff editors; models, metrics and other
+   * binaries in the rendered typed diff, the same content as `mlsnap diff`.
+   */
   async diff(left: VersionRef, right: VersionRef): Promise<void> {
-    const title = `${left.version.path}@${left.version.seq} ↔ @${right.version.seq}`;
-    await vscode.commands.executeCommand('vscode.diff', documentUriFor(left.root, left.version), documentUriFor(right.root, right.version), title);
+    const path = right.version.path;
+    if (path.endsWith('.ipynb') || (isTextLike(path) && kindOfPath(path) !== 'metrics')) {
+      const title = `${left.version.path}@${left.version.seq} ↔ @${right.version.seq}`;
+      await vscode.commands.executeCommand('vscode.diff', documentUriFor(left.root, left.version), documentUriFor(right.root, right.version), title);
+      return;
+    }
+    this.panels.show(await this.typedDiff(left, right));
+  }
+
+  async compareEnvironments(ref: VersionRef | undefined): Promise<void> {
+    const current = ref ?? (await this.latestOfActive());
+    const previous = (await this.versionsOf(current.root, current.version.path)).find((v) => v.seq < current.version.seq);
+    if (!previous) {
+      void vscode.window.showInformationMessage(`mlsnap: ${current.version.path}@${current.version.seq} is the first version; there is nothing before it`);
+      return;
+    }
+    this.panels.show(await this.typedDiff({ root: current.root, version: previous }, current), true);
+  }
+
+  private typedDiff(left: VersionRef, right: VersionRef): Promise<VersionDiff> {
+    return this.daemon.call('diff/versions', { root: right.root, before: `${left.version.path}@${left.version.seq}`, after: `${right.version.path}@${right.version.seq}` });
   }
 
   async openVersion(ref: VersionRef | undefined): Promise<void> {

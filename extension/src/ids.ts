@@ -12,6 +12,7 @@ export enum CommandId {
   RestoreVersion = 'mlsnap.restoreVersion',
   TagVersion = 'mlsnap.tagVersion',
   ShowEnvironment = 'mlsnap.showEnvironment',
+  CompareEnvironments = 'mlsnap.compareEnvironments',
   FilterEnvironment = 'mlsnap.filterEnvironment',
   StartDaemon = 'mlsnap.startDaemon',
   ShowLog = 'mlsnap.showLog',

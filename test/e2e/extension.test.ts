@@ -116,16 +116,43 @@ test('the status bar shows the daemon state and the age of the active file', asy
   await wb.screenshot('07-status-bar');
 });
 
+test('Compare with Previous on a model opens the rendered typed diff; History shows what changed', async () => {
+  const fixtures = path.join(REPO, 'test', 'fixtures', 'models');
+  const target = path.join(workspace, 'models', 'mlp.safetensors');
+  fs.mkdirSync(path.dirname(target), { recursive: true });
+  fs.copyFileSync(path.join(fixtures, 'mlp_h32.safetensors'), target);
+  await waitFor('the first model version', () => versions('models/mlp.safetensors').length === 1 || null, 30_000);
+  fs.copyFileSync(path.join(fixtures, 'mlp_h64.safetensors'), `${target}.tmp`);
+  fs.renameSync(`${target}.tmp`, target);
+  await waitFor('the second model version', () => versions('models/mlp.safetensors').length === 2 || null, 30_000);
+  await wb.openActivityBarView('mlsnap');
+  const file = wb.treeItem('models/mlp.safetensors', 'History');
+  await file.waitFor({ state: 'visible', timeout: 30_000 });
+  await file.click();
+  const row = wb.view('History').locator(SEL.listRow).filter({ hasText: '32→64' }).first();
+  await row.waitFor({ state: 'visible', timeout: 30_000 });
+  await wb.screenshot('08a-history-model-change');
+  await row.click({ button: 'right' });
+  const entry = wb.page.locator('.context-view .monaco-menu a.action-menu-item').filter({ hasText: /^Compare with Previous/ }).first();
+  await entry.hover();
+  await wb.page.keyboard.press('Enter');
+  // The notebook editor has a webview of its own; the diff panel is the newest one.
+  const view = wb.page.frameLocator('iframe.webview >> nth=-1').frameLocator('#active-frame');
+  await view.getByText('reshaped').first().waitFor({ state: 'visible', timeout: 30_000 });
+  await view.getByText(/hidden 32→64/).first().waitFor({ state: 'visible' });
+  await wb.screenshot('08b-model-diff-view');
+});
+
 test('stopping the daemon shows "daemon not running"; Start brings the history back', async () => {
   await wb.openActivityBarView('mlsnap');
   assert.equal(mlsnap(['daemon', 'stop'], opts).status, 0);
   const start = wb.welcomeButton('Start Daemon', 'History');
   await start.waitFor({ state: 'visible', timeout: 30_000 });
   await wb.waitForStatusBarItem(/daemon stopped/, 30_000);
-  await wb.screenshot('08-daemon-stopped');
+  await wb.screenshot('09-daemon-stopped');
   await start.click();
   await wb.treeItem('train.ipynb', 'History').waitFor({ state: 'visible', timeout: 60_000 });
   await wb.waitForStatusBarItem(/mlsnap: /, 30_000);
   assert.ok(!(await wb.page.locator(SEL.welcomeButton, { hasText: 'Start Daemon' }).isVisible()));
-  await wb.screenshot('09-daemon-restarted');
+  await wb.screenshot('10-daemon-restarted');
 });

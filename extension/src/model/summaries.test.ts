@@ -42,6 +42,7 @@ test('version rows show age, trigger, size and tags', () => {
   const v = { seq: 4, createdAt: now - 90_000, trigger: 'save', size: 2048, tags: ['best'] } as VersionInfo;
   assert.equal(versionLabel(v, now), '@4 · 2m ago');
   assert.equal(versionDescription(v, 'py 3.11'), 'save · 2.0 KiB · py 3.11 [best]');
+  assert.equal(versionDescription(v, 'py 3.11', 'hidden 32→64: +416 params'), 'save · 2.0 KiB · hidden 32→64: +416 params · py 3.11 [best]');
 });
 
 test('the environment view filters rows but keeps their groups', () => {

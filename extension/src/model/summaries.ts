@@ -64,9 +64,11 @@ export function versionLabel(v: VersionInfo, now = Date.now()): string {
   return `@${v.seq} · ${age(v.createdAt, now)}`;
 }
 
-export function versionDescription(v: VersionInfo, envSummary: string): string {
+/** "save · 4.6 KiB · 1 cell modified · py 3.11.2 /usr/bin/python3 [best]" */
+export function versionDescription(v: VersionInfo, envSummary: string, diffSummary?: string): string {
   const tags = v.tags.length > 0 ? ` [${v.tags.join(', ')}]` : '';
-  return `${v.trigger} · ${size(v.size)} · ${envSummary}${tags}`;
+  const diff = diffSummary ? ` · ${diffSummary}` : '';
+  return `${v.trigger} · ${size(v.size)}${diff} · ${envSummary}${tags}`;
 }
 
 /** Markdown for a version's hover and for the summary document of a binary model file. */

@@ -10,10 +10,12 @@ import type { ProjectCatalog } from '../ProjectCatalog';
 export type HistoryNode =
   | { kind: 'project'; root: string }
   | { kind: 'file'; root: string; path: string; fileKind: FileKind; count: number }
-  | { kind: 'version'; root: string; version: VersionInfo; summary: string };
+  | { kind: 'version'; root: string; version: VersionInfo; summary: string; change?: string };
 
 /** How many versions of one file the tree lists. */
 const VERSIONS_SHOWN = 100;
+/** How many of them get a "what changed" summary (each is a typed diff in the daemon). */
+const CHANGES_SHOWN = 20;
 
 /**
  * History: project → tracked file → versions, newest first. Each version row shows its age,
@@ -26,6 +28,7 @@ export class HistoryTree implements vscode.TreeDataProvider<HistoryNode>, vscode
   private readonly store = new DisposableStore();
   /** Environments by project and id: versions share them, and they never change. */
   private readonly envCache = new Map<string, EnvironmentInfo | null>();
+  private readonly changeCache = new Map<string, string>();
 
   constructor(
     private readonly daemon: DaemonConnection,
@@ -65,7 +68,7 @@ export class HistoryTree implements vscode.TreeDataProvider<HistoryNode>, vscode
         const v = node.version;
         const item = new vscode.TreeItem(versionLabel(v), vscode.TreeItemCollapsibleState.None);
         item.id = `version:${node.root}:${v.id}`;
-        item.description = versionDescription(v, node.summary);
+        item.description = versionDescription(v, node.summary, node.change);
         item.tooltip = new vscode.MarkdownString(versionMarkdown(v, this.envCache.get(envKey(node.root, v.environmentId)) ?? null, null));
         item.iconPath = new vscode.ThemeIcon(v.tags.length > 0 ? 'tag' : 'git-commit');
         item.contextValue = 'mlsnap.version';
@@ -100,13 +103,27 @@ export class HistoryTree implements vscode.TreeDataProvider<HistoryNode>, vscode
   async versions(root: string, rel: string): Promise<Extract<HistoryNode, { kind: 'version' }>[]> {
     const versions = await this.daemon.call('version/log', { root, path: rel, limit: VERSIONS_SHOWN });
     const envs = await Promise.all(versions.map((v) => this.environment(root, v)));
-    return versions.map((v, i) => ({
-      kind: 'version',
-      root,
-      version: v,
-      // Versions are newest first: the previous version is the next row.
-      summary: environmentSummary(envs[i] ?? null, envs[i + 1] ?? null),
-    }));
+    // Versions are newest first: the previous version is the next row.
+    const changes = await Promise.all(versions.map((v, i) => (i < CHANGES_SHOWN ? this.change(root, v, versions[i + 1]) : Promise.resolve(undefined))));
+    return versions.map((v, i) => {
+      const change = changes[i];
+      return { kind: 'version', root, version: v, summary: environmentSummary(envs[i] ?? null, envs[i + 1] ?? null), ...(change ? { change } : {}) };
+    });
+  }
+
+  /** One line of what changed since the previous version (cached: versions never change). */
+  private async change(root: string, v: VersionInfo, previous: VersionInfo | undefined): Promise<string | undefined> {
+    if (!previous) return undefined;
+    const key = `${root}#${previous.id}→${v.id}`;
+    if (!this.changeCache.has(key)) {
+      const d = await this.daemon
+        .call('diff/versions', { root, before: `${previous.path}@${previous.seq}`, after: `${v.path}@${v.seq}` })
+        .then((r) => r.summary)
+        .catch(() => undefined);
+      if (d !== undefined) this.changeCache.set(key, d);
+      return d;
+    }
+    return this.changeCache.get(key);
   }
 
   private async environment(root: string, v: VersionInfo): Promise<EnvironmentInfo | null> {
