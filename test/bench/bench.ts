@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { writeRandomFile } from '../support/tmp';
 import { killDaemonSync, measureDaemonRss, type DaemonProcess } from './daemonRss';
+import { measureNotebookDiff, measureSafetensorsHeaderDiff } from './diffs';
 import { measureNewFile } from './newFile';
 import { measureNotebookLatency } from './notebookLatency';
 import { printFailure, printFigure, printSummary, writeJson, type FailedFigure, type Figure } from './report';
@@ -152,6 +153,8 @@ async function main(): Promise<number> {
     await attempt('3', 'notebook write → committed version latency', () =>
       measureNotebookLatency({ root: path.join(dir, 'nb'), iterations: QUICK ? 10 : 50, settleMs: 100, bytes: 1_000_000 }),
     );
+    await attempt('5', 'notebook diff of two 20 MB notebooks', () => measureNotebookDiff({ runs: QUICK ? 2 : 5 }));
+    await attempt('6', 'safetensors diff from headers only', () => measureSafetensorsHeaderDiff({ dir: path.join(dir, 'st'), size: GiB }));
   } catch (e) {
     failures.push({ id: 'setup', name: 'bench setup', error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
     printFailure(failures[failures.length - 1] as FailedFigure);
