@@ -2,18 +2,11 @@ import { constants } from 'node:fs';
 import type { Dirent, Stats } from 'node:fs';
 import { open, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { IGNORED_DIR_NAMES } from '../watch/FileWatcher';
 import { readNotebook, type NotebookSummary } from './Notebook';
 
-/** Directories that hold no project code, or only copies of it. */
-export const LINEAGE_SKIP_DIRS: ReadonlySet<string> = new Set([
-  '.git',
-  '.mlsnap',
-  'node_modules',
-  '.venv',
-  'venv',
-  '__pycache__',
-  '.ipynb_checkpoints',
-]);
+/** Directories that hold no project code, or only copies of it: the ones never watched. */
+export const LINEAGE_SKIP_DIRS: ReadonlySet<string> = new Set(IGNORED_DIR_NAMES);
 
 /** Bound on directory entries looked at per search, so a huge tree cannot stall a snapshot. */
 export const LINEAGE_MAX_ENTRIES = 5000;

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { age, findPathLiterals, lensTitle, resolveLiteral } from './ModelPathReferences';
+import { age } from '../../../shared/src/age';
+import { findPathLiterals, lensTitle, resolveLiteral } from './ModelPathReferences';
 
 test('finds quoted model paths with their positions, in single and double quotes', () => {
   const text = 'x = 1\ntorch.save(m, "models/a.pt"); joblib.dump(c, \'out/clf.joblib\')\nopen("notes.txt")';

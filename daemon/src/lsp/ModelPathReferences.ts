@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import { age } from '../../../shared/src/age';
 import type { VersionInfo } from '../../../shared/src/domain';
 
 /** A string literal in code that names a model/metrics file, with its position. */
@@ -36,14 +37,6 @@ export function resolveLiteral(literal: string, documentPath: string, projectRoo
   const rel = path.relative(projectRoot, abs);
   if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) return null;
   return rel.split(path.sep).join('/');
-}
-
-export function age(ms: number, now = Date.now()): string {
-  const s = Math.max(0, Math.round((now - ms) / 1000));
-  if (s < 60) return `${s} s ago`;
-  if (s < 3600) return `${Math.round(s / 60)} min ago`;
-  if (s < 86400) return `${Math.round(s / 3600)} h ago`;
-  return `${Math.round(s / 86400)} d ago`;
 }
 
 /** "models/x.pt · 3 versions · 2 min ago" */

@@ -1,14 +1,12 @@
 import type { EnvironmentInfo, GitState, VersionInfo } from '../../../shared/src/domain';
+import { age as sharedAge } from '../../../shared/src/age';
 import { normalizeName } from '../../../shared/src/environmentFormat';
 
 /** Text shown in the editor for versions and environments. Pure: unit tested without vscode. */
 
+/** Compact age for tree rows and the status bar: "2m ago". */
 export function age(ms: number, now = Date.now()): string {
-  const s = Math.max(0, Math.round((now - ms) / 1000));
-  if (s < 60) return `${s}s ago`;
-  if (s < 3600) return `${Math.round(s / 60)}m ago`;
-  if (s < 86400) return `${Math.round(s / 3600)}h ago`;
-  return `${Math.round(s / 86400)}d ago`;
+  return sharedAge(ms, now, 'compact');
 }
 
 export function size(n: number): string {
