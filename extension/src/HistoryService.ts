@@ -45,7 +45,7 @@ export class HistoryService {
   async snapshotProject(): Promise<void> {
     for (const root of this.requireProjects()) {
       const r = await this.daemon.call('snapshot/create', { root, trigger: 'manual' });
-      const n = r.snapshot?.versions.length ?? 0;
+      const n = r.snapshot?.versionCount ?? 0;
       void vscode.window.showInformationMessage(`mlsnap: ${n === 0 ? 'nothing changed' : `recorded ${n} version${n === 1 ? '' : 's'}`} in ${path.basename(root)}`);
     }
   }

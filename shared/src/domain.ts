@@ -124,8 +124,14 @@ export interface SnapshotInfo {
   trigger: Trigger;
   message: string | null;
   git: GitState | null;
+  /** The versions, by path; only the first SNAPSHOT_VERSIONS_LISTED when there are more. */
   versions: VersionInfo[];
+  /** How many versions the snapshot holds in all. */
+  versionCount: number;
 }
+
+/** A snapshot lists at most this many versions (a first scan can record 20,000). */
+export const SNAPSHOT_VERSIONS_LISTED = 1000;
 
 export interface TrackedFileInfo {
   path: string;

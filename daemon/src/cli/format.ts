@@ -26,7 +26,8 @@ export function versionLine(v: VersionInfo): string {
 
 export function snapshotBlock(s: SnapshotInfo): string {
   const head = `snapshot ${s.id}  ${when(s.createdAt)}  ${s.trigger}${s.message ? `  "${s.message}"` : ''}`;
-  return [head, ...s.versions.map((v) => `  ${versionLine(v)}`)].join('\n');
+  const more = s.versionCount > s.versions.length ? [`  … and ${s.versionCount - s.versions.length} more (mlsnap log lists them)`] : [];
+  return [head, ...s.versions.map((v) => `  ${versionLine(v)}`), ...more].join('\n');
 }
 
 export function gitLine(g: GitState | null): string {

@@ -31,8 +31,10 @@ export function collectGarbage(store: SnapshotStore, blobs: BlobStore, keepLast:
       db.prepare('DELETE FROM environment WHERE NOT EXISTS (SELECT 1 FROM version v WHERE v.environment_id = environment.id)').run();
       const referenced = store.referencedBlobs();
       const unreferenced = store.blobRows().filter((b) => !referenced.has(b.hash));
-      const bytes = unreferenced.reduce((n, b) => n + blobStoredSize(db, b.hash), 0);
-      for (const b of unreferenced) db.prepare('DELETE FROM blob WHERE hash = ?').run(b.hash);
+      const sizeOf = db.prepare('SELECT stored_size AS s FROM blob WHERE hash = ?');
+      const bytes = unreferenced.reduce((n, b) => n + (sizeOf.get(b.hash) as { s: number }).s, 0);
+      const drop = db.prepare('DELETE FROM blob WHERE hash = ?');
+      for (const b of unreferenced) drop.run(b.hash);
       freed = unreferenced.map((b) => b.hash);
       result = { dryRun, versionsDropped: dropped, blobsFreed: freed.length, bytesFreed: bytes, keptTagged };
       if (dryRun) throw new DryRunRollback();
@@ -46,10 +48,6 @@ export function collectGarbage(store: SnapshotStore, blobs: BlobStore, keepLast:
   const known = new Set(store.blobRows().map((b) => b.hash));
   for (const h of blobs.listHashes()) if (!known.has(h)) blobs.delete(h);
   return result;
-}
-
-function blobStoredSize(db: SnapshotStore['db'], hash: string): number {
-  return (db.prepare('SELECT stored_size AS s FROM blob WHERE hash = ?').get(hash) as { s: number }).s;
 }
 
 /** SQLite integrity and foreign-key checks, then every blob rehashed against its name. */
