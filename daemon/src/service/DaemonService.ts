@@ -11,7 +11,6 @@ import { resolveRef, resolveVersion } from './resolveRef';
 import type { ProjectRegistry } from './ProjectRegistry';
 import { writeVersionTo } from './Restorer';
 import { checkStore, collectGarbage } from './StoreMaintenance';
-import { diffVersions } from '../diff/VersionDiffer';
 
 export type Handlers = { [M in MethodName]: (params: ParamsOf<M>) => Promise<ResultOf<M>> };
 
@@ -94,6 +93,9 @@ export class DaemonService {
         const project = await this.project(p.root);
         const after = resolveVersion(project.store, requireString(p.after ?? p.before, p.after === undefined ? 'before' : 'after'));
         const before = p.after === undefined ? previousOf(project, after) : resolveVersion(project.store, requireString(p.before, 'before'));
+        // Loaded on first use: the format parsers (protobufjs, yaml) cost ~16 MB of memory
+        // that an idle daemon should not carry.
+        const { diffVersions } = await import('../diff/VersionDiffer.js');
         return diffVersions(project.store, project.blobs, before, after, {
           showMetadata: p.showMetadata === true,
           showExecutionCounts: p.showExecutionCounts === true,
