@@ -41,6 +41,8 @@ export class DaemonConnection implements vscode.Disposable {
   private readonly connectionScope = new DisposableStore();
   private client: LanguageClient | null = null;
   private homeWatcher: fs.FSWatcher | null = null;
+  private joinTimer: NodeJS.Timeout | undefined;
+  private disposed = false;
   private _state: DaemonState = 'stopped';
   private connecting: Promise<boolean> | null = null;
 
@@ -110,6 +112,7 @@ export class DaemonConnection implements vscode.Disposable {
 
   private async doConnect(): Promise<boolean> {
     if (this._state === 'running') return true;
+    if (this.disposed) return false;
     const info = readDaemonFile(this.home);
     if (!info || !isAlive(info.pid) || !fs.existsSync(info.socket)) return false;
     const client = new LanguageClient('mlsnap', 'mlsnap daemon', () => connectSocket(info.socket), this.clientOptions());
@@ -167,15 +170,17 @@ export class DaemonConnection implements vscode.Disposable {
     this.watchHome();
   }
 
+  /** Resolves when the connection is down, or after 10 s whatever happened (restart goes on). */
   private disconnected(): Promise<void> {
     if (this._state === 'stopped') return Promise.resolve();
     return new Promise((resolve) => {
-      const sub = this.onDidChangeState((s) => {
-        if (s === 'stopped') {
-          sub.dispose();
-          resolve();
-        }
-      });
+      const done = (): void => {
+        clearTimeout(timer);
+        sub.dispose();
+        resolve();
+      };
+      const timer = setTimeout(done, 10_000);
+      const sub = this.onDidChangeState((s) => s === 'stopped' && done());
     });
   }
 
@@ -183,15 +188,15 @@ export class DaemonConnection implements vscode.Disposable {
   private watchHome(): void {
     if (this.homeWatcher) return;
     fs.mkdirSync(this.home, { recursive: true, mode: 0o700 });
-    let timer: NodeJS.Timeout | undefined;
     this.homeWatcher = fs.watch(this.home, (_event, name) => {
       if (name !== 'daemon.json' || this._state !== 'stopped') return;
-      clearTimeout(timer);
-      timer = setTimeout(() => void this.connect(), 200);
+      clearTimeout(this.joinTimer);
+      this.joinTimer = setTimeout(() => void this.connect(), 200);
     });
   }
 
   private stopWatchingHome(): void {
+    clearTimeout(this.joinTimer);
     this.homeWatcher?.close();
     this.homeWatcher = null;
   }
@@ -207,6 +212,7 @@ export class DaemonConnection implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.disposed = true;
     this.stopWatchingHome();
     this.connectionScope.dispose();
     const client = this.client;

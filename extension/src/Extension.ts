@@ -106,7 +106,8 @@ export class Extension implements vscode.Disposable {
   /** Save → an immediate version (trigger "save"); the watcher's event for it finds it unchanged. */
   private async onSave(uri: vscode.Uri): Promise<void> {
     const hit = this.catalog.locate(uri);
-    if (!hit || this.daemon.state !== 'running') return;
+    // In an untrusted workspace nothing is recorded automatically: capture runs interpreters.
+    if (!hit || this.daemon.state !== 'running' || !vscode.workspace.isTrusted) return;
     if (!vscode.workspace.getConfiguration(CONFIG, uri).get<boolean>('snapshotOnSave', true)) return;
     try {
       await this.daemon.call('snapshot/create', { root: hit.root, paths: [hit.rel], trigger: 'save' });
@@ -149,7 +150,7 @@ export class Extension implements vscode.Disposable {
 
   /** Editor settings that the daemon applies per project: interpreter, include, exclude. */
   private async pushSettings(): Promise<void> {
-    if (this.daemon.state !== 'running') return;
+    if (this.daemon.state !== 'running' || !vscode.workspace.isTrusted) return;
     for (const root of this.catalog.roots) {
       const c = vscode.workspace.getConfiguration(CONFIG, vscode.Uri.file(root));
       const settings = {
@@ -162,7 +163,9 @@ export class Extension implements vscode.Disposable {
     }
   }
 
+  /** Only for this window's projects (every window hears of every project's versions). */
   private async applyRetention(root: string): Promise<void> {
+    if (!this.catalog.roots.includes(root) || !vscode.workspace.isTrusted) return;
     const keepLast = vscode.workspace.getConfiguration(CONFIG, vscode.Uri.file(root)).get<number>('retention.keepLast', 0);
     if (!keepLast || keepLast < 1) return;
     await this.daemon.call('store/gc', { root, keepLast }).catch((e: unknown) => this.log.warn(`retention gc in ${root}: ${String(e)}`));

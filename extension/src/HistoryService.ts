@@ -137,7 +137,11 @@ export class HistoryService {
     );
     if (answer !== 'Restore') return;
     const r = await this.daemon.call('version/restore', { root: target.root, ref: `${v.path}@${v.seq}` });
-    const saved = r.savedFirst ? ` (its previous contents are ${r.savedFirst.path}@${r.savedFirst.seq})` : '';
+    const saved = r.savedFirst
+      ? ` (its previous contents are ${r.savedFirst.path}@${r.savedFirst.seq})`
+      : r.movedAside
+        ? ` (its previous contents could not be recorded and were moved to ${r.movedAside})`
+        : '';
     void vscode.window.showInformationMessage(`mlsnap: restored ${v.path}@${v.seq}${saved}`);
   }
 

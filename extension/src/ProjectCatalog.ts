@@ -34,11 +34,9 @@ export class ProjectCatalog implements vscode.Disposable {
   }
 
   async refresh(): Promise<void> {
+    // Only projects the daemon records count: a folder that merely ships a .mlsnap/ (a cloned
+    // repository) is not recorded until the user initializes it.
     const roots = new Set<string>();
-    for (const folder of vscode.workspace.workspaceFolders ?? []) {
-      const dir = realpath(folder.uri.fsPath);
-      if (fs.existsSync(path.join(dir, '.mlsnap', 'config.json'))) roots.add(dir);
-    }
     if (this.daemon.state === 'running') {
       try {
         const status = await this.daemon.call('daemon/status', {});

@@ -71,6 +71,8 @@ export interface RestoreResult {
   restored: VersionInfo;
   /** The version taken of unsnapshotted work before it was overwritten. */
   savedFirst: VersionInfo | null;
+  /** Where the old contents went when they could not be recorded (e.g. a notebook that is not JSON). */
+  movedAside?: string;
 }
 
 export interface TagParams extends RefParams {

@@ -92,6 +92,38 @@ test('restore in place saves unsnapshotted work first', () => {
   assert.ok(fs.readFileSync(file).equals(mlsnapBytes(['cat', 'models/net.pt@1'], opts)));
 });
 
+test('restore moves aside work it cannot record (a notebook with merge conflict markers)', () => {
+  const nb = path.join(root, 'train.ipynb');
+  fs.writeFileSync(nb, '<<<<<<< HEAD\n{"cells": []}\n=======\n');
+  const r = mlsnapJson<RestoreResult>(['restore', 'train.ipynb@1'], opts);
+  assert.equal(r.savedFirst, null);
+  assert.ok(r.movedAside, 'the broken contents were kept somewhere');
+  assert.match(fs.readFileSync(r.movedAside, 'utf8'), /<<<<<<< HEAD/);
+  assert.ok(fs.readFileSync(nb).equals(mlsnapBytes(['cat', 'train.ipynb@1'], opts)));
+});
+
+test('paths that leave the project, or name the store, are refused', () => {
+  for (const bad of ['../outside.pt', 'models/../../outside.pt', '.mlsnap/store.db']) {
+    const r = mlsnap(['snapshot', '--json', '--project', root, '--', bad], { cwd: root, home });
+    assert.notEqual(r.status, 0, bad);
+  }
+  const intoStore = mlsnap(['restore', 'models/net.pt@1', '--to', path.join(root, '.mlsnap', 'blobs', 'x')], opts);
+  assert.equal(intoStore.status, 2);
+  assert.match(intoStore.stderr, /inside the mlsnap store/);
+});
+
+test('a folder that merely holds a .mlsnap store is not opened until it is initialized', () => {
+  const cloned = tempDir('cli-cloned');
+  fs.mkdirSync(path.join(cloned, '.mlsnap'));
+  fs.writeFileSync(path.join(cloned, '.mlsnap', 'config.json'), JSON.stringify({ interpreter: '/tmp/evil-python' }));
+  const r = mlsnap(['status'], { cwd: cloned, home });
+  assert.equal(r.status, 4);
+  assert.match(r.stderr, /has not been asked to record; run `mlsnap init`/);
+  const rootInit = mlsnap(['init', '/'], opts);
+  assert.equal(rootInit.status, 2);
+  assert.match(rootInit.stderr, /cannot be an mlsnap project/);
+});
+
 test('env prints requirements and conda formats', () => {
   const env = mlsnapJson<EnvironmentInfo>(['env', 'models/net.pt@1'], opts);
   assert.ok(env.interpreter);

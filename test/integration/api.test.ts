@@ -121,3 +121,17 @@ test('errors are typed JSON, never a stack trace', async () => {
   assert.equal(unknown.status, 404);
   for (const body of [bad.body, missing.body, unknown.body]) assert.doesNotMatch(body, /at .*\.(ts|js):\d+/);
 });
+
+test('paths that escape the project are refused by the daemon itself, not only the CLI', async () => {
+  const h = { ...json, [TOKEN_HEADER]: daemon.token };
+  const init = await request({ path: '/api/project/init', headers: h, body: JSON.stringify({ root: projectRoot }) });
+  assert.equal(init.status, 200, init.body);
+  for (const p of ['a/../../etc/passwd', '../x.pt', '/etc/passwd', '.mlsnap/store.db', 'x\u0000.pt']) {
+    const r = await request({ path: '/api/snapshot/create', headers: h, body: JSON.stringify({ root: projectRoot, paths: [p] }) });
+    assert.equal(r.status, 400, `${JSON.stringify(p)} → ${r.status} ${r.body}`);
+  }
+  const badTrigger = await request({ path: '/api/snapshot/create', headers: h, body: JSON.stringify({ root: projectRoot, trigger: 'watch' }) });
+  assert.equal(badTrigger.status, 400);
+  const notArray = await request({ path: '/api/snapshot/create', headers: h, body: JSON.stringify({ root: projectRoot, paths: 'x.pt' }) });
+  assert.equal(notArray.status, 400);
+});

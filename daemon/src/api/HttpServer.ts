@@ -1,5 +1,6 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Server } from 'node:http';
+import { pipeline } from 'node:stream/promises';
 import type { AddressInfo } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
 import { HTTP_STATUS, MlsnapError, type ErrorPayload } from '../../../shared/src/errors';
@@ -119,11 +120,10 @@ export class HttpServer {
       const { stream, size } = await this.service.content(root, ref);
       res.status(200).setHeader('Content-Type', 'application/octet-stream');
       res.setHeader('Content-Length', String(size));
-      stream.on('error', (e) => {
-        this.log.error(`reading ${ref} failed`, e);
-        res.destroy(e);
+      // pipeline: a client that disconnects mid-download closes the blob file too.
+      pipeline(stream, res).catch((e: unknown) => {
+        if ((e as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') this.log.error(`reading ${ref} failed`, e);
       });
-      stream.pipe(res);
     } catch (e) {
       this.fail(res, 'content', e);
     }

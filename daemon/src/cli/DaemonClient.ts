@@ -42,7 +42,12 @@ export class DaemonClient {
   /** A version's bytes as a Node stream. */
   async content(root: string, ref: string): Promise<Readable> {
     const q = new URLSearchParams({ root, ref });
-    const res = await fetch(this.url(`${CONTENT_ROUTE}?${q.toString()}`), { headers: { [TOKEN_HEADER]: this.info.token } });
+    let res: Response;
+    try {
+      res = await fetch(this.url(`${CONTENT_ROUTE}?${q.toString()}`), { headers: { [TOKEN_HEADER]: this.info.token } });
+    } catch (e) {
+      throw new MlsnapError('daemon-unavailable', `the daemon at ${this.info.host}:${this.info.port} did not answer (${(e as Error).message})`);
+    }
     if (!res.ok) {
       const body: unknown = await res.json().catch(() => null);
       if (isErrorPayload(body)) throw MlsnapError.fromPayload(body);

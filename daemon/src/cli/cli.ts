@@ -120,6 +120,7 @@ async function run(command: string, args: string[], flags: Flags, ctx: Context):
     }
     case 'log': {
       const limit = flags.limit === undefined ? undefined : Number(flags.limit);
+      if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new MlsnapError('bad-request', `--limit must be a positive integer, not ${flags.limit}`);
       const versions = await c.call('version/log', { root, ...(args[0] ? { path: rel(args[0]) } : {}), ...(limit === undefined ? {} : { limit }) });
       print(versions.length === 0 ? 'no versions yet' : versions.map(fmt.versionLine).join('\n'), versions);
       return 0;
@@ -131,13 +132,22 @@ async function run(command: string, args: string[], flags: Flags, ctx: Context):
     }
     case 'cat': {
       const stream = await c.content(root, ref(args[0]));
-      await pipeline(stream, ctx.out);
+      try {
+        await pipeline(stream, ctx.out);
+      } catch (e) {
+        // `mlsnap cat x | head` closes the pipe early: that is not an error.
+        if ((e as NodeJS.ErrnoException).code !== 'EPIPE') throw e;
+      }
       return 0;
     }
     case 'restore': {
       const to = flags.to === undefined ? undefined : path.resolve(ctx.cwd, flags.to);
       const r = await c.call('version/restore', { root, ref: ref(args[0]), ...(to ? { to } : {}) });
-      const saved = r.savedFirst ? `\nsaved the current contents first as ${r.savedFirst.path}@${r.savedFirst.seq}` : '';
+      const saved = r.savedFirst
+        ? `\nsaved the current contents first as ${r.savedFirst.path}@${r.savedFirst.seq}`
+        : r.movedAside
+          ? `\nthe current contents could not be recorded, so they were moved to ${r.movedAside}`
+          : '';
       print(`restored ${r.restored.path}@${r.restored.seq} to ${r.path}${saved}`, r);
       return 0;
     }
@@ -212,6 +222,9 @@ async function daemonCommand(sub: string | undefined, flags: Flags, ctx: Context
       await c.call('daemon/shutdown', {});
       const deadline = Date.now() + 15_000;
       while (Date.now() < deadline && (isAlive(c.pid) || readDaemonFile(ctx.home) !== null)) await new Promise((r) => setTimeout(r, 50));
+      if (isAlive(c.pid)) {
+        throw new MlsnapError('daemon-unavailable', `the daemon (pid ${c.pid}) did not stop within 15 s; see ${path.join(ctx.home, 'daemon.log')}, or \`kill ${c.pid}\``);
+      }
       print(`daemon stopped (pid ${c.pid})`, { running: false, pid: c.pid });
       return 0;
     }
@@ -245,7 +258,7 @@ export function toProjectPath(root: string, cwd: string, p: string): string {
   const abs = path.resolve(cwd, p);
   const real = resolveExistingPrefix(abs);
   const rel = path.relative(root, real);
-  if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) throw new MlsnapError('bad-request', `${p} is outside the project ${root}`, p);
+  if (rel === '' || rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) throw new MlsnapError('bad-request', `${p} is outside the project ${root}`, p);
   return rel.split(path.sep).join('/');
 }
 

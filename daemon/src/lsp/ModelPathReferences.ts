@@ -35,7 +35,7 @@ export function findPathLiterals(text: string): PathLiteral[] {
 export function resolveLiteral(literal: string, documentPath: string, projectRoot: string): string | null {
   const abs = path.isAbsolute(literal) ? literal : path.resolve(path.dirname(documentPath), literal);
   const rel = path.relative(projectRoot, abs);
-  if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) return null;
+  if (rel === '' || rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) return null;
   return rel.split(path.sep).join('/');
 }
 

@@ -82,8 +82,11 @@ export class Project {
     return new Project(root, config, store, blobs, deps.log, env);
   }
 
-  /** Find changes made while the daemon was down, then watch for new ones. */
-  async start(): Promise<void> {
+  /**
+   * Watch for changes, and find those made while the daemon was down. `background` lets a
+   * restarting daemon answer at once while the scan runs (requests queue behind it).
+   */
+  async start(opts: { reconcile: 'await' | 'background' } = { reconcile: 'await' }): Promise<void> {
     this.settle = new SettleTracker(this.config.settleMs, (abs) => void this.onSettled(abs));
     this.watcher = await startWatcher(this.config.watcher, this.root, IGNORED_DIR_NAMES, {
       onChanges: (changes) => this.onChanges(changes),
@@ -93,7 +96,8 @@ export class Project {
       },
       log: this.log,
     });
-    await this.reconcile();
+    const scan = this.reconcile();
+    if (opts.reconcile === 'await') await scan;
   }
 
   /** Project-relative posix path of an absolute path, or null when outside the project. */
@@ -152,7 +156,8 @@ export class Project {
     if (paths.length === 0) return Promise.resolve({ snapshot: null, skipped: (relPaths ?? []).map((p) => ({ path: p, reason: 'not tracked' })) });
     for (const p of paths) {
       // Explicit paths need not match the include patterns, but must stay inside the project.
-      if (p.startsWith('../') || p === '..' || path.isAbsolute(p) || p.includes('\0') || p.split('/')[0] === STORE_DIR) {
+      const normal = path.posix.normalize(p);
+      if (normal !== p || p.startsWith('../') || p === '..' || path.isAbsolute(p) || p.includes('\0') || p.split('/')[0] === STORE_DIR) {
         throw new MlsnapError('bad-request', `${p} is not a file inside the project ${this.root}`, p);
       }
     }

@@ -20,7 +20,7 @@ export class TrackedPaths {
   /** Project-relative posix path of an absolute path, or null when outside the project. */
   relative(abs: string): string | null {
     const rel = path.relative(this.root, abs);
-    if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) return null;
+    if (rel === '' || rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) return null;
     return rel.split(path.sep).join('/');
   }
 

@@ -6,7 +6,7 @@ import type { VersionInfo } from '../../../shared/src/domain';
 import { MAX_READ_BYTES, type DaemonStatus, type MethodName, type ParamsOf, type ResultOf } from '../../../shared/src/protocol';
 import { Emitter } from '../Emitter';
 import { validateTagName } from '../../../shared/src/refs';
-import type { Project } from '../project/Project';
+import { Project, STORE_DIR } from '../project/Project';
 import { resolveRef, resolveVersion } from './resolveRef';
 import type { ProjectRegistry } from './ProjectRegistry';
 import { writeVersionTo } from './Restorer';
@@ -44,12 +44,13 @@ export class DaemonService {
       'project/files': async (p) => (await this.project(p.root)).store.files(),
       'snapshot/create': async (p) => {
         const project = await this.project(p.root);
-        const paths = (p.paths ?? []).map((x) => projectPath(project, x));
-        return project.snapshot(paths, p.trigger ?? 'manual', p.message ?? null);
+        const { paths, trigger, message } = snapshotParams(p);
+        return project.snapshot(paths.map((x) => projectPath(project, x)), trigger, message);
       },
       'version/log': async (p) => {
         const project = await this.project(p.root);
         const limit = p.limit ?? 50;
+        if (p.path !== undefined) projectPath(project, p.path);
         if (!Number.isInteger(limit) || limit < 1) throw new MlsnapError('bad-request', '--limit must be a positive integer');
         return project.store.log(p.path === undefined ? undefined : projectPath(project, p.path), limit);
       },
@@ -126,17 +127,37 @@ export class DaemonService {
     const project = await this.project(p.root);
     const version = resolveVersion(project.store, requireString(p.ref, 'ref'));
     const target = p.to === undefined ? path.join(project.root, version.path) : absoluteTarget(p.to);
+    if (isInside(target, Project.storeDirOf(project.root))) {
+      throw new MlsnapError('bad-request', `${target} is inside the mlsnap store; choose another --to`, target);
+    }
     const rel = project.pathsRelative(target);
-    // Unsnapshotted work in the file about to be overwritten is recorded first.
-    let savedFirst = null;
-    if (rel !== null) {
-      const pre = await project.snapshot([rel], 'manual', `before restoring ${version.path}@${version.seq}`).catch(() => null);
-      savedFirst = pre?.snapshot?.versions.find((v) => v.path === rel) ?? null;
-    } else if (fileExists(target)) {
+    if (rel === null && fileExists(target)) {
       throw new MlsnapError('conflict', `${target} exists outside the project, so its contents could not be saved first; move it or choose another --to`, target);
     }
+    const { savedFirst, movedAside } = rel === null ? { savedFirst: null, movedAside: null } : await this.saveBeforeRestore(project, rel, target, version);
     await project.exclusive(() => writeVersionTo(project.blobs, version, target));
-    return { path: target, restored: version, savedFirst };
+    return { path: target, restored: version, savedFirst, ...(movedAside ? { movedAside } : {}) };
+  }
+
+  /**
+   * Unsnapshotted work in the file about to be overwritten is recorded first. When it cannot
+   * be recorded (a notebook with merge conflict markers is not JSON; a file that keeps
+   * changing), it is moved aside instead of being lost.
+   */
+  private async saveBeforeRestore(project: Project, rel: string, target: string, version: VersionInfo): Promise<{ savedFirst: VersionInfo | null; movedAside: string | null }> {
+    let reason: string;
+    try {
+      const pre = await project.snapshot([rel], 'manual', `before restoring ${version.path}@${version.seq}`);
+      const saved = pre.snapshot?.versions.find((v) => v.path === rel) ?? null;
+      if (saved) return { savedFirst: saved, movedAside: null };
+      reason = pre.skipped.find((s) => s.path === rel)?.reason ?? 'unchanged';
+      if (reason === 'unchanged' || reason === 'missing') return { savedFirst: null, movedAside: null };
+    } catch (e) {
+      reason = e instanceof Error ? e.message : String(e);
+    }
+    const aside = `${target}.before-restore-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+    fs.renameSync(target, aside);
+    return { savedFirst: null, movedAside: aside };
   }
 
   /** The raw bytes of a version, for `cat` and the editor's read-only documents. */
@@ -160,13 +181,37 @@ function requireString(v: unknown, name: string): string {
 }
 
 /** Accept an absolute path inside the project or a project-relative one. */
-function projectPath(project: Project, p: string): string {
-  if (path.isAbsolute(p)) {
-    const rel = project.pathsRelative(p);
-    if (rel === null) throw new MlsnapError('bad-request', `${p} is outside the project ${project.root}`, p);
+/**
+ * A path from a client as a normalised project-relative posix path. `a/../../x`, absolute
+ * paths elsewhere and the store itself are refused: versions are read and restored inside
+ * the project only, and one file never gets two histories under two spellings.
+ */
+export function projectPath(project: Project, p: unknown): string {
+  const given = requireString(p, 'path');
+  if (given.includes('\0')) throw new MlsnapError('bad-request', 'a path contains a NUL byte');
+  if (path.isAbsolute(given)) {
+    const rel = project.pathsRelative(path.resolve(given));
+    if (rel === null) throw new MlsnapError('bad-request', `${given} is outside the project ${project.root}`, given);
     return rel;
   }
-  return p.split(path.sep).join('/').replace(/^\.\//, '');
+  const rel = path.posix.normalize(given.split(path.sep).join('/'));
+  if (rel === '.' || rel === '..' || rel.startsWith('../') || rel.split('/')[0] === STORE_DIR) {
+    throw new MlsnapError('bad-request', `${given} is not a file inside the project ${project.root}`, given);
+  }
+  return rel;
+}
+
+function isInside(p: string, dir: string): boolean {
+  const rel = path.relative(dir, p);
+  return rel === '' || (!rel.startsWith(`..${path.sep}`) && rel !== '..' && !path.isAbsolute(rel));
+}
+
+/** Validates what the CLI and the editor send to snapshot/create. */
+function snapshotParams(p: ParamsOf<'snapshot/create'>): { paths: unknown[]; trigger: 'manual' | 'save'; message: string | null } {
+  if (p.paths !== undefined && !Array.isArray(p.paths)) throw new MlsnapError('bad-request', '"paths" must be an array of project-relative paths');
+  if (p.trigger !== undefined && p.trigger !== 'manual' && p.trigger !== 'save') throw new MlsnapError('bad-request', '"trigger" must be "manual" or "save"');
+  if (p.message !== undefined && typeof p.message !== 'string') throw new MlsnapError('bad-request', '"message" must be a string');
+  return { paths: p.paths ?? [], trigger: p.trigger ?? 'manual', message: p.message ?? null };
 }
 
 function absoluteTarget(to: string): string {

@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import type { ProjectConfig, ProjectInfo, SnapshotInfo } from '../../../shared/src/domain';
 import { MlsnapError } from '../../../shared/src/errors';
@@ -53,7 +54,7 @@ export class ProjectRegistry {
       }
       kept.push(root);
       try {
-        await this.get(root);
+        await this.load(normalizeRoot(root), 'background');
       } catch (e) {
         this.log.error(`could not open ${root}`, e);
       }
@@ -61,30 +62,41 @@ export class ProjectRegistry {
     this.remember(kept);
   }
 
-  /** The open project at `root`, opening it (and starting its watcher) on first use. */
+  /**
+   * The open project at `root`. Only projects this daemon was asked to record (`init`, then
+   * remembered) are opened: a folder that merely holds a `.mlsnap/` (a cloned repository, an
+   * untrusted workspace) could name any program as its interpreter, which capture would run.
+   */
   async get(root: string): Promise<Project> {
     const key = normalizeRoot(root);
-    const ready = this.open.get(key);
+    const ready = this.open.get(key) ?? this.opening.get(key);
     if (ready) return ready;
-    let pending = this.opening.get(key);
-    if (!pending) {
-      pending = this.start(key);
-      this.opening.set(key, pending);
-      pending.then(
-        () => this.opening.delete(key),
-        () => this.opening.delete(key),
-      );
+    if (!this.rememberedRoots().includes(key)) {
+      const why = Project.isInitialized(key) ? 'has an mlsnap store this daemon has not been asked to record' : 'has no mlsnap store';
+      throw new MlsnapError('not-initialized', `${key} ${why}; run \`mlsnap init\` there (or "mlsnap: Initialize Project")`, key);
     }
+    return this.load(key, 'await');
+  }
+
+  private load(key: string, reconcile: 'await' | 'background'): Promise<Project> {
+    const ready = this.open.get(key) ?? this.opening.get(key);
+    if (ready) return Promise.resolve(ready);
+    const pending = this.start(key, reconcile);
+    this.opening.set(key, pending);
+    pending.then(
+      () => this.opening.delete(key),
+      () => this.opening.delete(key),
+    );
     return pending;
   }
 
-  private async start(root: string): Promise<Project> {
+  private async start(root: string, reconcile: 'await' | 'background'): Promise<Project> {
     const project = Project.open(root, this.deps);
     project.onDidRecord((snapshot) => this._onDidRecord.fire({ root, snapshot }));
     project.onDidSkipInvalid((s) => this.log.warn(`${root}: ${s.reason}`));
     this.open.set(root, project);
     try {
-      await project.start();
+      await project.start({ reconcile });
     } catch (e) {
       this.open.delete(root);
       await project.close();
@@ -107,9 +119,15 @@ export class ProjectRegistry {
     if (settings.exclude !== undefined && settings.exclude.length > 0) next.exclude = settings.exclude;
     if (JSON.stringify(next) === JSON.stringify(project.config)) return project;
     writeConfig(project.root, next);
+    // Callers during the reopen wait for it, rather than opening a second instance.
+    const reopening = project.close().then(() => this.start(project.root, 'await'));
     this.open.delete(project.root);
-    await project.close();
-    return this.get(project.root);
+    this.opening.set(project.root, reopening);
+    reopening.then(
+      () => this.opening.delete(project.root),
+      () => this.opening.delete(project.root),
+    );
+    return reopening;
   }
 
   async init(root: string): Promise<Project> {
@@ -117,8 +135,19 @@ export class ProjectRegistry {
     if (!fs.existsSync(key) || !fs.statSync(key).isDirectory()) {
       throw new MlsnapError('not-found', `${key} is not a folder`, key);
     }
+    this.refuseAsRoot(key);
     Project.init(key);
-    return this.get(key);
+    if (!this.rememberedRoots().includes(key)) this.remember([...this.rememberedRoots(), key]);
+    return this.load(key, 'await');
+  }
+
+  /** Folders that must not become projects: the file system root, the home folder, stores. */
+  private refuseAsRoot(key: string): void {
+    const home = normalizeRoot(os.homedir());
+    const inside = (dir: string): boolean => key === dir || key.startsWith(dir + path.sep);
+    if (key === path.parse(key).root || key === home || inside(normalizeRoot(this.home)) || key.split(path.sep).includes('.mlsnap')) {
+      throw new MlsnapError('bad-request', `${key} cannot be an mlsnap project (a file system root, the home folder or a store); init a project folder instead`, key);
+    }
   }
 
   all(): Project[] {

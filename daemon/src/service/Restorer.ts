@@ -39,6 +39,8 @@ export async function writeVersionTo(blobs: BlobStore, version: VersionInfo, tar
     await out.sync();
     await out.close();
     await fsp.rename(tmp, target);
+    const d = await fsp.open(dir, 'r');
+    await d.sync().finally(() => d.close());
   } catch (e) {
     await out.close().catch(() => undefined);
     await fsp.rm(tmp, { force: true });

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { Readable } from 'node:stream';
+import { pipeline as streamPipeline, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Compressor, DecompressStream } from 'zstd-napi';
 import { MlsnapError } from '../../../shared/src/errors';
@@ -103,7 +103,8 @@ export class BlobStore {
       const after = fingerprintOf(afterStat);
       // ctime is left out: reading can't change it, but a chmod would and that is harmless.
       if (before.size !== after.size || before.mtimeNs !== after.mtimeNs || stored.size !== after.size) {
-        if (stored.created) this.discard(stored);
+        // The blob, if one was made, is not deleted: its bytes match its name, and another
+        // read may have just deduplicated onto it. Unreferenced, it goes with the next gc.
         throw new FileChangedWhileReading(file);
       }
       return { ...stored, fingerprint: after, mtimeMs: Number(afterStat.mtimeMs) };
@@ -138,11 +139,6 @@ export class BlobStore {
     } finally {
       await handle.close();
     }
-  }
-
-  /** Drop a blob that was just created but must not be kept (its source changed). */
-  private discard(blob: StoredBlob): void {
-    fs.rmSync(this.pathOf(blob.hash, blob.encoding), { force: true });
   }
 
   /** Copy from a file handle or stream to a temp file, hashing on the way, then commit. */
@@ -185,6 +181,7 @@ export class BlobStore {
    * the file did not change meanwhile.
    */
   private async copyRaw(file: string, source: fsp.FileHandle): Promise<StoredBlob> {
+    const opened = await source.stat({ bigint: true });
     const hashed = await hashHandle(source);
     if (this.find(hashed.hash) !== null) {
       return { hash: hashed.hash, size: hashed.size, storedSize: hashed.size, encoding: 'raw', created: false };
@@ -193,6 +190,12 @@ export class BlobStore {
     let committed = false;
     try {
       await fsp.copyFile(file, tmp, fs.constants.COPYFILE_EXCL | fs.constants.COPYFILE_FICLONE);
+      // copyFile opens the path again: if a rename swapped another file in meanwhile (a new
+      // checkpoint of the same size), the copy is not what was hashed.
+      const now = await fsp.stat(file, { bigint: true });
+      if (now.ino !== opened.ino || now.dev !== opened.dev || now.mtimeNs !== opened.mtimeNs || now.size !== opened.size) {
+        throw new FileChangedWhileReading(file);
+      }
       const out = await fsp.open(tmp, 'r+');
       try {
         if ((await out.stat()).size !== hashed.size) throw new FileChangedWhileReading(file);
@@ -221,7 +224,8 @@ export class BlobStore {
     }
     const final = this.pathOf(hash, encoding);
     const dir = path.dirname(final);
-    await fsp.mkdir(dir, { recursive: true });
+    // A new shard folder must itself be durable in blobs/ before the blob in it is.
+    if ((await fsp.mkdir(dir, { recursive: true })) !== undefined) await fsyncDir(this.blobsDir);
     let created = true;
     try {
       await fsp.link(tmp, final);
@@ -244,9 +248,8 @@ export class BlobStore {
     if (encoding === null) throw new MlsnapError('not-found', `blob ${hash} is missing from the store`);
     const raw = fs.createReadStream(this.pathOf(hash, encoding), { highWaterMark: CHUNK });
     if (encoding === 'raw') return raw;
-    const out = new DecompressStream();
-    raw.on('error', (e) => out.destroy(e));
-    return raw.pipe(out);
+    // pipeline (not pipe): when the reader goes away, the file is closed too.
+    return streamPipeline(raw, new DecompressStream(), () => undefined);
   }
 
   /**
