@@ -109,5 +109,6 @@ test('stopping the daemon tells every window first', async () => {
   const closed = new Promise((r) => c.onClose(r));
   await daemon.stop();
   await closed;
+  await waitFor('the willStop notice', () => told || null, 2000);
   assert.match(told, /stopping/);
 });

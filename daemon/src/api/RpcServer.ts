@@ -57,6 +57,9 @@ export class RpcServer {
   async close(reason: string): Promise<void> {
     // Wait until each notice is written, so windows hear it before the socket closes.
     await Promise.allSettled([...this.connections].map((c) => c.notifyAndWait('mlsnap/willStop', { reason })));
+    // A client handles queued messages after the socket's close event; give it a moment to
+    // read the notice before the connection goes.
+    if (this.connections.size > 0) await new Promise((r) => setTimeout(r, 100));
     for (const c of [...this.connections]) c.dispose();
     const s = this.server;
     this.server = null;
