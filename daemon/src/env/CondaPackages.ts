@@ -1,6 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { CondaInfo } from '../../../shared/src/domain';
+import { parseJsonObject } from './JsonObject';
 
 type CondaPackage = CondaInfo['packages'][number];
 
@@ -13,14 +14,8 @@ function optionalString(value: unknown): string | undefined {
 
 /** name/version/build/channel of one conda-meta record, or null for anything that is not one. */
 export function parseCondaRecord(text: string): CondaPackage | null {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    return null;
-  }
-  if (typeof parsed !== 'object' || parsed === null) return null;
-  const o = parsed as Record<string, unknown>;
+  const o = parseJsonObject(text);
+  if (o === null) return null;
   if (typeof o.name !== 'string' || typeof o.version !== 'string') return null;
   const pkg: CondaPackage = { name: o.name, version: o.version };
   const build = optionalString(o.build);

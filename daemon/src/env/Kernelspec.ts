@@ -2,6 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { findOnPath, isFile, pythonInPrefix } from './PythonLocations';
+import { parseJsonObject } from './JsonObject';
 
 /** jupyter_core's SYSTEM_JUPYTER_PATH on Linux and macOS. */
 export const SYSTEM_JUPYTER_DIRS: readonly string[] = ['/usr/local/share/jupyter', '/usr/share/jupyter'];
@@ -56,14 +57,8 @@ export function isValidKernelName(name: string): boolean {
 }
 
 function parseKernelJson(text: string): { argv: string[]; language: string | null } | null {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    return null;
-  }
-  if (typeof parsed !== 'object' || parsed === null) return null;
-  const o = parsed as Record<string, unknown>;
+  const o = parseJsonObject(text);
+  if (o === null) return null;
   if (!Array.isArray(o.argv) || !o.argv.every((a): a is string => typeof a === 'string')) return null;
   return { argv: o.argv, language: typeof o.language === 'string' ? o.language : null };
 }
