@@ -43,6 +43,7 @@ export function environmentDeps(log: Log): ProjectDeps['environment'] {
           store.insertBlob(b);
           return b.hash;
         },
+        has: (hash) => store.hasBlob(hash) && blobs.find(hash) !== null,
       },
     });
 }

@@ -23,6 +23,8 @@ import { SitePackagesReader } from './PythonPackages';
 
 export interface BlobSink {
   putBuffer(data: Buffer, opts: { compress: boolean }): Promise<string>;
+  /** Whether a blob is still stored (gc may have freed one a cache remembers). */
+  has(hash: string): boolean;
 }
 
 export interface ProbeLog {

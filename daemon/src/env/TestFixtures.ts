@@ -20,6 +20,10 @@ export class MemoryBlobSink implements BlobSink {
     return hash;
   }
 
+  has(hash: string): boolean {
+    return this.blobs.has(hash);
+  }
+
   text(hash: string | undefined): string {
     if (hash === undefined) throw new Error('no blob hash');
     const data = this.blobs.get(hash);

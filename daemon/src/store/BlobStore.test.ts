@@ -122,3 +122,16 @@ test('a writer killed mid-blob leaves only a temp file, swept at next open; ever
   assert.equal(store.sweepTemp(), 1);
   assert.equal(fs.readdirSync(tmp).length, 0);
 });
+
+test('bytes already stored are not written again (storeBuffer hashes first)', async () => {
+  const dir = tempDir('blob');
+  const store = new BlobStore(path.join(dir, '.mlsnap'));
+  const data = Buffer.from(JSON.stringify({ deps: Array(500).fill('numpy==1.24') }));
+  const a = await store.storeBuffer(data, { compress: true });
+  const mtime = fs.statSync(store.pathOf(a.hash, a.encoding)).mtimeMs;
+  const b = await store.storeBuffer(data, { compress: true });
+  assert.equal(b.created, false);
+  assert.equal(b.hash, a.hash);
+  assert.equal(b.storedSize, a.storedSize);
+  assert.equal(fs.statSync(store.pathOf(a.hash, a.encoding)).mtimeMs, mtime);
+});

@@ -115,6 +115,13 @@ export class BlobStore {
 
   /** Store bytes held in memory (notebooks already parsed, lockfiles, git patches). */
   async storeBuffer(data: Buffer, opts: { compress: boolean }): Promise<StoredBlob> {
+    // The bytes are in memory: hash them first, and write nothing when they are stored already.
+    const hash = new Blake3Hasher().update(data).digest('hex');
+    const encoding = this.find(hash);
+    if (encoding !== null) {
+      const storedSize = fs.statSync(this.pathOf(hash, encoding)).size;
+      return { hash, size: data.length, storedSize, encoding, created: false };
+    }
     return this.copyFrom(Readable.from([data]), opts.compress);
   }
 

@@ -206,6 +206,10 @@ export class SnapshotStore {
     }
   }
 
+  hasBlob(hash: string): boolean {
+    return this.sql('SELECT 1 FROM blob WHERE hash = ?').get(hash) !== undefined;
+  }
+
   insertBlob(b: { hash: string; size: number; storedSize: number; encoding: string }): void {
     this.sql('INSERT OR IGNORE INTO blob (hash, size, stored_size, encoding, created_at) VALUES (?, ?, ?, ?, ?)')
       .run(b.hash, b.size, b.storedSize, b.encoding, Date.now());
