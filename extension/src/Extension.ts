@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import type { VersionInfo } from '../../shared/src/domain';
 import { registerCommands, setContext, showHistory } from './Commands';
 import { DaemonConnection } from './DaemonConnection';
 import { daemonHome, DaemonLauncher } from './DaemonLauncher';
@@ -31,6 +32,8 @@ export class Extension implements vscode.Disposable {
   private readonly service: HistoryService;
   private readonly statusBar: vscode.StatusBarItem;
   private follow = false;
+  /** The active file's latest version, as last asked; the status bar draws from it. */
+  private activeLatest: VersionInfo | undefined;
 
   constructor(context: vscode.ExtensionContext) {
     this.log = this.store.track(new OutputLog());
@@ -98,8 +101,8 @@ export class Extension implements vscode.Disposable {
     this.store.track(vscode.workspace.onDidSaveTextDocument((doc) => void this.onSave(doc.uri)));
     this.store.track(vscode.workspace.onDidSaveNotebookDocument((nb) => void this.onSave(nb.uri)));
     this.store.track(vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration(CONFIG) && void this.pushSettings()));
-    // The age shown in the status bar goes stale; a minute is its resolution.
-    const timer = setInterval(() => void this.updateStatusBar(), 60_000);
+    // The age shown in the status bar goes stale: redraw it each minute, without asking the daemon.
+    const timer = setInterval(() => this.renderStatusBar(), 60_000);
     this.store.track(new vscode.Disposable(() => clearInterval(timer)));
   }
 
@@ -130,20 +133,28 @@ export class Extension implements vscode.Disposable {
     if (on) void this.onActiveEditor();
   }
 
+  /** Ask the daemon for the active file's latest version (on editor change and notifications). */
   private async updateStatusBar(): Promise<void> {
+    this.activeLatest = undefined;
+    if (this.daemon.state === 'running') {
+      const uri = vscode.window.activeNotebookEditor?.notebook.uri ?? vscode.window.activeTextEditor?.document.uri;
+      const hit = uri ? this.catalog.locate(uri) : null;
+      this.activeLatest = hit ? (await this.daemon.call('version/log', { root: hit.root, path: hit.rel, limit: 1 }).catch(() => []))[0] : undefined;
+    }
+    await setContext(ContextKey.ActiveFileTracked, this.activeLatest !== undefined);
+    this.renderStatusBar();
+  }
+
+  private renderStatusBar(): void {
     const item = this.statusBar;
     if (this.daemon.state !== 'running') {
       item.text = this.daemon.state === 'starting' ? '$(sync~spin) mlsnap: starting' : '$(debug-disconnect) mlsnap: daemon stopped';
       item.tooltip = 'The mlsnap daemon is not running. Click to start it.';
       item.command = CommandId.StartDaemon;
-      await setContext(ContextKey.ActiveFileTracked, false);
       return;
     }
+    const latest = this.activeLatest;
     item.command = CommandId.ShowHistory;
-    const uri = vscode.window.activeNotebookEditor?.notebook.uri ?? vscode.window.activeTextEditor?.document.uri;
-    const hit = uri ? this.catalog.locate(uri) : null;
-    const latest = hit ? (await this.daemon.call('version/log', { root: hit.root, path: hit.rel, limit: 1 }).catch(() => []))[0] : undefined;
-    await setContext(ContextKey.ActiveFileTracked, latest !== undefined);
     item.text = latest ? `$(history) mlsnap: ${latest.path}@${latest.seq} · ${age(latest.createdAt)}` : '$(history) mlsnap: running';
     item.tooltip = latest ? `Last version of ${latest.path} recorded ${new Date(latest.createdAt).toLocaleString()}. Click for its history.` : 'mlsnap daemon running. Click to show the history of the current file.';
   }

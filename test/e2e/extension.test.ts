@@ -110,7 +110,11 @@ test('Restore Version puts the old bytes back on disk', async () => {
 });
 
 test('the status bar shows the daemon state and the age of the active file', async () => {
-  await wb.openFile('train.ipynb');
+  // The notebook is still open from the save step: bring its tab forward (quick open can land
+  // on another of the editors that show train.ipynb, such as the diff).
+  const tab = wb.editorTab('train.ipynb').first();
+  if (await tab.isVisible()) await tab.click();
+  else await wb.openFile('train.ipynb');
   const text = await wb.waitForStatusBarItem(/mlsnap: train\.ipynb@\d+ · /, 30_000);
   assert.match(text, /train\.ipynb@\d+ · \d+[smhd] ago/);
   await wb.screenshot('07-status-bar');
