@@ -2,13 +2,13 @@
  * Domain types shared by the daemon, the CLI and the editor.
  * Pure data: no runtime dependencies, no `vscode`, no `node:*` (enforced by lint).
  */
+import { extensionsOf, fileKindSpec, type FileKind } from './fileKinds';
 
 /** What caused a version to be recorded. */
 export type Trigger = 'watch' | 'save' | 'manual' | 'reconcile';
 export const TRIGGERS: readonly Trigger[] = ['watch', 'save', 'manual', 'reconcile'];
 
-/** How the daemon classifies a tracked file; decides compression and diffing. */
-export type FileKind = 'notebook' | 'model' | 'metrics' | 'other';
+export type { FileKind } from './fileKinds';
 
 /** How the interpreter of a version was found, so a wrong guess can be seen and corrected. */
 export type InterpreterSource =
@@ -169,7 +169,7 @@ export interface ProjectConfig {
 
 export const DEFAULT_INCLUDE: readonly string[] = [
   '**/*.ipynb',
-  '**/*.{pt,pth,ckpt,safetensors,onnx,joblib,pkl,h5,keras,gguf}',
+  `**/*.{${extensionsOf('model').join(',')}}`,
   '**/metrics*.json',
   '**/{output,outputs,results,runs}/**/*.csv',
 ];
@@ -194,10 +194,7 @@ export function defaultConfig(): ProjectConfig {
   };
 }
 
+/** The kind of a tracked file, from the one table in fileKinds.ts. */
 export function kindOfPath(path: string): FileKind {
-  const lower = path.toLowerCase();
-  if (lower.endsWith('.ipynb')) return 'notebook';
-  if (/\.(pt|pth|ckpt|safetensors|onnx|joblib|pkl|h5|keras|gguf)$/.test(lower)) return 'model';
-  if (/\.(json|csv|ya?ml)$/.test(lower)) return 'metrics';
-  return 'other';
+  return fileKindSpec(path).kind;
 }

@@ -15,6 +15,7 @@ import type {
   VersionInfo,
 } from './domain';
 import type { VersionDiff } from './diff';
+import { arrayOf, bool, int, obj, oneOf, optional, record, str, text, type Check } from './check';
 
 /** Every request names the project by its root folder (absolute path). */
 export interface ProjectParams {
@@ -152,30 +153,59 @@ export type MethodName = keyof DaemonApi;
 export type ParamsOf<M extends MethodName> = Parameters<DaemonApi[M]>[0];
 export type ResultOf<M extends MethodName> = ReturnType<DaemonApi[M]>;
 
-export interface MethodSpec {
+export interface MethodSpec<P = unknown> {
   /** One line: who calls it and why. */
   purpose: string;
   /** Whether calling it changes the store or files on disk (HTTP: POST only either way). */
   mutates: boolean;
+  /** Checks and types the params before any handler sees them (both transports). */
+  params: Check<P>;
 }
 
-export const METHODS: { readonly [M in MethodName]: MethodSpec } = {
-  'daemon/status': { purpose: 'Pid, version and the projects the daemon serves.', mutates: false },
-  'daemon/shutdown': { purpose: 'Stop the daemon after answering (CLI `daemon stop`).', mutates: true },
-  'project/init': { purpose: 'Create the .mlsnap store in a folder and start watching it.', mutates: true },
-  'project/status': { purpose: 'Counts and watcher state of one project.', mutates: false },
-  'project/files': { purpose: 'Every tracked file with its latest version.', mutates: false },
-  'project/configure': { purpose: "Apply the editor's settings (interpreter, include, exclude) to a project.", mutates: true },
-  'snapshot/create': { purpose: 'Record new versions of the given files (or all) now.', mutates: true },
-  'version/log': { purpose: 'Versions, newest first, of one file or the whole project.', mutates: false },
-  'ref/show': { purpose: 'A version or snapshot with its environment and git state.', mutates: false },
-  'version/restore': { purpose: "Write a version's bytes back, saving unsnapshotted work first.", mutates: true },
-  'version/read': { purpose: "A version's bytes as base64, for the editor's read-only documents.", mutates: false },
-  'version/tag': { purpose: 'Name a version; tagged versions survive gc.', mutates: true },
-  'environment/get': { purpose: 'The environment a version was produced in.', mutates: false },
-  'diff/versions': { purpose: 'Typed diff of two versions (notebook cells, model tensors, metrics) and of their environments.', mutates: false },
-  'store/gc': { purpose: 'Drop all but the last N versions per file, never tagged ones.', mutates: true },
-  'store/check': { purpose: 'Rehash every blob and run SQLite integrity checks.', mutates: false },
+const none = obj({});
+const project = obj({ root: str });
+const ref = obj({ root: str, ref: str });
+
+export const METHODS: { readonly [M in MethodName]: MethodSpec<ParamsOf<M>> } = {
+  'daemon/status': { purpose: 'Pid, version and the projects the daemon serves.', mutates: false, params: none },
+  'daemon/shutdown': { purpose: 'Stop the daemon after answering (CLI `daemon stop`).', mutates: true, params: none },
+  'project/init': { purpose: 'Create the .mlsnap store in a folder and start watching it.', mutates: true, params: project },
+  'project/status': { purpose: 'Counts and watcher state of one project.', mutates: false, params: project },
+  'project/files': { purpose: 'Every tracked file with its latest version.', mutates: false, params: project },
+  'project/configure': {
+    purpose: "Apply the editor's settings (interpreter, include, exclude) to a project.",
+    mutates: true,
+    params: obj({ root: str, settings: optional(record) }) as Check<ConfigureParams>,
+  },
+  'snapshot/create': {
+    purpose: 'Record new versions of the given files (or all) now.',
+    mutates: true,
+    params: obj({ root: str, paths: optional(arrayOf(str)), message: optional(text), trigger: optional(oneOf('manual', 'save')) }),
+  },
+  'version/log': {
+    purpose: 'Versions, newest first, of one file or the whole project.',
+    mutates: false,
+    params: obj({ root: str, path: optional(str), limit: optional(int(1)) }),
+  },
+  'ref/show': { purpose: 'A version or snapshot with its environment and git state.', mutates: false, params: ref },
+  'version/restore': { purpose: "Write a version's bytes back, saving unsnapshotted work first.", mutates: true, params: obj({ root: str, ref: str, to: optional(str) }) },
+  'version/read': { purpose: "A version's bytes as base64, for the editor's read-only documents.", mutates: false, params: ref },
+  'version/tag': { purpose: 'Name a version; tagged versions survive gc.', mutates: true, params: obj({ root: str, ref: str, name: str }) },
+  'environment/get': { purpose: 'The environment a version was produced in.', mutates: false, params: ref },
+  'diff/versions': {
+    purpose: 'Typed diff of two versions (notebook cells, model tensors, metrics) and of their environments.',
+    mutates: false,
+    params: obj({
+      root: str,
+      before: str,
+      after: optional(str),
+      showMetadata: optional(bool),
+      showExecutionCounts: optional(bool),
+      compareBytes: optional(bool),
+    }),
+  },
+  'store/gc': { purpose: 'Drop all but the last N versions per file, never tagged ones.', mutates: true, params: obj({ root: str, keepLast: int(1), dryRun: optional(bool) }) },
+  'store/check': { purpose: 'Rehash every blob and run SQLite integrity checks.', mutates: false, params: project },
 };
 
 export const METHOD_NAMES = Object.keys(METHODS) as MethodName[];

@@ -7,6 +7,7 @@ import { HTTP_STATUS, MlsnapError, type ErrorPayload } from '../../../shared/src
 import { API_PREFIX, CONTENT_ROUTE, isMethodName, TOKEN_HEADER, type MethodName } from '../../../shared/src/protocol';
 import type { Log } from '../Log';
 import type { DaemonService } from '../service/DaemonService';
+import { translateError } from './translateError';
 
 /** Host header values that are loopback literals: anything else may be DNS rebinding. */
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
@@ -99,12 +100,8 @@ export class HttpServer {
       return sendError(res, new MlsnapError('not-found', `unknown method ${String(name)}`));
     }
     const params: unknown = req.body ?? {};
-    if (typeof params !== 'object' || params === null || Array.isArray(params)) {
-      return sendError(res, new MlsnapError('bad-request', 'params must be a JSON object'));
-    }
     try {
-      const handler = this.service.handlers[name] as (p: unknown) => Promise<unknown>;
-      const result = await handler(params);
+      const result = await this.service.call(name, params);
       res.status(200).json(result);
     } catch (e) {
       this.fail(res, name, e);
@@ -130,17 +127,7 @@ export class HttpServer {
   }
 
   private fail(res: Response, what: MethodName | 'content', e: unknown): void {
-    if (e instanceof MlsnapError) {
-      if (e.kind === 'internal' || e.kind === 'io') this.log.error(`${what} failed`, e);
-      return sendError(res, e);
-    }
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOSPC' || code === 'EIO' || code === 'EACCES' || code === 'EROFS' || code === 'EDQUOT') {
-      this.log.error(`${what} failed`, e);
-      return sendError(res, new MlsnapError('io', `${what}: ${(e as Error).message}`, (e as NodeJS.ErrnoException).path));
-    }
-    this.log.error(`${what} failed`, e);
-    sendError(res, new MlsnapError('internal', `${what} failed; the daemon log has the detail`));
+    sendError(res, translateError(e, what, this.log));
   }
 }
 

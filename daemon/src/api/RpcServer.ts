@@ -9,10 +9,10 @@ import {
   SocketMessageWriter,
   type MessageConnection,
 } from 'vscode-jsonrpc/node';
-import { MlsnapError } from '../../../shared/src/errors';
 import { METHOD_NAMES, RPC_ERROR_CODE, rpcMethod, type DaemonNotifications, type NotificationName } from '../../../shared/src/protocol';
 import { VERSION } from '../../../shared/src/version';
 import type { Log } from '../Log';
+import { translateError } from './translateError';
 import { findPathLiterals, hoverMarkdown, lensTitle, resolveLiteral } from '../lsp/ModelPathReferences';
 import type { DaemonService } from '../service/DaemonService';
 import type { ProjectRegistry } from '../service/ProjectRegistry';
@@ -137,12 +137,12 @@ class Connection {
 
   private registerDaemonMethods(): void {
     for (const m of METHOD_NAMES) {
-      const handler = this.service.handlers[m] as (p: unknown) => Promise<unknown>;
       this.rpc.onRequest(rpcMethod(m), async (params: unknown) => {
         try {
-          return await handler(params ?? {});
+          return await this.service.call(m, params ?? {});
         } catch (e) {
-          throw toResponseError(e, m, this.log);
+          const err = translateError(e, m, this.log);
+          throw new ResponseError(RPC_ERROR_CODE, err.message, err.toPayload());
         }
       });
     }
@@ -226,10 +226,4 @@ export function documentPath(uri: string): string | null {
     return null;
   }
   return null;
-}
-
-function toResponseError(e: unknown, method: string, log: Log): ResponseError<unknown> {
-  if (e instanceof MlsnapError) return new ResponseError(RPC_ERROR_CODE, e.message, e.toPayload());
-  log.error(`${method} failed`, e);
-  return new ResponseError(RPC_ERROR_CODE, `${method} failed; the daemon log has the detail`, { kind: 'internal', message: `${method} failed` });
 }

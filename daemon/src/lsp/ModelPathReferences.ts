@@ -1,6 +1,8 @@
 import * as path from 'node:path';
 import { age } from '../../../shared/src/age';
 import type { VersionInfo } from '../../../shared/src/domain';
+import { lensExtensions } from '../../../shared/src/fileKinds';
+import { lexicalInside } from '../project/ProjectPaths';
 
 /** A string literal in code that names a model/metrics file, with its position. */
 export interface PathLiteral {
@@ -11,8 +13,8 @@ export interface PathLiteral {
   endChar: number;
 }
 
-/** Extensions whose paths get a lens: what torch.save, joblib.dump, to_onnx... write. */
-const LITERAL = /(["'])([^"'\r\n]{1,400}?\.(?:pt|pth|ckpt|safetensors|onnx|joblib|pkl|h5|keras|gguf|json|csv))\1/g;
+/** Extensions whose paths get a lens (the file-kinds table): what torch.save, joblib.dump, to_onnx... write. */
+const LITERAL = new RegExp(`(["'])([^"'\\r\\n]{1,400}?\\.(?:${lensExtensions().join('|')}))\\1`, 'g');
 
 /** Every quoted path to a model-like file in `text` (Python source or a notebook cell). */
 export function findPathLiterals(text: string): PathLiteral[] {
@@ -34,9 +36,7 @@ export function findPathLiterals(text: string): PathLiteral[] {
  */
 export function resolveLiteral(literal: string, documentPath: string, projectRoot: string): string | null {
   const abs = path.isAbsolute(literal) ? literal : path.resolve(path.dirname(documentPath), literal);
-  const rel = path.relative(projectRoot, abs);
-  if (rel === '' || rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) return null;
-  return rel.split(path.sep).join('/');
+  return lexicalInside(projectRoot, abs);
 }
 
 /** "models/x.pt · 3 versions · 2 min ago" */

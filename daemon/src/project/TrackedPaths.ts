@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import picomatch from 'picomatch';
 import type { ProjectConfig } from '../../../shared/src/domain';
 import { IGNORED_DIR_NAMES } from '../watch/FileWatcher';
+import { lexicalInside } from './ProjectPaths';
 
 /** Which project files mlsnap records: include patterns minus exclude patterns. */
 export class TrackedPaths {
@@ -19,9 +20,8 @@ export class TrackedPaths {
 
   /** Project-relative posix path of an absolute path, or null when outside the project. */
   relative(abs: string): string | null {
-    const rel = path.relative(this.root, abs);
-    if (rel === '' || rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) return null;
-    return rel.split(path.sep).join('/');
+    // The watcher's paths: lexical only (they are real already), store paths included.
+    return lexicalInside(this.root, abs, { allowStore: true });
   }
 
   matches(rel: string): boolean {

@@ -1,0 +1,30 @@
+import type { VersionInfo } from '../../../../shared/src/domain';
+import { MlsnapError } from '../../../../shared/src/errors';
+import type { Project } from '../../project/Project';
+import { resolveVersion } from '../resolveRef';
+import type { HandlerContext, HandlersOf } from './HandlerContext';
+
+export function diffHandlers(ctx: HandlerContext): HandlersOf<'diff/versions'> {
+  return {
+    'diff/versions': async (p) => {
+      const project = await ctx.project(p.root);
+      const after = resolveVersion(project.store, p.after ?? p.before);
+      const before = p.after === undefined ? previousOf(project, after) : resolveVersion(project.store, p.before);
+      // Loaded on first use: the format parsers (protobufjs, yaml) cost ~16 MB of memory
+      // that an idle daemon should not carry.
+      const { diffVersions } = await import('../../diff/VersionDiffer.js');
+      return diffVersions(project.store, project.blobs, before, after, {
+        showMetadata: p.showMetadata === true,
+        showExecutionCounts: p.showExecutionCounts === true,
+        compareBytes: p.compareBytes === true,
+      });
+    },
+  };
+}
+
+/** The version recorded before `v` of the same file. */
+function previousOf(project: Project, v: VersionInfo): VersionInfo {
+  const prev = project.store.previousVersion(v.path, v.seq);
+  if (!prev) throw new MlsnapError('not-found', `${v.path}@${v.seq} is the first version; name two versions to compare`, v.path);
+  return prev;
+}

@@ -1,0 +1,48 @@
+import { MlsnapError } from '../../../../shared/src/errors';
+import { MAX_READ_BYTES } from '../../../../shared/src/protocol';
+import { validateTagName } from '../../../../shared/src/refs';
+import { resolveInside } from '../../project/ProjectPaths';
+import { resolveRef, resolveVersion } from '../resolveRef';
+import { restoreVersion } from '../restoreVersion';
+import type { HandlerContext, HandlersOf } from './HandlerContext';
+
+type VersionMethods = 'version/log' | 'ref/show' | 'version/restore' | 'version/read' | 'version/tag' | 'environment/get';
+
+export function versionHandlers(ctx: HandlerContext): HandlersOf<VersionMethods> {
+  return {
+    'version/log': async (p) => {
+      const project = await ctx.project(p.root);
+      return project.store.log(p.path === undefined ? undefined : resolveInside(project.root, p.path), p.limit ?? 50);
+    },
+    'ref/show': async (p) => {
+      const project = await ctx.project(p.root);
+      const r = resolveRef(project.store, p.ref);
+      const envId = r.version?.environmentId ?? null;
+      return { version: r.version, snapshot: r.snapshot, environment: envId === null ? null : project.store.environment(envId), git: r.snapshot.git };
+    },
+    'version/restore': async (p) => restoreVersion(await ctx.project(p.root), p),
+    'version/read': async (p) => {
+      const project = await ctx.project(p.root);
+      const v = resolveVersion(project.store, p.ref);
+      if (v.size > MAX_READ_BYTES) {
+        throw new MlsnapError('conflict', `${v.path}@${v.seq} is ${v.size} bytes, too large to open in the editor; use \`mlsnap cat\``, v.path);
+      }
+      return { base64: (await project.blobs.readBuffer(v.blob)).toString('base64'), size: v.size };
+    },
+    'version/tag': async (p) => {
+      const project = await ctx.project(p.root);
+      const problem = validateTagName(p.name);
+      if (problem) throw new MlsnapError('bad-request', problem);
+      const version = await project.exclusive(() => project.store.addTag(resolveVersion(project.store, p.ref), p.name));
+      ctx.didTag.fire({ root: project.root, version });
+      return version;
+    },
+    'environment/get': async (p) => {
+      const project = await ctx.project(p.root);
+      const v = resolveVersion(project.store, p.ref);
+      const env = v.environmentId === null ? null : project.store.environment(v.environmentId);
+      if (!env) throw new MlsnapError('not-found', `${p.ref} was recorded without an environment`, v.path);
+      return env;
+    },
+  };
+}
