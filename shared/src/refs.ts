@@ -2,6 +2,8 @@
  * Version references, as users type them:
  * `path@N` (N-th version, from 1), `path@latest`, `path@<tag>`, or a snapshot id prefix.
  */
+import { MlsnapError } from './errors';
+
 export type VersionSelector = { kind: 'seq'; seq: number } | { kind: 'latest' } | { kind: 'tag'; tag: string };
 
 export type ParsedRef = { kind: 'version'; path: string; selector: VersionSelector } | { kind: 'snapshot'; prefix: string };
@@ -14,17 +16,17 @@ export function parseRef(ref: string): ParsedRef {
   if (at > 0) {
     const path = ref.slice(0, at);
     const sel = ref.slice(at + 1);
-    if (sel === '' ) throw new Error(`"${ref}" ends with @: add a version number, "latest" or a tag`);
+    if (sel === '') throw new MlsnapError('bad-request', `"${ref}" ends with @: add a version number, "latest" or a tag`);
     if (/^[0-9]+$/.test(sel)) {
       const seq = Number(sel);
-      if (seq < 1) throw new Error(`"${ref}": versions are numbered from 1`);
+      if (seq < 1) throw new MlsnapError('bad-request', `"${ref}": versions are numbered from 1`);
       return { kind: 'version', path, selector: { kind: 'seq', seq } };
     }
     if (sel === 'latest') return { kind: 'version', path, selector: { kind: 'latest' } };
     return { kind: 'version', path, selector: { kind: 'tag', tag: sel } };
   }
   if (/^[0-9a-f]+$/i.test(ref) && ref.length >= MIN_SNAPSHOT_PREFIX) return { kind: 'snapshot', prefix: ref.toLowerCase() };
-  throw new Error(`"${ref}" is not a reference: use path@N, path@latest, path@<tag> or a snapshot id (at least ${MIN_SNAPSHOT_PREFIX} hex digits)`);
+  throw new MlsnapError('bad-request', `"${ref}" is not a reference: use path@N, path@latest, path@<tag> or a snapshot id (at least ${MIN_SNAPSHOT_PREFIX} hex digits)`);
 }
 
 /** Tags name versions in refs, so they must not look like a number or "latest". */

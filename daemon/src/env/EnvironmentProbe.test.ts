@@ -16,7 +16,7 @@ import {
   notebookJson,
   RecordingLog,
   tempDir,
-} from './TestFixtures';
+} from './env.testkit';
 
 const tmp = tempDir('probe');
 after(tmp.cleanup);

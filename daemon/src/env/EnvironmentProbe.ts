@@ -20,17 +20,9 @@ import { MachineProbe } from './MachineProbe';
 import { InterpreterFactsCache } from './PythonInterpreter';
 import { canonicalExecutable } from './PythonLocations';
 import { SitePackagesReader } from './PythonPackages';
+import type { BlobSink, ProbeLog } from './ProbeTypes';
 
-export interface BlobSink {
-  putBuffer(data: Buffer, opts: { compress: boolean }): Promise<string>;
-  /** Whether a blob is still stored (gc may have freed one a cache remembers). */
-  has(hash: string): boolean;
-}
-
-export interface ProbeLog {
-  info(msg: string): void;
-  warn(msg: string): void;
-}
+export type { BlobSink, ProbeLog } from './ProbeTypes';
 
 export interface EnvironmentProbeOptions {
   projectRoot: string;

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { EnvironmentProbe } from './EnvironmentProbe';
 import { GIT_PATCH_MAX_BYTES } from './GitProbe';
-import { MemoryBlobSink, RecordingLog, tempDir } from './TestFixtures';
+import { MemoryBlobSink, RecordingLog, tempDir } from './env.testkit';
 
 const tmp = tempDir('git');
 after(tmp.cleanup);

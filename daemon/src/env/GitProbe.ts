@@ -1,6 +1,6 @@
 import type { GitState } from '../../../shared/src/domain';
 import { describeExecFailure, ExecError, execBounded } from './BoundedExec';
-import type { BlobSink, ProbeLog } from './EnvironmentProbe';
+import type { BlobSink, ProbeLog } from './ProbeTypes';
 
 /** The uncommitted diff is stored with every snapshot; beyond this it is cut. */
 export const GIT_PATCH_MAX_BYTES = 1024 * 1024;

@@ -14,7 +14,7 @@ import { readNotebook } from './Notebook';
 import type { InterpreterFactsCache } from './PythonInterpreter';
 import { findOnPath, isExecutableFile, prefixOfExecutable, projectVenv, pythonInPrefix } from './PythonLocations';
 import { normalizePackageName, type SitePackagesReader } from './PythonPackages';
-import type { ProbeLog } from './EnvironmentProbe';
+import type { ProbeLog } from './ProbeTypes';
 
 /** The interpreter chosen for a file, before it is asked anything. */
 export interface InterpreterChoice {

@@ -1,3 +1,5 @@
+import { asRecord } from '../../../shared/src/check';
+
 /** The JSON object in `text`, or null when it is not valid JSON or not an object. */
 export function parseJsonObject(text: string): Record<string, unknown> | null {
   let parsed: unknown;
@@ -6,5 +8,5 @@ export function parseJsonObject(text: string): Record<string, unknown> | null {
   } catch {
     return null;
   }
-  return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : null;
+  return asRecord(parsed);
 }

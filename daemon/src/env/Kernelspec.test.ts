@@ -6,7 +6,7 @@ import { InterpreterResolver } from './InterpreterResolver';
 import { findKernelspec, isValidKernelName, jupyterDataDirs, kernelExecutable, SYSTEM_JUPYTER_DIRS } from './Kernelspec';
 import { InterpreterFactsCache } from './PythonInterpreter';
 import { SitePackagesReader } from './PythonPackages';
-import { createVenv, DEBIAN_PYTHON, envWith, metadataVersion, notebookJson, RecordingLog, tempDir } from './TestFixtures';
+import { createVenv, DEBIAN_PYTHON, envWith, metadataVersion, notebookJson, RecordingLog, tempDir } from './env.testkit';
 
 const tmp = tempDir('kernelspec');
 after(tmp.cleanup);

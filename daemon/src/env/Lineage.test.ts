@@ -3,7 +3,7 @@ import { mkdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { LineageFinder, namesTarget } from './Lineage';
-import { notebookJson, tempDir } from './TestFixtures';
+import { notebookJson, tempDir } from './env.testkit';
 
 const tmp = tempDir('lineage');
 after(tmp.cleanup);

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { tempDir } from '../../../test/support/tmp';
 import { LockfileCollector } from './Lockfiles';
-import { MemoryBlobSink } from './TestFixtures';
+import { MemoryBlobSink } from './env.testkit';
 
 const log = { info: () => undefined, warn: () => undefined };
 

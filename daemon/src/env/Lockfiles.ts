@@ -1,7 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { LockfileRef } from '../../../shared/src/domain';
-import type { BlobSink, ProbeLog } from './EnvironmentProbe';
+import type { BlobSink, ProbeLog } from './ProbeTypes';
 
 /** Bigger than any real lockfile; something this large is not one and is not worth storing each time. */
 export const LOCKFILE_MAX_BYTES = 5 * 1024 * 1024;

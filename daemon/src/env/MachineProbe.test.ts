@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { cudaVersionFromBanner, MachineProbe, parseNvidiaSmiQuery, prettyNameFromOsRelease } from './MachineProbe';
-import { tempDir } from './TestFixtures';
+import { tempDir } from './env.testkit';
 
 const tmp = tempDir('machine');
 after(tmp.cleanup);

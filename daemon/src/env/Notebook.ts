@@ -1,4 +1,5 @@
 import { open, stat } from 'node:fs/promises';
+import { asRecord } from '../../../shared/src/check';
 
 /** A code cell as far as provenance cares: its source and when nbclient says it ran. */
 export interface NotebookCell {
@@ -24,9 +25,6 @@ export interface NotebookSummary {
 /** Tail searched for the kernelspec in notebooks too large to parse (nbformat writes metadata after cells). */
 const TAIL_BYTES = 64 * 1024;
 
-function asRecord(value: unknown): Record<string, unknown> | null {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
-}
 
 /** nbformat stores source as a string or as a list of lines. */
 function sourceText(source: unknown): string {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { InterpreterFactsCache } from './PythonInterpreter';
 import { normalizePackageName, parseCoreMetadata, SitePackagesReader } from './PythonPackages';
-import { DEBIAN_PYTHON, metadataVersion, tempDir } from './TestFixtures';
+import { DEBIAN_PYTHON, metadataVersion, tempDir } from './env.testkit';
 
 function writeDistInfo(dir: string, entry: string, files: Record<string, string>): void {
   mkdirSync(path.join(dir, entry), { recursive: true });

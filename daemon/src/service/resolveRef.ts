@@ -7,12 +7,7 @@ export type Resolved = { version: VersionInfo; snapshot: SnapshotInfo } | { vers
 
 /** Turn a user's ref into a version (or a whole snapshot), with errors that say what exists. */
 export function resolveRef(store: SnapshotStore, ref: string): Resolved {
-  let parsed;
-  try {
-    parsed = parseRef(ref);
-  } catch (e) {
-    throw new MlsnapError('bad-request', (e as Error).message);
-  }
+  const parsed = parseRef(ref);
   if (parsed.kind === 'snapshot') {
     const ids = store.snapshotsByPrefix(parsed.prefix);
     if (ids.length === 0) throw new MlsnapError('not-found', `no snapshot id starts with ${parsed.prefix} (see \`mlsnap log\`)`);

@@ -138,7 +138,8 @@ function shortExtra(extra: string): string {
   return extra.slice(0, 40);
 }
 
-function formatBytes(n: number): string {
+/** Memory sizes in GiB always, so "15.6 GiB → 31.3 GiB" compares at a glance. */
+function memoryGiB(n: number): string {
   if (!Number.isFinite(n) || n <= 0) return 'unknown';
   return `${(n / 1024 ** 3).toFixed(1)} GiB`;
 }
@@ -152,7 +153,7 @@ function diffMachine(a: MachineInfo, b: MachineInfo): Record<string, [string, st
     ['cpu', a.cpu, b.cpu],
     ['cpus', String(a.cpus), String(b.cpus)],
     // Total memory jitters by a few MiB between boots on some kernels: compare what is shown.
-    ['memory', formatBytes(a.memoryBytes), formatBytes(b.memoryBytes)],
+    ['memory', memoryGiB(a.memoryBytes), memoryGiB(b.memoryBytes)],
   ];
   const out: Record<string, [string, string]> = {};
   for (const [key, x, y] of fields) if (x !== y) out[key] = [x, y];

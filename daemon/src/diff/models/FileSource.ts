@@ -92,12 +92,7 @@ export function invalid(file: string, problem: string): MlsnapError {
   return new MlsnapError('invalid-file', `${file}: ${problem}`, file);
 }
 
-export function formatBytes(n: number): string {
-  if (n >= 1024 * 1024 * 1024) return `${(n / (1024 * 1024 * 1024)).toFixed(1)} GiB`;
-  if (n >= 1024 * 1024) return `${(n / (1024 * 1024)).toFixed(1)} MiB`;
-  if (n >= 1024) return `${(n / 1024).toFixed(1)} KiB`;
-  return `${n} B`;
-}
+export { formatBytes } from '../../../../shared/src/bytes';
 
 /** Random-access bytes: a file opened read-only, or a buffer (an inflated zip entry). */
 export interface Source {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import type { ReadStats } from './FileSource';
 import { diffModels, modelSummaryLine, summarizeModel } from './ModelDiff';
-import { buildGguf, expectInvalid, fixture, tempDir, write, type GgufKv } from './TestSupport';
+import { buildGguf, expectInvalid, fixture, tempDir, write, type GgufKv } from './models.testkit';
 
 test('tiny.gguf: version, counts, metadata and tensor infos as the fixture script wrote them', async () => {
   const s = await summarizeModel(fixture('tiny.gguf'));

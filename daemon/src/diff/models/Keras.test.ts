@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { diffModels, modelSummaryLine, summarizeModel } from './ModelDiff';
-import { buildZip, expectInvalid, fixture, tempDir, write } from './TestSupport';
+import { buildZip, expectInvalid, fixture, tempDir, write } from './models.testkit';
 
 /** The fixture's config and metadata, read with Python's zipfile/json (a second reader). */
 function pythonRead(file: string): { config: { class_name: string; config: { name: string; layers: { class_name: string; config: Record<string, unknown> }[] } }; metadata: Record<string, string> } {

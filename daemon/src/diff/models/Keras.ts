@@ -6,6 +6,7 @@
 import { formatBytes, invalid, type ParseOptions } from './FileSource';
 import type { ParsedModel } from './types';
 import type { ZipArchive } from './Zip';
+import { asRecord } from '../../../../shared/src/check';
 
 async function readJson(zip: ZipArchive, name: string, opts: ParseOptions): Promise<unknown> {
   const e = zip.find(name);
@@ -18,9 +19,6 @@ async function readJson(zip: ZipArchive, name: string, opts: ParseOptions): Prom
   }
 }
 
-function obj(v: unknown): Record<string, unknown> | null {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
-}
 
 function short(v: unknown): string {
   const s = typeof v === 'string' ? v : JSON.stringify(v) ?? 'null';
@@ -30,7 +28,7 @@ function short(v: unknown): string {
 /** "Dense units=32 activation=relu" from a layer config. */
 function layerLine(layer: Record<string, unknown>): string {
   const cls = typeof layer['class_name'] === 'string' ? layer['class_name'] : '?';
-  const cfg = obj(layer['config']) ?? {};
+  const cfg = asRecord(layer['config']) ?? {};
   const parts = [cls];
   for (const k of ['units', 'filters', 'kernel_size', 'strides', 'activation', 'rate', 'batch_shape', 'batch_input_shape', 'input_dim', 'output_dim', 'num_heads', 'key_dim']) {
     if (cfg[k] !== undefined && cfg[k] !== null) parts.push(`${k}=${short(cfg[k])}`);
@@ -41,11 +39,11 @@ function layerLine(layer: Record<string, unknown>): string {
 export async function parseKerasZip(zip: ZipArchive, opts: ParseOptions): Promise<ParsedModel> {
   const config = await readJson(zip, 'config.json', opts);
   if (config === undefined) throw invalid(zip.file, 'not a Keras archive: no config.json in the zip');
-  const cfg = obj(config);
+  const cfg = asRecord(config);
   if (!cfg) throw invalid(zip.file, 'config.json in the Keras archive is not a JSON object');
   const facts: Record<string, string> = {};
   const warnings: string[] = [];
-  const meta = obj(await readJson(zip, 'metadata.json', opts));
+  const meta = asRecord(await readJson(zip, 'metadata.json', opts));
   if (meta) {
     if (meta['keras_version'] !== undefined) facts['keras_version'] = short(meta['keras_version']);
     if (meta['date_saved'] !== undefined) facts['date_saved'] = short(meta['date_saved']);
@@ -53,14 +51,14 @@ export async function parseKerasZip(zip: ZipArchive, opts: ParseOptions): Promis
     warnings.push('no metadata.json');
   }
   if (typeof cfg['class_name'] === 'string') facts['class_name'] = cfg['class_name'];
-  const inner = obj(cfg['config']) ?? {};
+  const inner = asRecord(cfg['config']) ?? {};
   if (typeof inner['name'] === 'string') facts['name'] = inner['name'];
   const layers = Array.isArray(inner['layers']) ? (inner['layers'] as unknown[]) : [];
   facts['layers'] = String(layers.length);
   layers.slice(0, 1000).forEach((l, i) => {
-    const layer = obj(l);
+    const layer = asRecord(l);
     if (!layer) return;
-    const name = typeof obj(layer['config'])?.['name'] === 'string' ? String(obj(layer['config'])?.['name']) : String(i);
+    const name = typeof asRecord(layer['config'])?.['name'] === 'string' ? String(asRecord(layer['config'])?.['name']) : String(i);
     facts[`layer[${i}] ${name}`] = layerLine(layer);
   });
   if (layers.length > 1000) warnings.push(`${layers.length - 1000} more layers not listed`);

@@ -7,7 +7,7 @@ import { Blake3Hasher } from '@napi-rs/blake-hash';
 import type { ModelDiff, TensorInfo } from '../../../../shared/src/diff';
 import { MlsnapError } from '../../../../shared/src/errors';
 import { detectModelFormat, diffModels, modelSummaryLine, summarizeModel } from './ModelDiff';
-import { expectInvalid, fixture, tempDir, write } from './TestSupport';
+import { expectInvalid, fixture, tempDir, write } from './models.testkit';
 
 const ALL_FIXTURES: [string, string][] = [
   ['mlp_h32.pt', 'pytorch'],

@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import type { ReadStats } from './FileSource';
 import { diffModels, modelSummaryLine, summarizeModel } from './ModelDiff';
-import { EXPECTED, expectInvalid, fixture, tempDir, write } from './TestSupport';
+import { EXPECTED, expectInvalid, fixture, tempDir, write } from './models.testkit';
 
 interface OnnxExpected {
   ir_version: number;

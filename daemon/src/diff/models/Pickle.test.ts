@@ -8,7 +8,7 @@ import * as zlib from 'node:zlib';
 import { BufferSource, Cursor, DEFAULT_CAPS, type ModelCaps } from './FileSource';
 import { diffModels, modelSummaryLine, summarizeModel } from './ModelDiff';
 import { isUnsafeGlobal, pyFloat, render, walkPickle } from './Pickle';
-import { callPickle, EXPECTED, expectInvalid, fixture, pk, tempDir, write } from './TestSupport';
+import { callPickle, EXPECTED, expectInvalid, fixture, pk, tempDir, write } from './models.testkit';
 
 const PYTHON = '/usr/bin/python3';
 

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { diffModels, modelSummaryLine, summarizeModel } from './ModelDiff';
-import { buildZip, callPickle, EXPECTED, expectInvalid, fixture, tempDir, write } from './TestSupport';
+import { buildZip, callPickle, EXPECTED, expectInvalid, fixture, tempDir, write } from './models.testkit';
 
 /** The fixture's architecture: Linear(8,H) -> ReLU -> Linear(H,4). */
 function architecture(h: number): [string, number[]][] {

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { diffModels, modelSummaryLine, summarizeModel } from './ModelDiff';
 import type { ReadStats } from './FileSource';
-import { EXPECTED, expectInvalid, fixture, tempDir, write } from './TestSupport';
+import { EXPECTED, expectInvalid, fixture, tempDir, write } from './models.testkit';
 
 interface HeaderEntry {
   dtype: string;

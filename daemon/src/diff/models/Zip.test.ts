@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { DEFAULT_CAPS, withFile, type ModelCaps } from './FileSource';
 import { summarizeModel } from './ModelDiff';
-import { buildZip, deflatedZeros, expectInvalid, fixture, tempDir, write } from './TestSupport';
+import { buildZip, deflatedZeros, expectInvalid, fixture, tempDir, write } from './models.testkit';
 import { crc32, ZipArchive } from './Zip';
 
 function open<T>(file: string, fn: (z: ZipArchive) => Promise<T>, caps: Partial<ModelCaps> = {}): Promise<T> {

@@ -1,4 +1,5 @@
 import { MlsnapError } from '../../../../shared/src/errors';
+import { asRecord } from '../../../../shared/src/check';
 
 /**
  * A lenient reader of .ipynb files (nbformat 3 and 4) into one shape for diffing. It refuses only
@@ -49,9 +50,6 @@ const V3_MIMES: Record<string, string> = {
   markdown: 'text/markdown',
 };
 
-function asRecord(value: unknown): Record<string, unknown> | null {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
-}
 
 /** nbformat "multiline strings" are a string or a list of strings. */
 export function joinText(value: unknown): string {

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { BlobSink, ProbeLog } from './EnvironmentProbe';
+import type { BlobSink, ProbeLog } from './ProbeTypes';
 
 export class MemoryBlobSink implements BlobSink {
   readonly blobs = new Map<string, Buffer>();
