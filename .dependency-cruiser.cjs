@@ -1,0 +1,38 @@
+// The import graph, enforced (run by `npm run lint`): every room imports only rooms below
+// it, and nothing imports in a circle. Lower rooms first:
+//   shared/src  <  shared/node  <  daemon: store (blobs < sql) · watch · env · diff  <  project
+//   <  lsp  <  service (handlers)  <  api  <  cli / main;   extension: its own tree on shared/.
+const room = (name, path, mayNotImport, comment) => ({
+  name,
+  comment,
+  severity: 'error',
+  from: { path },
+  to: { path: mayNotImport },
+});
+
+module.exports = {
+  forbidden: [
+    { name: 'no-circular', severity: 'error', comment: 'Imports point down only: a circle means two rooms each lean on the other.', from: {}, to: { circular: true } },
+    room('shared-is-pure', '^shared/src/', '^(shared/node|daemon|extension|test)/', 'shared/src is used by both sides and by nothing else of ours.'),
+    room('shared-node-serves-both', '^shared/node/', '^(daemon|extension|test)/', 'shared/node is imported by the daemon and the extension, and imports neither.'),
+    room('extension-talks-protocol', '^extension/', '^daemon/', 'The extension talks to the daemon through the protocol in shared/, never its code.'),
+    room('daemon-never-extension', '^daemon/', '^extension/', 'The daemon never loads editor code.'),
+    room('blobs-below-sql', '^daemon/src/store/blobs/', '^daemon/src/store/(sql/|SnapshotStore|migrations|openDatabase)', 'Blob backends know bytes, not rows.'),
+    room('store-is-a-floor', '^daemon/src/store/', '^daemon/src/(project|service|api|cli|lsp|env|diff|watch)/', 'The store knows bytes and rows, not who writes them.'),
+    room('watch-below-project', '^daemon/src/watch/', '^daemon/src/(project|service|api|cli|lsp|env|diff|store)/', 'Watchers report changes; they record nothing.'),
+    room('env-below-project', '^daemon/src/env/', '^daemon/src/(project|service|api|cli|lsp|diff|store)/', 'Environment capture is handed a blob sink; it does not reach into the store.'),
+    room('diff-below-project', '^daemon/src/diff/', '^daemon/src/(project|service|api|cli|lsp|env|watch)/', 'Diffs read versions through the store only.'),
+    room('project-below-service', '^daemon/src/project/', '^daemon/src/(service|api|cli|lsp|diff)/', 'A project records; serving it is the service room.'),
+    room('lsp-below-service', '^daemon/src/lsp/', '^daemon/src/(service|api|cli)/', 'Language features are pure functions the RPC server calls.'),
+    room('service-below-api', '^daemon/src/service/', '^daemon/src/(api|cli)/', 'Handlers are transport-free.'),
+    room('api-below-cli', '^daemon/src/api/', '^daemon/src/cli/', 'Servers do not know the CLI.'),
+    room('cli-talks-protocol', '^daemon/src/cli/', '^daemon/src/(api|service|store|diff|env|watch|lsp)/', 'The CLI talks to the daemon over its API (foreground `daemon run` starts it through main.ts).'),
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '(^|/)(node_modules|dist|\\.cache|test-output)/' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    moduleSystems: ['es6', 'cjs'],
+  },
+};
