@@ -44,7 +44,18 @@ export interface CellDiff {
   outputChanges: OutputChange[];
   /** Execution count changed (hidden from the summary unless asked for). */
   executionCountChanged?: boolean;
+  /** The counts before → after, when execution counts are shown (`--execution-counts`). */
+  executionCount?: { before: number | null; after: number | null };
   metadataChanged?: boolean;
+  /** Which cell metadata keys changed, with their values, when metadata is shown (`--metadata`). */
+  metadataChanges?: KeyChange[];
+}
+
+/** A metadata key that differs: its values as compact JSON (capped), absent on one side = null. */
+export interface KeyChange {
+  key: string;
+  before: string | null;
+  after: string | null;
 }
 
 export interface NotebookDiff {
@@ -53,7 +64,14 @@ export interface NotebookDiff {
   cells: CellDiff[];
   /** Notebook-level metadata keys that differ (shown on request). */
   metadataChanges: string[];
+  /** The same keys with their values (shown on request). */
+  metadataDetail?: KeyChange[];
   counts: Record<CellStatus, number>;
+  /**
+   * Changes left out because they are hidden by default: cells whose execution count alone
+   * changed, and cells or the notebook whose metadata changed. The summary points to the flag.
+   */
+  hidden?: { executionCounts: number; metadata: number };
 }
 
 export interface TensorInfo {

@@ -1,4 +1,5 @@
-import type { CellDiff, EnvironmentDiff, FileDiff, LineChange, MetricChange, ModelDiff, NotebookDiff, VersionDiff } from './diff';
+import { MINUS, signed } from './signed';
+import type { CellDiff, EnvironmentDiff, FileDiff, KeyChange, LineChange, MetricChange, ModelDiff, NotebookDiff, VersionDiff } from './diff';
 
 /**
  * Plain-text rendering of a VersionDiff (the CLI's `mlsnap diff`): changed things first,
@@ -30,7 +31,10 @@ function notebookLines(nb: NotebookDiff, context: number): string[] {
   for (const c of nb.cells.filter((c) => c.status !== 'unchanged')) out.push(...cellLines(c, context));
   const unchanged = nb.counts.unchanged;
   if (unchanged > 0) out.push(`  … ${unchanged} unchanged cell${unchanged === 1 ? '' : 's'}`);
-  if (nb.metadataChanges.length > 0) out.push(`  notebook metadata changed: ${nb.metadataChanges.join(', ')}`);
+  if (nb.metadataDetail && nb.metadataDetail.length > 0) {
+    out.push('  notebook metadata changed:');
+    for (const k of nb.metadataDetail) out.push(`    ${keyChangeLine(k)}`);
+  } else if (nb.metadataChanges.length > 0) out.push(`  notebook metadata changed: ${nb.metadataChanges.join(', ')}`);
   return out;
 }
 
@@ -45,9 +49,18 @@ function cellLines(c: CellDiff, context: number): string[] {
     for (const m of imgs) out.push(`      ${m}: ${o.before?.images?.[m]?.slice(0, 12) ?? '—'} → ${o.after?.images?.[m]?.slice(0, 12) ?? '—'}`);
     if (o.textDiff) out.push(...lineDiff(o.textDiff, context, '      '));
   }
-  if (c.metadataChanged) out.push('    metadata changed');
-  if (c.executionCountChanged && c.status === 'unchanged') out.push('    execution count changed');
+  if (c.metadataChanges && c.metadataChanges.length > 0) {
+    out.push('    metadata changed:');
+    for (const k of c.metadataChanges) out.push(`      ${keyChangeLine(k)}`);
+  } else if (c.metadataChanged) out.push('    metadata changed');
+  if (c.executionCount) out.push(`    execution count ${c.executionCount.before ?? '—'} → ${c.executionCount.after ?? '—'}`);
+  else if (c.executionCountChanged && c.status === 'unchanged') out.push('    execution count changed');
   return out;
+}
+
+/** `kernelspec: {"name":"a"} → {"name":"b"}`; an absent side is "(absent)". */
+function keyChangeLine(k: KeyChange): string {
+  return `${k.key}: ${k.before ?? '(absent)'} → ${k.after ?? '(absent)'}`;
 }
 
 /** Changed lines with `context` lines around them; long unchanged runs are elided. */
@@ -87,11 +100,24 @@ function modelLines(m: ModelDiff): string[] {
   return out;
 }
 
+/** " (Δ −0.04, −4.4%)": the delta in the metric's own unit, then relative. */
+function metricDelta(c: MetricChange): string {
+  const parts: string[] = [];
+  if (c.delta !== null) parts.push(`Δ ${signedShort(c.delta)}`);
+  if (c.percent !== null) parts.push(`${signed(c.percent, 1)}%`);
+  return parts.length === 0 ? '' : ` (${parts.join(', ')})`;
+}
+
+/** Four significant digits, without float noise: −0.04, not −0.040000000000000036. */
+function signedShort(n: number): string {
+  const text = String(Number(Math.abs(n).toPrecision(4)));
+  return `${n > 0 ? '+' : n < 0 ? MINUS : '±'}${text}`;
+}
+
 function metricLines(changes: MetricChange[]): string[] {
   const changed = changes.filter((c) => c.before !== c.after);
   const out = changed.map((c) => {
-    const pct = c.percent === null ? '' : ` (${c.percent >= 0 ? '+' : ''}${c.percent.toFixed(1)}%)`;
-    return `  ${c.regression ? 'REGRESSION ' : ''}${c.key}: ${String(c.before ?? '—')} → ${String(c.after ?? '—')}${pct}`;
+    return `  ${c.regression ? 'REGRESSION ' : ''}${c.key}: ${String(c.before ?? '—')} → ${String(c.after ?? '—')}${metricDelta(c)}`;
   });
   if (changes.length > changed.length) out.push(`  … ${changes.length - changed.length} unchanged metric${changes.length - changed.length === 1 ? '' : 's'}`);
   return ['metrics', ...out];

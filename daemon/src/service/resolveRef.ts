@@ -1,6 +1,6 @@
 import type { SnapshotInfo, VersionInfo } from '../../../shared/src/domain';
 import { MlsnapError } from '../../../shared/src/errors';
-import { parseRef } from '../../../shared/src/refs';
+import { parseRef, type VersionSelector } from '../../../shared/src/refs';
 import type { SnapshotStore } from '../store/SnapshotStore';
 
 export type Resolved = { version: VersionInfo; snapshot: SnapshotInfo } | { version: null; snapshot: SnapshotInfo };
@@ -21,7 +21,7 @@ export function resolveRef(store: SnapshotStore, ref: string): Resolved {
       : selector.kind === 'latest'
         ? store.latestVersion(path)
         : store.versionByTag(path, selector.tag);
-  if (!version) throw notFound(store, path, ref);
+  if (!version) throw notFound(store, path, ref, selector);
   return { version, snapshot: store.snapshot(version.snapshotId) };
 }
 
@@ -33,8 +33,30 @@ export function resolveVersion(store: SnapshotStore, ref: string): VersionInfo {
   return r.version;
 }
 
-function notFound(store: SnapshotStore, path: string, ref: string): MlsnapError {
-  const latest = store.latestVersion(path);
-  if (!latest) return new MlsnapError('not-found', `${path} has no recorded versions (is it tracked? try \`mlsnap snapshot ${path}\`)`, path);
-  return new MlsnapError('not-found', `${ref} does not exist: ${path} has versions 1..${latest.seq}`, path);
+function notFound(store: SnapshotStore, path: string, ref: string, selector: VersionSelector): MlsnapError {
+  const versions = store.log(path, LISTED);
+  if (versions.length === 0) return new MlsnapError('not-found', `${path} has no recorded versions (is it tracked? try \`mlsnap snapshot ${path}\`)`, path);
+  if (selector.kind === 'tag') {
+    const tags = [...new Set(versions.flatMap((v) => v.tags.map((t) => `${t} (@${v.seq})`)))].sort();
+    const known = tags.length === 0 ? `${path} has no tags` : `${path} has tags ${tags.join(', ')}`;
+    return new MlsnapError('not-found', `${ref} does not exist: ${known}`, path);
+  }
+  // After gc the numbers have gaps: say which versions remain, not a range that is not there.
+  return new MlsnapError('not-found', `${ref} does not exist: ${path} has versions ${seqRanges(versions.map((v) => v.seq))}`, path);
+}
+
+/** Versions listed in a not-found message: enough to see the gaps gc left. */
+const LISTED = 1000;
+
+/** [1,2,3,5,7,8] → "1..3, 5, 7..8". */
+export function seqRanges(seqs: number[]): string {
+  const sorted = [...new Set(seqs)].sort((a, b) => a - b);
+  const parts: string[] = [];
+  for (let i = 0; i < sorted.length; ) {
+    let j = i;
+    while (j + 1 < sorted.length && (sorted[j + 1] as number) === (sorted[j] as number) + 1) j++;
+    parts.push(j === i ? String(sorted[i]) : `${sorted[i]}..${sorted[j]}`);
+    i = j + 1;
+  }
+  return parts.join(', ');
 }

@@ -19,8 +19,12 @@ export async function restoreVersion(project: Project, p: RestoreParams): Promis
   if (lexicalInside(Project.storeDirOf(project.root), target, { allowRoot: true, allowStore: true }) !== null) {
     throw new MlsnapError('bad-request', `${target} is inside the mlsnap store; choose another --to`, target);
   }
+  // Refused before anything is saved or moved aside: a folder or a link is never replaced.
+  const existing = lstatOrNull(target);
+  if (existing?.isDirectory()) throw new MlsnapError('conflict', `${target} is a directory; give a file path with --to`, target);
+  if (existing?.isSymbolicLink()) throw new MlsnapError('conflict', `${target} is a symbolic link; not followed`, target);
   const rel = project.pathsRelative(target);
-  if (rel === null && fileExists(target)) {
+  if (rel === null && existing !== null) {
     throw new MlsnapError('conflict', `${target} exists outside the project, so its contents could not be saved first; move it or choose another --to`, target);
   }
   const { savedFirst, movedAside } = rel === null ? { savedFirst: null, movedAside: null } : await saveBeforeRestore(project, rel, target, version);
@@ -54,11 +58,10 @@ function absoluteTarget(to: string): string {
   return path.resolve(to);
 }
 
-function fileExists(p: string): boolean {
+function lstatOrNull(p: string): fs.Stats | null {
   try {
-    fs.lstatSync(p);
-    return true;
+    return fs.lstatSync(p);
   } catch {
-    return false;
+    return null;
   }
 }

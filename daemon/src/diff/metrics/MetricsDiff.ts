@@ -1,6 +1,7 @@
 import { parse as parseYaml } from 'yaml';
 import type { MetricChange, MetricsDiff } from '../../../../shared/src/diff';
 import { MlsnapError } from '../../../../shared/src/errors';
+import { signed } from '../../../../shared/src/signed';
 
 /**
  * Diffs of metrics files (JSON, YAML, CSV) as flat key → value maps.
@@ -58,7 +59,7 @@ export function metricsSummaryLine(d: MetricsDiff): string {
   if (headline) {
     let s = `${headline.key} ${formatValue(headline.before)}→${formatValue(headline.after)}`;
     const notes: string[] = [];
-    if (headline.percent !== null) notes.push(`${headline.percent < 0 ? '−' : '+'}${Math.abs(headline.percent).toFixed(1)}%`);
+    if (headline.percent !== null) notes.push(`${signed(headline.percent, 1)}%`);
     if (headline.regression) notes.push('regression');
     if (notes.length > 0) s += ` (${notes.join(', ')})`;
     parts.push(s);

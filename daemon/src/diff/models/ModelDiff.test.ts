@@ -124,7 +124,7 @@ test('the summary line: dimension, signed params with separators, counts of each
     paramsBefore: 1_000_005,
     paramsAfter: 10_000,
   });
-  assert.equal(modelSummaryLine(shrink), 'hidden 1000→10: -990,005 params; 1 tensor reshaped; 1 tensor removed');
+  assert.equal(modelSummaryLine(shrink), 'hidden 1000→10: \u2212990,005 params; 1 tensor reshaped; 1 tensor removed');
   const twoDims = base({ tensors: [{ name: 'a', status: 'reshaped', before: t('a', [2, 3]), after: t('a', [4, 5]) }], paramsBefore: 6, paramsAfter: 20 });
   assert.equal(modelSummaryLine(twoDims), 'dims 2→4, 3→5: +14 params; 1 tensor reshaped');
   const rank = base({ tensors: [{ name: 'a', status: 'reshaped', before: t('a', [6]), after: t('a', [2, 3]) }], paramsBefore: 6, paramsAfter: 6 });

@@ -17,6 +17,7 @@ import { findDataPkl, isLegacyTorch, parseLegacyTorch, parsePyTorchZip } from '.
 import { parseSafetensors } from './Safetensors';
 import type { ParsedModel } from './types';
 import { ZipArchive } from './Zip';
+import { signed } from '../../../../shared/src/signed';
 
 export type { ModelCaps, ReadStats } from './FileSource';
 
@@ -260,10 +261,6 @@ export async function diffModels(before: string, after: string, opts?: ModelDiff
 
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
-}
-
-function signed(n: number): string {
-  return `${n > 0 ? '+' : n < 0 ? '-' : '±'}${Math.abs(n).toLocaleString('en-US')}`;
 }
 
 /** The dimension change shared by the reshaped tensors ("32→64"), if there is one. */

@@ -22,8 +22,9 @@ function cell(d: NotebookDiff, id: string): CellDiff {
   return c;
 }
 
-function assertNoChange(d: NotebookDiff): void {
-  assert.equal(notebookSummaryLine(d), 'no change');
+/** No visible change; `summary` is what the line says of hidden ones ("no change" when none). */
+function assertNoChange(d: NotebookDiff, summary = 'no change'): void {
+  assert.equal(notebookSummaryLine(d), summary);
   assert.deepEqual(d.counts, { added: 0, removed: 0, modified: 0, moved: 0, unchanged: d.cells.length });
   for (const c of d.cells) assert.deepEqual(c.outputChanges, []);
 }
@@ -120,7 +121,8 @@ describe('executed fixture notebooks', () => {
 
   test('execution-count-only changes are hidden by default and shown on request', () => {
     const hidden = diffNotebooks(fixture('ec_before.ipynb'), fixture('ec_after.ipynb'));
-    assertNoChange(hidden);
+    // Hidden, but never called "no change": the line names the flag that shows them.
+    assertNoChange(hidden, 'only execution counts changed; use --execution-counts');
     const code = hidden.cells.filter((c) => c.cellType === 'code');
     assert.equal(code.length, 5);
     for (const c of code) assert.equal(c.executionCountChanged, true, c.id);
@@ -128,6 +130,9 @@ describe('executed fixture notebooks', () => {
 
     const shown = diffNotebooks(fixture('ec_before.ipynb'), fixture('ec_after.ipynb'), { showExecutionCounts: true });
     assert.equal(shown.counts.modified, 5);
+    for (const c of shown.cells.filter((x) => x.cellType === 'code')) {
+      assert.ok(c.executionCount && c.executionCount.before !== c.executionCount.after, `${c.id} shows its counts before → after`);
+    }
     assert.equal(shown.counts.unchanged, 2);
     assert.equal(notebookSummaryLine(shown), '5 cells modified (outputs changed in 1)');
     // The traceback names the prompt ("Cell In [15]"): an output change only when counts are shown.
@@ -147,7 +152,7 @@ describe('executed fixture notebooks', () => {
 
     const vsV4 = diffNotebooks(fixture('before_v3.ipynb'), fixture('before.ipynb'));
     assert.deepEqual(vsV4.nbformat, { before: '3.0', after: '4.5' });
-    assertNoChange(vsV4);
+    assertNoChange(vsV4, 'only metadata changed; use --metadata');
     assert.ok(vsV4.cells.every((c) => c.matchedBy === 'content'));
 
     // v3 → v4 after: the same changes as the v4 pair, found by content.
@@ -265,7 +270,7 @@ describe('synthetic notebooks', () => {
   test('metadata changes only with showMetadata', () => {
     const before = nb([code('a', 'x', [], { metadata: { tags: ['t'] } })], { kernelspec: { name: 'python3' }, authors: [] });
     const after = nb([code('a', 'x', [], { metadata: { tags: ['u'] } })], { kernelspec: { name: 'conda-env' }, authors: [] });
-    assertNoChange(diffNotebooks(before, after));
+    assertNoChange(diffNotebooks(before, after), 'only metadata changed; use --metadata');
     const d = diffNotebooks(before, after, { showMetadata: true });
     assert.equal(cell(d, 'a').metadataChanged, true);
     assert.equal(cell(d, 'a').status, 'modified');
@@ -334,5 +339,38 @@ describe('large notebooks', () => {
     assert.equal(d.counts.added, 2);
     assert.equal(d.counts.removed, 2);
     assert.ok(d.cells.every((c) => c.executionCountChanged || c.cellType === 'markdown' || c.status === 'added' || c.status === 'removed'));
+  });
+});
+
+describe('detail shown on request', () => {
+  const base = (): Json => ({
+    nbformat: 4,
+    nbformat_minor: 5,
+    metadata: { kernelspec: { name: 'python3', display_name: 'Python 3' }, language_info: { name: 'python' } },
+    cells: [{ id: 'a', cell_type: 'code', source: 'x = 1', metadata: { tags: ['parameters'] }, execution_count: 1, outputs: [] }],
+  });
+
+  test('--metadata names each changed key with its values, for cells and the notebook', () => {
+    const after = base();
+    (after['metadata'] as Json)['kernelspec'] = { name: 'venv', display_name: '.venv' };
+    (cellsOf(after)[0] as Json)['metadata'] = { tags: [], collapsed: true };
+    const hidden = diffNotebooks(toBuf(base()), toBuf(after));
+    assert.equal(notebookSummaryLine(hidden), 'only metadata changed; use --metadata');
+    const shown = diffNotebooks(toBuf(base()), toBuf(after), { showMetadata: true });
+    assert.deepEqual(shown.metadataDetail, [{ key: 'kernelspec', before: '{"display_name":"Python 3","name":"python3"}', after: '{"display_name":".venv","name":"venv"}' }]);
+    assert.deepEqual(cell(shown, 'a').metadataChanges, [
+      { key: 'collapsed', before: null, after: 'true' },
+      { key: 'tags', before: '["parameters"]', after: '[]' },
+    ]);
+  });
+
+  test('--execution-counts gives the counts before → after; hidden and visible changes together', () => {
+    const after = base();
+    (cellsOf(after)[0] as Json)['execution_count'] = 7;
+    const shown = diffNotebooks(toBuf(base()), toBuf(after), { showExecutionCounts: true });
+    assert.deepEqual(cell(shown, 'a').executionCount, { before: 1, after: 7 });
+    // A visible change wins the summary; hidden ones are not mentioned then.
+    (cellsOf(after)[0] as Json)['source'] = 'x = 2';
+    assert.equal(notebookSummaryLine(diffNotebooks(toBuf(base()), toBuf(after))), '1 cell modified');
   });
 });

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { CellDiff, CellStatus, LineChange, NotebookDiff, OutputChange, OutputSummary } from '../../../../shared/src/diff';
+import type { CellDiff, CellStatus, KeyChange, LineChange, NotebookDiff, OutputChange, OutputSummary } from '../../../../shared/src/diff';
 import { diffText, splitLines } from './lineDiff';
 import { parseNotebook, stableStringify, type ParsedCell, type ParsedNotebook, type ParsedOutput } from './parseNotebook';
 
@@ -92,14 +92,28 @@ export function diffParsedNotebooks(a: ParsedNotebook, b: ParsedNotebook, opts: 
 
   const counts: Record<CellStatus, number> = { added: 0, removed: 0, modified: 0, moved: 0, unchanged: 0 };
   for (const c of cells) counts[c.status]++;
+  const notebookMetadata = keyChanges(a.metadata, b.metadata);
 
   return {
     type: 'notebook',
     nbformat: { before: a.nbformat, after: b.nbformat },
     cells,
-    metadataChanges: opts.showMetadata ? changedKeys(a.metadata, b.metadata) : [],
+    metadataChanges: opts.showMetadata ? notebookMetadata.map((k) => k.key) : [],
+    ...(opts.showMetadata && notebookMetadata.length > 0 ? { metadataDetail: notebookMetadata } : {}),
     counts,
+    hidden: hiddenChanges(pairs, opts, notebookMetadata.length > 0),
   };
+}
+
+/** What the default view leaves out, so "no change" is never said of a notebook that changed. */
+function hiddenChanges(pairs: Pair[], opts: NotebookDiffOptions, notebookMetadataChanged: boolean): { executionCounts: number; metadata: number } {
+  let executionCounts = 0;
+  let metadata = opts.showMetadata || !notebookMetadataChanged ? 0 : 1;
+  for (const { before, after } of pairs) {
+    if (!opts.showExecutionCounts && before.executionCount !== after.executionCount) executionCounts++;
+    if (!opts.showMetadata && stableStringify(before.metadata) !== stableStringify(after.metadata)) metadata++;
+  }
+  return { executionCounts, metadata };
 }
 
 /** "2 cells modified (outputs changed in 1), 1 added" or "no change". */
@@ -115,7 +129,23 @@ export function notebookSummaryLine(d: NotebookDiff): string {
   if (n.removed > 0) parts.push(`${n.removed}${noun(n.removed)} removed`);
   if (n.moved > 0) parts.push(`${n.moved}${noun(n.moved)} moved`);
   if (d.metadataChanges.length > 0) parts.push(`notebook metadata changed (${d.metadataChanges.join(', ')})`);
-  return parts.length === 0 ? 'no change' : parts.join(', ');
+  if (parts.length > 0) return parts.join(', ');
+  return hiddenOnlyLine(d.hidden) ?? 'no change';
+}
+
+/** "only execution counts changed; use --execution-counts", or null when nothing is hidden. */
+function hiddenOnlyLine(hidden: NotebookDiff['hidden']): string | null {
+  const what: string[] = [];
+  const flags: string[] = [];
+  if (hidden && hidden.executionCounts > 0) {
+    what.push('execution counts');
+    flags.push('--execution-counts');
+  }
+  if (hidden && hidden.metadata > 0) {
+    what.push('metadata');
+    flags.push('--metadata');
+  }
+  return what.length === 0 ? null : `only ${what.join(' and ')} changed; use ${flags.join(' ')}`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -382,7 +412,11 @@ function diffPair(p: Pair, inOrder: boolean, opts: NotebookDiffOptions): CellDif
   };
   if (sourceChanged) d.sourceDiff = diffText(before.source, after.source);
   if (executionCountChanged) d.executionCountChanged = true;
-  if (metadataChanged) d.metadataChanged = true;
+  if (executionCountChanged && opts.showExecutionCounts === true) d.executionCount = { before: before.executionCount, after: after.executionCount };
+  if (metadataChanged) {
+    d.metadataChanged = true;
+    d.metadataChanges = keyChanges(asMetadata(before.metadata), asMetadata(after.metadata));
+  }
   return d;
 }
 
@@ -474,7 +508,22 @@ export function imageHash(mime: string, payload: string): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-function changedKeys(a: Record<string, unknown>, b: Record<string, unknown>): string[] {
-  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
-  return [...keys].filter((k) => stableStringify(a[k]) !== stableStringify(b[k])).sort();
+/** Metadata values are shown up to this many characters each. */
+const METADATA_VALUE_CHARS = 200;
+
+function keyChanges(a: Record<string, unknown>, b: Record<string, unknown>): KeyChange[] {
+  const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
+  return keys
+    .filter((k) => stableStringify(a[k]) !== stableStringify(b[k]))
+    .map((key) => ({ key, before: metadataValue(a, key), after: metadataValue(b, key) }));
+}
+
+function metadataValue(m: Record<string, unknown>, key: string): string | null {
+  if (!(key in m)) return null;
+  const json = stableStringify(m[key]);
+  return json.length > METADATA_VALUE_CHARS ? `${json.slice(0, METADATA_VALUE_CHARS - 1)}…` : json;
+}
+
+function asMetadata(v: unknown): Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : { '(metadata)': v };
 }

@@ -1,5 +1,6 @@
 import type { VersionInfo } from '../../../../shared/src/domain';
 import { MlsnapError } from '../../../../shared/src/errors';
+import { fileKindSpec } from '../../../../shared/src/fileKinds';
 import type { Project } from '../../project/Project';
 import { resolveVersion } from '../resolveRef';
 import type { HandlerContext, HandlersOf } from './HandlerContext';
@@ -10,6 +11,7 @@ export function diffHandlers(ctx: HandlerContext): HandlersOf<'diff/versions'> {
       const project = await ctx.project(p.root);
       const after = resolveVersion(project.store, p.after ?? p.before);
       const before = p.after === undefined ? previousOf(project, after) : resolveVersion(project.store, p.before);
+      assertSameKind(before, after);
       // Loaded on first use: the format parsers (protobufjs, yaml) cost ~16 MB of memory
       // that an idle daemon should not carry.
       const { diffVersions } = await import('../../diff/VersionDiffer.js');
@@ -20,6 +22,18 @@ export function diffHandlers(ctx: HandlerContext): HandlersOf<'diff/versions'> {
       });
     },
   };
+}
+
+/** Two files of different kinds have no typed diff; say so rather than fail parsing one. */
+function assertSameKind(a: VersionInfo, b: VersionInfo): void {
+  const ka = fileKindSpec(a.path);
+  const kb = fileKindSpec(b.path);
+  if (ka.diff === kb.diff) return;
+  throw new MlsnapError(
+    'bad-request',
+    `${a.path}@${a.seq} is a ${ka.label} and ${b.path}@${b.seq} is a ${kb.label}: only versions of the same kind can be compared (\`mlsnap show\` describes each)`,
+    b.path,
+  );
 }
 
 /** The version recorded before `v` of the same file. */
