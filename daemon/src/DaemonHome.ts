@@ -1,25 +1,15 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import type { DaemonFile } from '../../shared/src/protocol';
+import { daemonFilePath, isAlive } from '../../shared/node/daemonFiles';
 
-/** `~/.mlsnap`, or `$MLSNAP_HOME` (tests isolate themselves with it). */
-export function daemonHome(env: NodeJS.ProcessEnv = process.env): string {
-  const configured = env['MLSNAP_HOME'];
-  return configured && configured !== '' ? path.resolve(configured) : path.join(os.homedir(), '.mlsnap');
-}
-
-export function daemonFilePath(home: string): string {
-  return path.join(home, 'daemon.json');
-}
+// The readers the extension needs too live in shared/node; re-exported so daemon code keeps
+// importing the daemon home from one module.
+export { daemonFilePath, daemonHome, isAlive, logFilePath, readDaemonFile } from '../../shared/node/daemonFiles';
 
 /** The editor's JSON-RPC socket. Unix socket paths are limited to ~107 bytes. */
 export function socketPath(home: string): string {
   return path.join(home, 'daemon.sock');
-}
-
-export function logFilePath(home: string): string {
-  return path.join(home, 'daemon.log');
 }
 
 export function ensureHome(home: string): void {
@@ -41,23 +31,6 @@ export function writeDaemonFile(home: string, info: DaemonFile): void {
     fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);
-  }
-}
-
-export function readDaemonFile(home: string): DaemonFile | null {
-  try {
-    return JSON.parse(fs.readFileSync(daemonFilePath(home), 'utf8')) as DaemonFile;
-  } catch {
-    return null;
-  }
-}
-
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

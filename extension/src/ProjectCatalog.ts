@@ -1,10 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { DaemonConnection } from './DaemonConnection';
+import type { DaemonConnection } from './connection/DaemonConnection';
 import { DisposableStore } from './Disposables';
 import { ContextKey } from './ids';
-import { projectOf } from './model/versionUri';
+import { projectOf } from './presentation/versionUri';
 
 /**
  * The mlsnap projects of this window: workspace folders (or folders inside them) that hold a

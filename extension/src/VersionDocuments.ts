@@ -1,10 +1,10 @@
 import * as vscode from 'vscode';
 import type { VersionInfo } from '../../shared/src/domain';
 import { MlsnapError } from '../../shared/src/errors';
-import type { DaemonConnection } from './DaemonConnection';
+import type { DaemonConnection } from './connection/DaemonConnection';
 import { SUMMARY_SCHEME, VERSION_SCHEME } from './ids';
-import { versionMarkdown } from './model/summaries';
-import { isTextLike, parseVersionQuery, refOf, versionUriParts, type VersionAddress } from './model/versionUri';
+import { versionMarkdown } from './presentation/summaries';
+import { isTextLike, parseVersionQuery, refOf, versionUriParts, type VersionAddress } from './presentation/versionUri';
 
 export function versionUri(scheme: string, a: VersionAddress): vscode.Uri {
   const parts = versionUriParts(a);

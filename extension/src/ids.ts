@@ -41,3 +41,25 @@ export enum ViewId {
 export const VERSION_SCHEME = 'mlsnap';
 export const SUMMARY_SCHEME = 'mlsnap-summary';
 export const OUTPUT_CHANNEL = 'mlsnap';
+
+/** What tree items are, for `viewItem ==` in package.json's menus. */
+export enum TreeItemContext {
+  Project = 'mlsnap.project',
+  File = 'mlsnap.file',
+  Version = 'mlsnap.version',
+}
+
+/** The settings section (package.json contributes.configuration) and its keys. */
+export const CONFIG_SECTION = 'mlsnap';
+
+export enum Setting {
+  Interpreter = 'interpreter',
+  Include = 'include',
+  Exclude = 'exclude',
+  SnapshotOnSave = 'snapshotOnSave',
+  RetentionKeepLast = 'retention.keepLast',
+  NodePath = 'nodePath',
+}
+
+export const STATUS_BAR_ITEM = 'mlsnap.status';
+export const DIFF_PANEL_TYPE = 'mlsnap.diff';

@@ -1,9 +1,9 @@
 import * as vscode from 'vscode';
 import type { VersionInfo } from '../../../shared/src/domain';
-import type { DaemonConnection } from '../DaemonConnection';
+import type { DaemonConnection } from '../connection/DaemonConnection';
 import { DisposableStore } from '../Disposables';
-import { CommandId } from '../ids';
-import { age, size } from '../model/summaries';
+import { CommandId, TreeItemContext } from '../ids';
+import { age, size } from '../presentation/summaries';
 import type { ProjectCatalog } from '../ProjectCatalog';
 import type { HistoryNode } from './HistoryTree';
 
@@ -41,7 +41,7 @@ export class SnapshotsTree implements vscode.TreeDataProvider<Node>, vscode.Disp
     const item = new vscode.TreeItem(`${v.path}@${v.seq}`, vscode.TreeItemCollapsibleState.None);
     item.id = `snapshot-version:${v.id}`;
     item.description = size(v.size);
-    item.contextValue = 'mlsnap.version';
+    item.contextValue = TreeItemContext.Version;
     item.command = { command: CommandId.OpenVersion, title: 'Open Version', arguments: [node] };
     return item;
   }

@@ -1,36 +1,12 @@
 import { execFile, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { DAEMON_NODE_FLAGS } from '../../shared/src/daemonProcess';
-import type { DaemonFile } from '../../shared/src/protocol';
-import { MlsnapError } from '../../shared/src/errors';
-import { noNodeMessage, pickNode, type NodeCandidate } from './model/nodeRuntime';
+import { logFilePath } from '../../../shared/node/daemonFiles';
+import { DAEMON_NODE_FLAGS } from '../../../shared/src/daemonProcess';
+import { MlsnapError } from '../../../shared/src/errors';
+import { noNodeMessage, pickNode, type NodeCandidate } from './nodeRuntime';
 
 /** The ABI the bundled native modules were built for; set by the build (esbuild define). */
 declare const __NATIVE_ABI__: string;
-
-export function daemonHome(): string {
-  const configured = process.env['MLSNAP_HOME'];
-  return configured ? path.resolve(configured) : path.join(os.homedir(), '.mlsnap');
-}
-
-export function readDaemonFile(home: string): DaemonFile | null {
-  try {
-    return JSON.parse(fs.readFileSync(path.join(home, 'daemon.json'), 'utf8')) as DaemonFile;
-  } catch {
-    return null;
-  }
-}
-
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Starts `dist/daemon.js` (shipped in the .vsix) with a Node whose ABI fits its native modules. */
 export class DaemonLauncher {
@@ -43,7 +19,7 @@ export class DaemonLauncher {
   async start(home: string): Promise<void> {
     const node = await this.findNode();
     fs.mkdirSync(home, { recursive: true, mode: 0o700 });
-    const logFd = fs.openSync(path.join(home, 'daemon.log'), 'a', 0o600);
+    const logFd = fs.openSync(logFilePath(home), 'a', 0o600);
     this.log(`starting the daemon: ${node.path} ${this.daemonScript}`);
     const child = spawn(node.path, [...DAEMON_NODE_FLAGS, this.daemonScript], {
       detached: true,

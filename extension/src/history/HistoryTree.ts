@@ -1,10 +1,11 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { EnvironmentInfo, FileKind, VersionInfo } from '../../../shared/src/domain';
-import type { DaemonConnection } from '../DaemonConnection';
+import type { EnvironmentInfo, VersionInfo } from '../../../shared/src/domain';
+import { fileKindSpec, kindSpec, type FileKind } from '../../../shared/src/fileKinds';
+import type { DaemonConnection } from '../connection/DaemonConnection';
 import { DisposableStore } from '../Disposables';
-import { CommandId } from '../ids';
-import { environmentSummary, versionDescription, versionLabel, versionMarkdown } from '../model/summaries';
+import { CommandId, TreeItemContext } from '../ids';
+import { environmentSummary, versionDescription, versionLabel, versionMarkdown } from '../presentation/summaries';
 import type { ProjectCatalog } from '../ProjectCatalog';
 
 export type HistoryNode =
@@ -52,7 +53,7 @@ export class HistoryTree implements vscode.TreeDataProvider<HistoryNode>, vscode
         item.id = `project:${node.root}`;
         item.description = node.root;
         item.iconPath = new vscode.ThemeIcon('database');
-        item.contextValue = 'mlsnap.project';
+        item.contextValue = TreeItemContext.Project;
         return item;
       }
       case 'file': {
@@ -60,8 +61,8 @@ export class HistoryTree implements vscode.TreeDataProvider<HistoryNode>, vscode
         item.id = fileNodeId(node.root, node.path);
         item.description = `${node.count} version${node.count === 1 ? '' : 's'}`;
         item.resourceUri = vscode.Uri.file(path.join(node.root, node.path));
-        item.iconPath = node.fileKind === 'notebook' ? new vscode.ThemeIcon('notebook') : node.fileKind === 'model' ? new vscode.ThemeIcon('circuit-board') : new vscode.ThemeIcon('graph');
-        item.contextValue = 'mlsnap.file';
+        item.iconPath = new vscode.ThemeIcon(kindSpec(node.fileKind).icon);
+        item.contextValue = TreeItemContext.File;
         return item;
       }
       case 'version': {
@@ -71,7 +72,7 @@ export class HistoryTree implements vscode.TreeDataProvider<HistoryNode>, vscode
         item.description = versionDescription(v, node.summary, node.change);
         item.tooltip = new vscode.MarkdownString(versionMarkdown(v, this.envCache.get(envKey(node.root, v.environmentId)) ?? null, null));
         item.iconPath = new vscode.ThemeIcon(v.tags.length > 0 ? 'tag' : 'git-commit');
-        item.contextValue = 'mlsnap.version';
+        item.contextValue = TreeItemContext.Version;
         item.command = { command: CommandId.OpenVersion, title: 'Open Version', arguments: [node] };
         return item;
       }
@@ -95,9 +96,12 @@ export class HistoryTree implements vscode.TreeDataProvider<HistoryNode>, vscode
     return undefined;
   }
 
-  /** The file node for reveal() ("follow active editor", "Show History"). */
+  /**
+   * The file node for reveal() ("follow active editor", "Show History"). Its kind comes from
+   * the same table the daemon classifies with, so the revealed row keeps its icon.
+   */
   fileNode(root: string, rel: string, count: number): HistoryNode {
-    return { kind: 'file', root, path: rel, fileKind: 'other', count };
+    return { kind: 'file', root, path: rel, fileKind: fileKindSpec(rel).kind, count };
   }
 
   async versions(root: string, rel: string): Promise<Extract<HistoryNode, { kind: 'version' }>[]> {

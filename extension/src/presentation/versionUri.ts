@@ -3,6 +3,8 @@
  * The URI path ends with the file's own path so VS Code picks the right editor (the notebook
  * editor for .ipynb); the query names the project and the version.
  */
+import { extensionOf, fileKindSpec, type FileKind } from '../../../shared/src/fileKinds';
+
 export interface VersionAddress {
   root: string;
   /** Project-relative posix path. */
@@ -45,7 +47,26 @@ function trimSlash(p: string): string {
   return p.endsWith('/') ? p.slice(0, -1) : p;
 }
 
+/** Kinds whose versions VS Code opens as documents: the notebook editor, the text editor. */
+const DOCUMENT_KINDS: ReadonlySet<FileKind> = new Set<FileKind>(['notebook', 'metrics']);
+/** Text formats the kind table files under 'other' (it knows only ML kinds) that VS Code still shows as text. */
+const PLAIN_TEXT_EXTENSIONS: ReadonlySet<string> = new Set(['txt', 'md', 'py', 'toml', 'cfg', 'ini']);
+
 /** Files VS Code can show as text or notebooks; the rest get a rendered summary. */
 export function isTextLike(path: string): boolean {
-  return /\.(ipynb|json|csv|ya?ml|txt|md|py|toml|cfg|ini)$/i.test(path);
+  return DOCUMENT_KINDS.has(fileKindSpec(path).kind) || PLAIN_TEXT_EXTENSIONS.has(extensionOf(path));
+}
+
+/**
+ * Whether two versions are compared in VS Code's own diff editors (the notebook diff, the text
+ * diff). Models and metrics get the rendered typed diff instead, the same as `mlsnap diff`.
+ */
+export function opensInEditorDiff(path: string): boolean {
+  const spec = fileKindSpec(path);
+  return spec.diff === 'notebook' || (spec.diff === 'binary' && isTextLike(path));
+}
+
+/** Notebooks open in the notebook editor, whatever editor VS Code would guess. */
+export function isNotebook(path: string): boolean {
+  return fileKindSpec(path).kind === 'notebook';
 }

@@ -1,15 +1,17 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { VersionDiff } from '../../shared/src/diff';
-import { kindOfPath, type VersionInfo } from '../../shared/src/domain';
+import type { VersionDiff } from '../../../shared/src/diff';
+import type { VersionInfo } from '../../../shared/src/domain';
+import { MlsnapError } from '../../../shared/src/errors';
+import { activeUri } from '../activeEditor';
+import type { DaemonConnection } from '../connection/DaemonConnection';
+import { ViewId } from '../ids';
+import { age, size } from '../presentation/summaries';
+import { isNotebook, opensInEditorDiff } from '../presentation/versionUri';
+import type { ProjectCatalog } from '../ProjectCatalog';
+import { documentUriFor } from '../VersionDocuments';
 import type { DiffPanels } from './DiffPanel';
-import { isTextLike } from './model/versionUri';
-import { MlsnapError } from '../../shared/src/errors';
-import type { DaemonConnection } from './DaemonConnection';
-import { age, size } from './model/summaries';
-import type { ProjectCatalog } from './ProjectCatalog';
-import { documentUriFor } from './VersionDocuments';
-import type { EnvironmentTree } from './views/EnvironmentTree';
+import type { EnvironmentTree } from './EnvironmentTree';
 
 /** A version together with the project it belongs to: what every command acts on. */
 export interface VersionRef {
@@ -91,8 +93,7 @@ export class HistoryService {
    * binaries in the rendered typed diff, the same content as `mlsnap diff`.
    */
   async diff(left: VersionRef, right: VersionRef): Promise<void> {
-    const path = right.version.path;
-    if (path.endsWith('.ipynb') || (isTextLike(path) && kindOfPath(path) !== 'metrics')) {
+    if (opensInEditorDiff(right.version.path)) {
       const title = `${left.version.path}@${left.version.seq} ↔ @${right.version.seq}`;
       await vscode.commands.executeCommand('vscode.diff', documentUriFor(left.root, left.version), documentUriFor(right.root, right.version), title);
       return;
@@ -118,7 +119,7 @@ export class HistoryService {
     const target = ref ?? (await this.pickFromActive('Open which version?'));
     if (!target) return;
     const uri = documentUriFor(target.root, target.version);
-    if (target.version.path.endsWith('.ipynb')) {
+    if (isNotebook(target.version.path)) {
       await vscode.commands.executeCommand('vscode.openWith', uri, 'jupyter-notebook', { preview: true });
     } else {
       await vscode.window.showTextDocument(uri, { preview: true });
@@ -161,7 +162,7 @@ export class HistoryService {
     const target = ref ?? (await this.latestOfActive());
     const show = await this.daemon.call('ref/show', { root: target.root, ref: `${target.version.path}@${target.version.seq}` });
     this.environment.show(`${target.version.path}@${target.version.seq}`, show.environment, show.git);
-    if (reveal) await vscode.commands.executeCommand('mlsnap.environment.focus');
+    if (reveal) await vscode.commands.executeCommand(`${ViewId.Environment}.focus`);
   }
 
   async filterEnvironment(): Promise<void> {
@@ -210,9 +211,4 @@ export class HistoryService {
     if (folders.length === 1) return folders[0]?.uri;
     return (await vscode.window.showWorkspaceFolderPick({ placeHolder: 'Record which folder?' }))?.uri;
   }
-}
-
-/** The file of the active editor: text editors and notebook editors alike. */
-export function activeUri(): vscode.Uri | undefined {
-  return vscode.window.activeNotebookEditor?.notebook.uri ?? vscode.window.activeTextEditor?.document.uri;
 }

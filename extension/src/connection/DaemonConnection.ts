@@ -10,12 +10,13 @@ import {
   type LanguageClientOptions,
   type StreamInfo,
 } from 'vscode-languageclient/node';
-import type { ProjectInfo, SnapshotInfo, VersionInfo } from '../../shared/src/domain';
-import { isErrorPayload, MlsnapError } from '../../shared/src/errors';
-import { rpcMethod, type DaemonNotifications, type MethodName, type NotificationName, type ParamsOf, type ResultOf } from '../../shared/src/protocol';
-import { DisposableStore } from './Disposables';
-import { isAlive, readDaemonFile, type DaemonLauncher } from './DaemonLauncher';
-import type { OutputLog } from './OutputLog';
+import { isAlive, logFilePath, readDaemonFile } from '../../../shared/node/daemonFiles';
+import type { ProjectInfo, SnapshotInfo, VersionInfo } from '../../../shared/src/domain';
+import { isErrorPayload, MlsnapError } from '../../../shared/src/errors';
+import { rpcMethod, type DaemonNotifications, type MethodName, type NotificationName, type ParamsOf, type ResultOf } from '../../../shared/src/protocol';
+import { DisposableStore } from '../Disposables';
+import type { OutputLog } from '../OutputLog';
+import type { DaemonLauncher } from './DaemonLauncher';
 
 export type DaemonState = 'starting' | 'running' | 'stopped';
 
@@ -75,7 +76,7 @@ export class DaemonConnection implements vscode.Disposable {
     try {
       await this.launcher.start(this.home);
       await this.waitForDaemon();
-      if (!(await this.connect())) throw new MlsnapError('daemon-unavailable', `the daemon started but its socket did not answer; see ${this.home}/daemon.log`);
+      if (!(await this.connect())) throw new MlsnapError('daemon-unavailable', `the daemon started but its socket did not answer; see ${logFilePath(this.home)}`);
     } catch (e) {
       this.setState('stopped');
       this.watchHome();
@@ -208,7 +209,7 @@ export class DaemonConnection implements vscode.Disposable {
       if (info && isAlive(info.pid) && fs.existsSync(info.socket)) return;
       await new Promise((r) => setTimeout(r, 100));
     }
-    throw new MlsnapError('daemon-unavailable', `the daemon did not start within ${START_TIMEOUT_MS / 1000} s; see ${this.home}/daemon.log`);
+    throw new MlsnapError('daemon-unavailable', `the daemon did not start within ${START_TIMEOUT_MS / 1000} s; see ${logFilePath(this.home)}`);
   }
 
   dispose(): void {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isTextLike, parseVersionQuery, projectOf, refOf, versionUriParts } from './versionUri';
+import { isNotebook, isTextLike, opensInEditorDiff, parseVersionQuery, projectOf, refOf, versionUriParts } from './versionUri';
 
 test('a version address survives the round trip through a URI, and its path ends with the file name', () => {
   const a = { root: '/home/u/proj', path: 'nb/train.ipynb', seq: 3 };
@@ -29,4 +29,14 @@ test('notebooks and text open as themselves, binaries as a summary', () => {
   assert.ok(isTextLike('metrics.json'));
   assert.ok(!isTextLike('models/x.pt'));
   assert.ok(!isTextLike('w.safetensors'));
+});
+
+test('notebooks and plain text compare in the editor, models and metrics in the typed diff', () => {
+  assert.ok(opensInEditorDiff('a/b.ipynb'));
+  assert.ok(opensInEditorDiff('notes.md'));
+  assert.ok(!opensInEditorDiff('metrics.json'));
+  assert.ok(!opensInEditorDiff('models/x.pt'));
+  assert.ok(!opensInEditorDiff('blob.bin'));
+  assert.ok(isNotebook('A/B.IPYNB'));
+  assert.ok(!isNotebook('x.json'));
 });

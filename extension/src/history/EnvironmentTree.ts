@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import type { EnvironmentInfo, GitState } from '../../../shared/src/domain';
 import { DisposableStore } from '../Disposables';
-import { environmentRows, type EnvRow } from '../model/summaries';
+import { environmentRows, type EnvRow } from '../presentation/summaries';
 
 /** The environment of the selected version: interpreter, packages, machine, GPU, git. */
 export class EnvironmentTree implements vscode.TreeDataProvider<EnvRow>, vscode.Disposable {

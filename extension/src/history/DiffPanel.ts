@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
-import type { VersionDiff } from '../../shared/src/diff';
-import { diffHtml } from './model/diffHtml';
+import type { VersionDiff } from '../../../shared/src/diff';
+import { DIFF_PANEL_TYPE } from '../ids';
+import { diffHtml } from '../presentation/diffHtml';
 
 /**
  * The rendered diff of models, metrics and environments: a webview without scripts, one
@@ -17,7 +18,7 @@ export class DiffPanels implements vscode.Disposable {
       return;
     }
     const title = `${environmentOnly ? 'Environment ' : ''}${d.before.ref} ↔ @${d.after.seq}`;
-    const panel = vscode.window.createWebviewPanel('mlsnap.diff', title, vscode.ViewColumn.Active, { enableScripts: false, retainContextWhenHidden: false });
+    const panel = vscode.window.createWebviewPanel(DIFF_PANEL_TYPE, title, vscode.ViewColumn.Active, { enableScripts: false, retainContextWhenHidden: false });
     panel.webview.html = diffHtml(d, { cspSource: panel.webview.cspSource, environmentOnly });
     this.panels.set(key, panel);
     // Listeners of a webview are disposed with it.

@@ -1,0 +1,86 @@
+import * as vscode from 'vscode';
+import { activeUri, onDidChangeActiveEditor } from '../activeEditor';
+import { commandRegistrar, setContext } from '../Commands';
+import type { DaemonConnection } from '../connection/DaemonConnection';
+import { DisposableStore } from '../Disposables';
+import { ContextKey, ViewId } from '../ids';
+import type { OutputLog } from '../OutputLog';
+import type { ProjectCatalog } from '../ProjectCatalog';
+import { DiffPanels } from './DiffPanel';
+import { EnvironmentTree } from './EnvironmentTree';
+import { registerHistoryCommands, showHistory } from './HistoryCommands';
+import { HistoryService } from './HistoryService';
+import { HistoryTree, type HistoryNode } from './HistoryTree';
+import { SnapshotOnSave } from './SnapshotOnSave';
+import { SnapshotsTree } from './SnapshotsTree';
+
+/**
+ * The History feature: the History, Snapshots and Environment views, the HistoryService that
+ * does what its commands ask, the commands themselves, "follow active editor" and snapshot on
+ * save. Owns every disposable it creates.
+ */
+export class HistoryFeature implements vscode.Disposable {
+  private readonly store = new DisposableStore();
+  private readonly tree: HistoryTree;
+  private readonly treeView: vscode.TreeView<HistoryNode>;
+  private readonly service: HistoryService;
+  private follow = false;
+
+  constructor(
+    daemon: DaemonConnection,
+    private readonly catalog: ProjectCatalog,
+    log: OutputLog,
+  ) {
+    this.tree = this.store.track(new HistoryTree(daemon, catalog));
+    this.treeView = this.store.track(vscode.window.createTreeView(ViewId.History, { treeDataProvider: this.tree, showCollapseAll: true }));
+    this.createSnapshotsView(daemon);
+    const environment = this.createEnvironmentView();
+    const panels = this.store.track(new DiffPanels());
+    this.service = new HistoryService(daemon, catalog, environment, panels);
+    this.store.track(new SnapshotOnSave(daemon, catalog, log));
+    registerHistoryCommands(commandRegistrar(this.store, log), {
+      service: this.service,
+      tree: this.tree,
+      treeView: this.treeView,
+      follow: { set: (on) => this.setFollow(on) },
+    });
+    this.store.track(onDidChangeActiveEditor(() => void this.revealActive()));
+  }
+
+  /** Following starts off in every window; the eye button's context key says so. */
+  async resetContext(): Promise<void> {
+    await setContext(ContextKey.FollowActiveEditor, false);
+  }
+
+  private createSnapshotsView(daemon: DaemonConnection): void {
+    const snapshots = this.store.track(new SnapshotsTree(daemon, this.catalog));
+    this.store.track(vscode.window.createTreeView(ViewId.Snapshots, { treeDataProvider: snapshots }));
+  }
+
+  /** The Environment view; its description names the version shown and the filter. */
+  private createEnvironmentView(): EnvironmentTree {
+    const environment = this.store.track(new EnvironmentTree());
+    const view = this.store.track(vscode.window.createTreeView(ViewId.Environment, { treeDataProvider: environment }));
+    this.store.track(environment.onDidChangeTreeData(() => (view.description = environment.title + (environment.filter ? ` · filter: ${environment.filter}` : ''))));
+    return environment;
+  }
+
+  private setFollow(on: boolean): void {
+    this.follow = on;
+    void setContext(ContextKey.FollowActiveEditor, on);
+    if (on) void this.revealActive();
+  }
+
+  /** While following, the active editor's file is revealed in History. */
+  private async revealActive(): Promise<void> {
+    if (!this.follow) return;
+    const uri = activeUri();
+    if (!uri || !this.catalog.locate(uri)) return;
+    // A file with no versions yet has nothing to reveal; following is best effort.
+    await showHistory({ service: this.service, tree: this.tree, treeView: this.treeView }, uri).catch(() => undefined);
+  }
+
+  dispose(): void {
+    this.store.dispose();
+  }
+}
