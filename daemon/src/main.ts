@@ -43,7 +43,9 @@ export function environmentDeps(log: Log): ProjectDeps['environment'] {
           store.insertBlob(b);
           return b.hash;
         },
-        has: (hash) => store.hasBlob(hash) && blobs.find(hash) !== null,
+        // Answered without waiting where the blobs are local files; elsewhere the row is trusted
+        // (gc deletes the row before the blob).
+        has: (hash) => store.hasBlob(hash) && blobs.findLocal(hash) !== null,
       },
     });
 }

@@ -1,6 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { BlobStore } from '../../daemon/src/store/BlobStore';
+import { ingestFile } from '../../daemon/src/project/WorkingFiles';
+import { ContentStore } from '../../daemon/src/store/blobs/ContentStore';
+import { LocalBackend } from '../../daemon/src/store/blobs/LocalBackend';
 import { openProject } from '../support/project';
 import { makeFigure, type Figure } from './report';
 import { assert, dropCaches, fmtMs, fmtSize, median, progress, sh, syncAll, warmFile } from './util';
@@ -62,13 +64,14 @@ async function oursSide(src: string, dir: string, cache: CacheState): Promise<{ 
   }
 }
 
-/** BlobStore.ingestFile alone (no SQLite, no environment) into a fresh store, then `sync`: a breakdown. */
+/** ingestFile alone (no SQLite, no environment) into a fresh store, then `sync`: a breakdown. */
 async function ingestSide(src: string, dir: string, cache: CacheState): Promise<number> {
-  const blobs = new BlobStore(dir);
+  const backend = new LocalBackend(dir);
+  const blobs = new ContentStore(backend, { scratchDir: backend.tmpDir });
   try {
     prepare(src, cache);
     const t0 = performance.now();
-    const r = await blobs.ingestFile(src, { compress: false });
+    const r = await ingestFile(blobs, src, { compress: false });
     syncAll();
     const ms = performance.now() - t0;
     assert(r.created && r.size === fs.statSync(src).size, 'ingestFile stored the whole file as a new blob');
@@ -92,7 +95,7 @@ export async function measureNewFile(opts: { id: string; src: string; workDir: s
       if (side === 'ingest') {
         const ms = await ingestSide(opts.src, path.join(opts.workDir, `blobs-${opts.cache}-${i}`), opts.cache);
         ingest.push(ms);
-        progress(`  ${opts.cache} run ${i + 1}/${opts.runs}: BlobStore.ingestFile alone + sync ${fmtMs(ms)}`);
+        progress(`  ${opts.cache} run ${i + 1}/${opts.runs}: ingestFile alone + sync ${fmtMs(ms)}`);
       } else if (side === 'cp') {
         const ms = cpSide(opts.src, path.join(opts.workDir, `cp-${opts.cache}-${i}`), opts.cache);
         cp.push(ms);
@@ -123,7 +126,7 @@ export async function measureNewFile(opts: { id: string; src: string; workDir: s
     details: { oursMs: ours, oursSnapshotOnlyMs: oursSnapshotOnly, ingestFileSyncMs: ingest, cpSyncMs: cp, cache: opts.cache, bytes: opts.size },
     notes: [
       `ours ${mbps(value)} (snapshot alone ${fmtMs(median(oursSnapshotOnly))}), cp+sync ${mbps(baseline)}`,
-      `breakdown: BlobStore.ingestFile alone (read + BLAKE3 + write + fsync, no SQLite/environment) + sync: median ${fmtMs(median(ingest))} = ${(median(ingest) / baseline).toFixed(2)}× cp+sync`,
+      `breakdown: ingestFile alone (read + BLAKE3 + write + fsync, no SQLite/environment) + sync: median ${fmtMs(median(ingest))} = ${(median(ingest) / baseline).toFixed(2)}× cp+sync`,
       `best of each side (less disk noise): ours ${fmtMs(Math.min(...ours))} / cp+sync ${fmtMs(Math.min(...cp))} = ${(Math.min(...ours) / Math.min(...cp)).toFixed(2)}×`,
       `samples ours [${ours.map(fmtMs).join(', ')}], ingestFile [${ingest.map(fmtMs).join(', ')}], cp+sync [${cp.map(fmtMs).join(', ')}]`,
     ],

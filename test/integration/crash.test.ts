@@ -6,7 +6,8 @@ import * as path from 'node:path';
 import { Blake3Hasher } from '@napi-rs/blake-hash';
 import { DAEMON_NODE_FLAGS } from '../../shared/src/daemonProcess';
 import type { DaemonFile, SnapshotResult } from '../../shared/src/protocol';
-import { BlobStore } from '../../daemon/src/store/BlobStore';
+import { ContentStore } from '../../daemon/src/store/blobs/ContentStore';
+import { LocalBackend } from '../../daemon/src/store/blobs/LocalBackend';
 import { SnapshotStore } from '../../daemon/src/store/SnapshotStore';
 import { checkStore } from '../../daemon/src/service/StoreMaintenance';
 import { REPO } from '../support/cli';
@@ -85,7 +86,8 @@ test('versions acknowledged before a kill -9 survive it; the store checks clean'
   assert.ok(acknowledged.size >= ROUNDS, `only ${acknowledged.size} versions were acknowledged`);
   const storeDir = path.join(root, '.mlsnap');
   const store = new SnapshotStore(path.join(storeDir, 'store.db'));
-  const blobs = new BlobStore(storeDir);
+  const backend = new LocalBackend(storeDir);
+  const blobs = new ContentStore(backend, { scratchDir: backend.tmpDir });
   try {
     for (const [ref, hash] of acknowledged) {
       const [rel, seq] = ref.split('@') as [string, string];

@@ -1,7 +1,8 @@
-import { kindOfPath, type VersionInfo } from '../../../shared/src/domain';
+import type { VersionInfo } from '../../../shared/src/domain';
 import type { EnvironmentDiff, FileDiff, VersionDiff } from '../../../shared/src/diff';
 import { MlsnapError } from '../../../shared/src/errors';
-import type { BlobStore } from '../store/BlobStore';
+import { fileKindSpec } from '../../../shared/src/fileKinds';
+import type { ContentStore } from '../store/blobs/ContentStore';
 import type { SnapshotStore } from '../store/SnapshotStore';
 import { diffEnvironments, environmentSummaryLine } from './environment/EnvironmentDiff';
 import { diffMetrics, metricsSummaryLine } from './metrics/MetricsDiff';
@@ -23,7 +24,7 @@ const MAX_TEXT_DIFF_BYTES = 256 * 1024 * 1024;
  * (never loading them), metrics per key, anything else by size and hash — plus the diff of
  * the environments they were produced in.
  */
-export async function diffVersions(store: SnapshotStore, blobs: BlobStore, a: VersionInfo, b: VersionInfo, opts: DiffOptions = {}): Promise<VersionDiff> {
+export async function diffVersions(store: SnapshotStore, blobs: ContentStore, a: VersionInfo, b: VersionInfo, opts: DiffOptions = {}): Promise<VersionDiff> {
   const file = await diffFile(blobs, a, b, opts);
   const envA = a.environmentId === null ? null : store.environment(a.environmentId);
   const envB = b.environmentId === null ? null : store.environment(b.environmentId);
@@ -45,32 +46,38 @@ export async function diffVersions(store: SnapshotStore, blobs: BlobStore, a: Ve
   };
 }
 
-async function diffFile(blobs: BlobStore, a: VersionInfo, b: VersionInfo, opts: DiffOptions): Promise<FileDiff> {
-  const kind = kindOfPath(b.path);
-  if (kind === 'notebook') {
-    const [x, y] = await Promise.all([readCapped(blobs, a), readCapped(blobs, b)]);
-    return diffNotebooks(x, y, { ...pick(opts), file: b.path });
-  }
-  if (kind === 'metrics') {
-    const [x, y] = await Promise.all([readCapped(blobs, a), readCapped(blobs, b)]);
-    return diffMetrics(x, y, b.path);
-  }
-  if (kind === 'model') {
-    const [x, y] = await Promise.all([blobs.materialize(a.blob), blobs.materialize(b.blob)]);
-    try {
-      // The blob files have no extension: pass the versions' names for format detection.
-      const d = await diffModels(x.path, y.path, { compareBytes: opts.compareBytes === true, names: [a.path, b.path], identical: a.blob === b.blob });
-      if (d.format === 'unknown') return binary(a, b);
-      return d;
-    } catch (e) {
-      // Parser errors name the blob file; name the version instead.
-      if (e instanceof MlsnapError) throw new MlsnapError(e.kind, e.message.split(x.path).join(`${a.path}@${a.seq}`).split(y.path).join(`${b.path}@${b.seq}`), b.path);
-      throw e;
-    } finally {
-      await Promise.all([x.release(), y.release()]);
+async function diffFile(blobs: ContentStore, a: VersionInfo, b: VersionInfo, opts: DiffOptions): Promise<FileDiff> {
+  switch (fileKindSpec(b.path).diff) {
+    case 'notebook': {
+      const [x, y] = await Promise.all([readCapped(blobs, a), readCapped(blobs, b)]);
+      return diffNotebooks(x, y, { ...pick(opts), file: b.path });
     }
+    case 'metrics': {
+      const [x, y] = await Promise.all([readCapped(blobs, a), readCapped(blobs, b)]);
+      return diffMetrics(x, y, b.path);
+    }
+    case 'model':
+      return diffModelBlobs(blobs, a, b, opts);
+    case 'binary':
+      return binary(a, b);
   }
-  return binary(a, b);
+}
+
+/** Model parsers read by position: they get local files with each version's bytes. */
+async function diffModelBlobs(blobs: ContentStore, a: VersionInfo, b: VersionInfo, opts: DiffOptions): Promise<FileDiff> {
+  const [x, y] = await Promise.all([blobs.materialize(a.blob), blobs.materialize(b.blob)]);
+  try {
+    // The blob files have no extension: pass the versions' names for format detection.
+    const d = await diffModels(x.path, y.path, { compareBytes: opts.compareBytes === true, names: [a.path, b.path], identical: a.blob === b.blob });
+    if (d.format === 'unknown') return binary(a, b);
+    return d;
+  } catch (e) {
+    // Parser errors name the blob file; name the version instead.
+    if (e instanceof MlsnapError) throw new MlsnapError(e.kind, e.message.split(x.path).join(`${a.path}@${a.seq}`).split(y.path).join(`${b.path}@${b.seq}`), b.path);
+    throw e;
+  } finally {
+    await Promise.all([x.release(), y.release()]);
+  }
 }
 
 function hasChanges(e: EnvironmentDiff | null): boolean {
@@ -95,7 +102,7 @@ function summaryOf(d: FileDiff): string {
   }
 }
 
-async function readCapped(blobs: BlobStore, v: VersionInfo): Promise<Buffer> {
+async function readCapped(blobs: ContentStore, v: VersionInfo): Promise<Buffer> {
   if (v.size > MAX_TEXT_DIFF_BYTES) {
     throw new MlsnapError('invalid-file', `${v.path}@${v.seq} is ${v.size} bytes, over the ${MAX_TEXT_DIFF_BYTES}-byte limit for diffing`, v.path);
   }

@@ -5,7 +5,8 @@ import { MlsnapError } from '../../../shared/src/errors';
 import type { SnapshotResult } from '../../../shared/src/protocol';
 import { Emitter } from '../Emitter';
 import type { Log } from '../Log';
-import { BlobStore } from '../store/BlobStore';
+import { ContentStore } from '../store/blobs/ContentStore';
+import { LocalBackend } from '../store/blobs/LocalBackend';
 import { SnapshotStore } from '../store/SnapshotStore';
 import { IGNORED_DIR_NAMES, type FileWatcher, type RawChange } from '../watch/FileWatcher';
 import { startWatcher } from '../watch/startWatcher';
@@ -20,7 +21,7 @@ export const DB_FILE = 'store.db';
 export interface ProjectDeps {
   log: Log;
   /** Builds environment capture for the project; tests may pass a fixed one. */
-  environment(root: string, config: ProjectConfig, blobs: BlobStore, store: SnapshotStore): EnvironmentSource;
+  environment(root: string, config: ProjectConfig, blobs: ContentStore, store: SnapshotStore): EnvironmentSource;
 }
 
 /**
@@ -42,7 +43,7 @@ export class Project {
     readonly root: string,
     readonly config: ProjectConfig,
     readonly store: SnapshotStore,
-    readonly blobs: BlobStore,
+    readonly blobs: ContentStore,
     private readonly log: Log,
     env: EnvironmentSource,
   ) {
@@ -74,9 +75,11 @@ export class Project {
     }
     const config = readConfig(root);
     const dir = Project.storeDirOf(root);
-    const blobs = new BlobStore(dir);
-    const swept = blobs.sweepTemp();
+    const backend = new LocalBackend(dir);
+    const swept = backend.sweepTemp();
     if (swept > 0) deps.log.info(`removed ${swept} temp file(s) left by an interrupted write`);
+    // Decompressed copies for the model parsers go to the store's tmp/ too: swept like the rest.
+    const blobs = new ContentStore(backend, { scratchDir: backend.tmpDir });
     const store = new SnapshotStore(path.join(dir, DB_FILE));
     const env = deps.environment(root, config, blobs, store);
     return new Project(root, config, store, blobs, deps.log, env);

@@ -1,11 +1,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { kindOfPath, type EnvironmentInfo, type FileKind, type GitState, type LineageLink, type Trigger } from '../../../shared/src/domain';
+import { kindSpec } from '../../../shared/src/fileKinds';
 import { MlsnapError } from '../../../shared/src/errors';
 import type { SnapshotResult } from '../../../shared/src/protocol';
 import type { Log } from '../Log';
-import { FileChangedWhileReading, fingerprintOf, sameFingerprint, type BlobStore, type StatFingerprint, type StoredBlob } from '../store/BlobStore';
-import type { NewVersion, RecordedFingerprint, SnapshotStore } from '../store/SnapshotStore';
+import type { ContentStore, StoredBlob } from '../store/blobs/ContentStore';
+import type { NewVersion, RecordedFingerprint, SnapshotStore, StatFingerprint } from '../store/SnapshotStore';
+import { FileChangedWhileReading, fingerprintOf, ingestFile, readWhole, sameFingerprint } from './WorkingFiles';
 
 /** What the pipeline needs from environment capture (EnvironmentProbe implements it). */
 export interface EnvironmentSource {
@@ -43,7 +45,7 @@ export class SnapshotPipeline {
   constructor(
     private readonly root: string,
     private readonly store: SnapshotStore,
-    private readonly blobs: BlobStore,
+    private readonly blobs: ContentStore,
     private readonly env: EnvironmentSource,
     private readonly settleMs: number,
     private readonly log: Log,
@@ -166,17 +168,19 @@ export class SnapshotPipeline {
   }
 
   private async read(c: Candidate): Promise<{ blob: StoredBlob; fingerprint: StatFingerprint; mtimeMs: number }> {
+    // Text (notebooks, metrics) is compressed, weights and unknown binaries are not.
+    const compress = kindSpec(c.kind).compress;
     if (c.kind !== 'notebook') {
-      return this.blobs.ingestFile(c.abs, { compress: c.kind === 'metrics' }).then((r) => ({
+      return ingestFile(this.blobs, c.abs, { compress }).then((r) => ({
         blob: r,
         fingerprint: r.fingerprint,
         mtimeMs: r.mtimeMs,
       }));
     }
     // A notebook is parsed before it is recorded: a half-written or broken one is refused.
-    const whole = await this.blobs.readWhole(c.abs, MAX_NOTEBOOK_BYTES);
+    const whole = await readWhole(c.abs, MAX_NOTEBOOK_BYTES);
     assertNotebook(whole.data, c.abs);
-    const blob = await this.blobs.storeBuffer(whole.data, { compress: true });
+    const blob = await this.blobs.storeBuffer(whole.data, { compress });
     return { blob, fingerprint: whole.fingerprint, mtimeMs: whole.mtimeMs };
   }
 }

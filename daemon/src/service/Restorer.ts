@@ -5,14 +5,14 @@ import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { VersionInfo } from '../../../shared/src/domain';
 import { MlsnapError } from '../../../shared/src/errors';
-import type { BlobStore } from '../store/BlobStore';
+import type { ContentStore } from '../store/blobs/ContentStore';
 
 /**
  * Write a version's bytes to `target`: temp file beside it → fsync → rename, so a crash
  * leaves either the old file or the new one. What is read is rehashed: a corrupt blob is
  * never written out as if it were the version.
  */
-export async function writeVersionTo(blobs: BlobStore, version: VersionInfo, target: string): Promise<void> {
+export async function writeVersionTo(blobs: ContentStore, version: VersionInfo, target: string): Promise<void> {
   if (target.includes('\0')) throw new MlsnapError('bad-request', 'target path contains a NUL byte');
   const dir = path.dirname(target);
   await fsp.mkdir(dir, { recursive: true });

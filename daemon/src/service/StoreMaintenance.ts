@@ -1,5 +1,5 @@
 import type { CheckProblem, CheckResult, GcResult } from '../../../shared/src/protocol';
-import type { BlobStore } from '../store/BlobStore';
+import type { BlobEncoding, ContentStore } from '../store/blobs/ContentStore';
 import type { SnapshotStore } from '../store/SnapshotStore';
 
 class DryRunRollback extends Error {}
@@ -10,7 +10,7 @@ class DryRunRollback extends Error {}
  * files after: a crash in between leaves orphan blobs (found by check, freed by the next gc),
  * never a row pointing at a missing blob.
  */
-export function collectGarbage(store: SnapshotStore, blobs: BlobStore, keepLast: number, dryRun: boolean): GcResult {
+export async function collectGarbage(store: SnapshotStore, blobs: ContentStore, keepLast: number, dryRun: boolean): Promise<GcResult> {
   const db = store.db;
   let result: GcResult = { dryRun, versionsDropped: 0, blobsFreed: 0, bytesFreed: 0, keptTagged: 0 };
   let freed: string[] = [];
@@ -43,15 +43,15 @@ export function collectGarbage(store: SnapshotStore, blobs: BlobStore, keepLast:
     if (!(e instanceof DryRunRollback)) throw e;
     return result;
   }
-  for (const h of freed) blobs.delete(h);
+  for (const h of freed) await blobs.delete(h);
   // Orphans from an interrupted write or an earlier crashed gc.
   const known = new Set(store.blobRows().map((b) => b.hash));
-  for (const h of blobs.listHashes()) if (!known.has(h)) blobs.delete(h);
+  for (const h of await blobs.listHashes()) if (!known.has(h)) await blobs.delete(h);
   return result;
 }
 
 /** SQLite integrity and foreign-key checks, then every blob rehashed against its name. */
-export async function checkStore(store: SnapshotStore, blobs: BlobStore): Promise<CheckResult> {
+export async function checkStore(store: SnapshotStore, blobs: ContentStore): Promise<CheckResult> {
   const problems: CheckProblem[] = [];
   const integrity = store.db.pragma('integrity_check') as { integrity_check: string }[];
   for (const r of integrity) if (r.integrity_check !== 'ok') problems.push({ kind: 'sqlite', message: r.integrity_check });
@@ -65,9 +65,9 @@ export async function checkStore(store: SnapshotStore, blobs: BlobStore): Promis
     if (!known.has(h)) problems.push({ kind: 'blob-missing', message: `blob ${h} is referenced but has no row` });
   }
   for (const row of rows) {
-    const encoding = blobs.find(row.hash);
+    const encoding = await blobs.find(row.hash);
     if (encoding === null) {
-      problems.push({ kind: 'blob-missing', message: `blob ${row.hash} is missing`, path: blobs.pathOf(row.hash, 'raw') });
+      problems.push({ kind: 'blob-missing', message: `blob ${row.hash} is missing`, ...where(blobs, row.hash, 'raw') });
       continue;
     }
     try {
@@ -75,15 +75,21 @@ export async function checkStore(store: SnapshotStore, blobs: BlobStore): Promis
       blobsChecked++;
       bytesChecked += got.size;
       if (got.hash !== row.hash || got.size !== row.size) {
-        problems.push({ kind: 'blob-corrupt', message: `blob ${row.hash} hashes to ${got.hash} (${got.size} bytes)`, path: blobs.pathOf(row.hash, encoding) });
+        problems.push({ kind: 'blob-corrupt', message: `blob ${row.hash} hashes to ${got.hash} (${got.size} bytes)`, ...where(blobs, row.hash, encoding) });
       }
     } catch (e) {
-      problems.push({ kind: 'blob-corrupt', message: `blob ${row.hash} cannot be read: ${(e as Error).message}`, path: blobs.pathOf(row.hash, encoding) });
+      problems.push({ kind: 'blob-corrupt', message: `blob ${row.hash} cannot be read: ${(e as Error).message}`, ...where(blobs, row.hash, encoding) });
     }
   }
-  for (const h of blobs.listHashes()) {
+  for (const h of await blobs.listHashes()) {
     if (!known.has(h)) problems.push({ kind: 'blob-orphan', message: `blob ${h} has no row (freed by the next gc)` });
   }
   // Orphans waste space but lose nothing: they do not fail the check.
   return { ok: problems.every((p) => p.kind === 'blob-orphan'), blobsChecked, bytesChecked, problems };
+}
+
+/** The blob's file, for a problem report, where the backend keeps blobs as local files. */
+function where(blobs: ContentStore, hash: string, encoding: BlobEncoding): { path?: string } {
+  const p = blobs.localPathOf(hash, encoding);
+  return p === null ? {} : { path: p };
 }

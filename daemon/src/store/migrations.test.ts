@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { LATEST_SCHEMA_VERSION, MIGRATIONS, schemaVersion } from './migrations';
+import { LATEST_SCHEMA_VERSION, MIGRATIONS, migrate, schemaVersion } from './migrations';
 import { openDatabase } from './openDatabase';
 
 function tempDb(): string {
@@ -77,4 +77,81 @@ test('a store from a newer mlsnap is refused with a clear message', () => {
 
 test('migrations are numbered 1..N without gaps', () => {
   assert.deepEqual(MIGRATIONS.map((m) => m.version), MIGRATIONS.map((_, i) => i + 1));
+});
+
+/** A v2 store holding a row in every table, each foreign key in use. */
+function v2Store(): string {
+  const file = tempDb();
+  const db = openDatabase(file, { migrateTo: 2 });
+  db.exec(`
+    INSERT INTO blob VALUES ('h1', 3, 3, 'raw', 0), ('p1', 9, 5, 'zstd', 0);
+    INSERT INTO tracked_file (path, kind, fp_size, fp_mtime_ns, fp_ctime_ns, fp_ino, fp_hash, fp_taken_ns)
+      VALUES ('m.pt', 'model', 3, '1700000000123456789', '1700000000123456789', '42', 'h1', '1700000001000000000');
+    INSERT INTO environment (hash, json, complete, created_at) VALUES ('e1', '{"lockfiles":[]}', 1, 0);
+    INSERT INTO snapshot (id, created_at, trigger, message, git_commit, git_branch, git_dirty, git_patch_blob, git_patch_truncated)
+      VALUES ('s1', 5, 'manual', 'first', 'abc', 'main', 1, 'p1', 0);
+    INSERT INTO version (file_id, seq, blob_hash, size, mtime_ms, created_at, trigger, message, snapshot_id, environment_id)
+      VALUES (1, 1, 'h1', 3, 7, 5, 'manual', 'first', 's1', 1);
+    INSERT INTO tag (file_id, name, version_id, created_at) VALUES (1, 'best', 1, 0);
+    INSERT INTO lineage VALUES (1, 'train.ipynb', 'names models/m.pt');
+  `);
+  db.close();
+  return file;
+}
+
+const TABLES = ['blob', 'tracked_file', 'environment', 'snapshot', 'version', 'tag', 'lineage'];
+
+function dump(db: ReturnType<typeof openDatabase>): Record<string, unknown[]> {
+  return Object.fromEntries(TABLES.map((t) => [t, db.prepare(`SELECT * FROM ${t} ORDER BY rowid`).all()]));
+}
+
+test('migration 3 drops the CHECK constraints on kinds, triggers and encodings, keeping every row and key', () => {
+  const file = v2Store();
+  const v2 = openDatabase(file, { migrateTo: 2 });
+  const before = dump(v2);
+  v2.close();
+
+  const db = openDatabase(file, { migrateTo: 3 });
+  assert.equal(schemaVersion(db), 3);
+  assert.deepEqual(dump(db), before, 'every row survives, column for column');
+  assert.deepEqual(db.pragma('foreign_key_check'), []);
+  assert.deepEqual(db.pragma('integrity_check'), [{ integrity_check: 'ok' }]);
+  assert.equal(db.pragma('foreign_keys', { simple: true }), 1, 'foreign keys are on again');
+  const schema = db.prepare("SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL").all() as { name: string; sql: string }[];
+  assert.deepEqual(schema.filter((s) => /CHECK/i.test(s.sql)).map((s) => s.name), []);
+  assert.deepEqual(schema.filter((s) => s.name.startsWith('version_')).map((s) => s.name).sort(), ['version_blob', 'version_snapshot']);
+
+  // A new trigger, kind or encoding is now the code's decision, not the schema's.
+  db.prepare("INSERT INTO snapshot (id, created_at, trigger) VALUES ('s2', 0, 'restore')").run();
+  db.prepare("INSERT INTO tracked_file (path, kind) VALUES ('d.parquet', 'dataset')").run();
+  db.prepare("INSERT INTO blob VALUES ('h2', 1, 1, 'lz4', 0)").run();
+  db.prepare("INSERT INTO version (file_id, seq, blob_hash, size, mtime_ms, created_at, trigger, snapshot_id) VALUES (2, 1, 'h2', 1, 0, 0, 'restore', 's2')").run();
+
+  // The foreign keys still hold, and still point at the rebuilt tables.
+  assert.throws(() =>
+    db.prepare("INSERT INTO version (file_id, seq, blob_hash, size, mtime_ms, created_at, trigger, snapshot_id) VALUES (1, 2, 'nope', 3, 0, 0, 'watch', 's1')").run(),
+  /FOREIGN KEY/);
+  assert.throws(() => db.prepare("INSERT INTO snapshot (id, created_at, trigger, git_patch_blob) VALUES ('s3', 0, 'watch', 'nope')").run(), /FOREIGN KEY/);
+  assert.throws(() => db.prepare("INSERT INTO tag (file_id, name, version_id, created_at) VALUES (1, 'x', 99, 0)").run(), /FOREIGN KEY/);
+  assert.throws(() => db.prepare("INSERT INTO version (file_id, seq, blob_hash, size, mtime_ms, created_at, trigger, snapshot_id) VALUES (1, 1, 'h1', 3, 0, 0, 'watch', 's1')").run(), /UNIQUE/);
+  db.prepare('DELETE FROM version WHERE id = 1').run();
+  assert.equal((db.prepare('SELECT count(*) AS n FROM tag').get() as { n: number }).n, 0, 'tags still go with their version');
+  assert.equal((db.prepare('SELECT count(*) AS n FROM lineage').get() as { n: number }).n, 0, 'lineage still goes with its version');
+  assert.deepEqual(db.pragma('integrity_check'), [{ integrity_check: 'ok' }]);
+  db.close();
+});
+
+test('migration 3 refuses to commit a rebuild that leaves a dangling foreign key, and turns the checks back on', () => {
+  const file = v2Store();
+  const v2 = openDatabase(file, { migrateTo: 2 });
+  // A row that only a store with its checks off could hold.
+  v2.pragma('foreign_keys = OFF');
+  v2.prepare("INSERT INTO version (file_id, seq, blob_hash, size, mtime_ms, created_at, trigger, snapshot_id) VALUES (1, 2, 'gone', 3, 0, 0, 'watch', 's1')").run();
+  v2.close();
+  const db = openDatabase(file, { migrateTo: 2 });
+  assert.throws(() => migrate(db), /migration 3 .* broke 1 foreign key/);
+  assert.equal(schemaVersion(db), 2, 'still the old schema');
+  assert.throws(() => db.prepare("INSERT INTO snapshot (id, created_at, trigger) VALUES ('s9', 0, 'restore')").run(), /CHECK/);
+  assert.equal(db.pragma('foreign_keys', { simple: true }), 1);
+  db.close();
 });

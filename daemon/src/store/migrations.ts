@@ -10,6 +10,12 @@ type Db = BetterSqlite3.Database;
 export interface Migration {
   version: number;
   name: string;
+  /**
+   * Table rebuilds need foreign keys off (DROP TABLE would otherwise cascade into the child
+   * tables). The pragma is a no-op inside a transaction, so migrate() turns it off around
+   * the migration's transaction and runs foreign_key_check before committing.
+   */
+  foreignKeysOff?: boolean;
   up(db: Db): void;
 }
 
@@ -105,7 +111,87 @@ const m2Lineage: Migration = {
   },
 };
 
-export const MIGRATIONS: readonly Migration[] = [m1Initial, m2Lineage];
+/** The columns of a table rebuilt without CHECK constraints; same names, types and order as before. */
+const REBUILT: { table: string; columns: string; indexes: string[] }[] = [
+  {
+    table: 'blob',
+    columns: `
+      hash TEXT PRIMARY KEY,
+      size INTEGER NOT NULL,
+      stored_size INTEGER NOT NULL,
+      encoding TEXT NOT NULL,
+      created_at INTEGER NOT NULL`,
+    indexes: [],
+  },
+  {
+    table: 'tracked_file',
+    columns: `
+      id INTEGER PRIMARY KEY,
+      path TEXT NOT NULL UNIQUE,
+      kind TEXT NOT NULL,
+      fp_size INTEGER,
+      fp_mtime_ns TEXT,
+      fp_ctime_ns TEXT,
+      fp_ino TEXT,
+      fp_hash TEXT,
+      fp_taken_ns TEXT`,
+    indexes: [],
+  },
+  {
+    table: 'snapshot',
+    columns: `
+      id TEXT PRIMARY KEY,
+      created_at INTEGER NOT NULL,
+      trigger TEXT NOT NULL,
+      message TEXT,
+      git_commit TEXT,
+      git_branch TEXT,
+      git_dirty INTEGER,
+      git_patch_blob TEXT REFERENCES blob(hash),
+      git_patch_truncated INTEGER`,
+    indexes: [],
+  },
+  {
+    table: 'version',
+    columns: `
+      id INTEGER PRIMARY KEY,
+      file_id INTEGER NOT NULL REFERENCES tracked_file(id),
+      seq INTEGER NOT NULL,
+      blob_hash TEXT NOT NULL REFERENCES blob(hash),
+      size INTEGER NOT NULL,
+      mtime_ms INTEGER NOT NULL,
+      created_at INTEGER NOT NULL,
+      trigger TEXT NOT NULL,
+      message TEXT,
+      snapshot_id TEXT NOT NULL REFERENCES snapshot(id),
+      environment_id INTEGER REFERENCES environment(id),
+      UNIQUE (file_id, seq)`,
+    indexes: ['CREATE INDEX version_snapshot ON version(snapshot_id)', 'CREATE INDEX version_blob ON version(blob_hash)'],
+  },
+];
+
+/** SQLite's 12-step ALTER: a new table, the rows copied over, the old one dropped, the new one renamed into its place. */
+function rebuild(db: Db, t: (typeof REBUILT)[number]): void {
+  const columns = (db.pragma(`table_info(${t.table})`) as { name: string }[]).map((c) => c.name).join(', ');
+  db.exec(`
+    CREATE TABLE ${t.table}_new (${t.columns}) STRICT;
+    INSERT INTO ${t.table}_new (${columns}) SELECT ${columns} FROM ${t.table};
+    DROP TABLE ${t.table};
+    ALTER TABLE ${t.table}_new RENAME TO ${t.table};
+  `);
+  for (const index of t.indexes) db.exec(index);
+}
+
+const m3NoEnumChecks: Migration = {
+  version: 3,
+  name: 'triggers, file kinds and encodings checked in code, not by CHECK constraints',
+  foreignKeysOff: true,
+  up(db) {
+    for (const t of REBUILT) rebuild(db, t);
+  },
+};
+
+export const MIGRATIONS: readonly Migration[] = [m1Initial, m2Lineage, m3NoEnumChecks];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.length;
 
@@ -123,10 +209,35 @@ export function migrate(db: Db, target: number = LATEST_SCHEMA_VERSION): number 
   }
   for (const m of MIGRATIONS) {
     if (m.version <= current || m.version > target) continue;
-    db.transaction(() => {
-      m.up(db);
-      db.pragma(`user_version = ${m.version}`);
-    })();
+    if (m.foreignKeysOff) withForeignKeysOff(db, () => runMigration(db, m));
+    else runMigration(db, m);
   }
   return schemaVersion(db);
+}
+
+function runMigration(db: Db, m: Migration): void {
+  db.transaction(() => {
+    m.up(db);
+    if (m.foreignKeysOff) assertForeignKeys(db, m);
+    db.pragma(`user_version = ${m.version}`);
+  })();
+}
+
+function withForeignKeysOff(db: Db, fn: () => void): void {
+  const was = db.pragma('foreign_keys', { simple: true }) as number;
+  db.pragma('foreign_keys = OFF');
+  try {
+    fn();
+  } finally {
+    db.pragma(`foreign_keys = ${was ? 'ON' : 'OFF'}`);
+  }
+}
+
+/** With the checks off, nothing stopped a rebuild from losing a parent row: refuse to commit if one did. */
+function assertForeignKeys(db: Db, m: Migration): void {
+  const broken = db.pragma('foreign_key_check') as { table: string; rowid: number; parent: string }[];
+  if (broken.length > 0) {
+    const first = broken[0] as { table: string; rowid: number; parent: string };
+    throw new Error(`migration ${m.version} (${m.name}) broke ${broken.length} foreign key(s), e.g. ${first.table} row ${first.rowid} → ${first.parent}`);
+  }
 }

@@ -1,0 +1,140 @@
+import type { LineageLink, Trigger, VersionInfo } from '../../../../shared/src/domain';
+import type { StatementCache } from './StatementCache';
+import { assertTrigger } from './values';
+
+interface VersionRow {
+  id: number;
+  path: string;
+  seq: number;
+  blob_hash: string;
+  size: number;
+  mtime_ms: number;
+  created_at: number;
+  trigger: Trigger;
+  message: string | null;
+  snapshot_id: string;
+  environment_id: number | null;
+  tags: string | null;
+  lineage_source: string | null;
+  lineage_reason: string | null;
+}
+
+export interface VersionInsert {
+  fileId: number;
+  blobHash: string;
+  size: number;
+  mtimeMs: number;
+  createdAt: number;
+  trigger: Trigger;
+  message: string | null;
+  snapshotId: string;
+  environmentId: number | null;
+  lineage: LineageLink | null;
+}
+
+const VERSION_SELECT = `
+  SELECT v.id, f.path, v.seq, v.blob_hash, v.size, v.mtime_ms, v.created_at, v.trigger, v.message,
+         v.snapshot_id, v.environment_id,
+         (SELECT group_concat(t.name, char(31)) FROM tag t WHERE t.version_id = v.id) AS tags,
+         l.source_path AS lineage_source, l.reason AS lineage_reason
+  FROM version v JOIN tracked_file f ON f.id = v.file_id
+  LEFT JOIN lineage l ON l.version_id = v.id`;
+
+/** Versions of tracked files, each with its tags and its lineage link (the lineage table). */
+export class VersionTable {
+  constructor(private readonly s: StatementCache) {}
+
+  /** Append the file's next version (seq = last + 1) and its lineage link; returns its id. */
+  insert(v: VersionInsert): number {
+    assertTrigger(v.trigger);
+    const last = (this.s.sql('SELECT max(seq) AS m FROM version WHERE file_id = ?').get(v.fileId) as { m: number | null }).m ?? 0;
+    const res = this.s.sql(
+        `INSERT INTO version (file_id, seq, blob_hash, size, mtime_ms, created_at, trigger, message, snapshot_id, environment_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(v.fileId, last + 1, v.blobHash, v.size, Math.round(v.mtimeMs), v.createdAt, v.trigger, v.message, v.snapshotId, v.environmentId);
+    if (v.lineage) {
+      this.s.sql('INSERT INTO lineage (version_id, source_path, reason) VALUES (?, ?, ?)').run(res.lastInsertRowid, v.lineage.sourcePath, v.lineage.reason);
+    }
+    return Number(res.lastInsertRowid);
+  }
+
+  latestHash(relPath: string): string | null {
+    const row = this.s.sql(
+        `SELECT v.blob_hash AS h FROM version v JOIN tracked_file f ON f.id = v.file_id
+         WHERE f.path = ? ORDER BY v.seq DESC LIMIT 1`,
+      )
+      .get(relPath) as { h: string } | undefined;
+    return row?.h ?? null;
+  }
+
+  bySeq(relPath: string, seq: number): VersionInfo | null {
+    return this.one(`${VERSION_SELECT} WHERE f.path = ? AND v.seq = ?`, relPath, seq);
+  }
+
+  latest(relPath: string): VersionInfo | null {
+    return this.one(`${VERSION_SELECT} WHERE f.path = ? ORDER BY v.seq DESC LIMIT 1`, relPath);
+  }
+
+  /** The version of the same file recorded just before version `seq`. */
+  previous(relPath: string, seq: number): VersionInfo | null {
+    return this.one(`${VERSION_SELECT} WHERE f.path = ? AND v.seq < ? ORDER BY v.seq DESC LIMIT 1`, relPath, seq);
+  }
+
+  byTag(relPath: string, tag: string): VersionInfo | null {
+    return this.one(`${VERSION_SELECT} JOIN tag tg ON tg.version_id = v.id WHERE f.path = ? AND tg.name = ?`, relPath, tag);
+  }
+
+  byId(id: number): VersionInfo | null {
+    return this.one(`${VERSION_SELECT} WHERE v.id = ?`, id);
+  }
+
+  /** Newest first, of one file or of all. */
+  log(relPath: string | undefined, limit: number): VersionInfo[] {
+    const rows = relPath
+      ? this.s.sql(`${VERSION_SELECT} WHERE f.path = ? ORDER BY v.id DESC LIMIT ?`).all(relPath, limit)
+      : this.s.sql(`${VERSION_SELECT} ORDER BY v.id DESC LIMIT ?`).all(limit);
+    return (rows as VersionRow[]).map(toVersion);
+  }
+
+  /** The first `limit` versions of a snapshot, by path. */
+  inSnapshot(snapshotId: string, limit: number): VersionInfo[] {
+    return (this.s.sql(`${VERSION_SELECT} WHERE v.snapshot_id = ? ORDER BY f.path LIMIT ?`).all(snapshotId, limit) as VersionRow[]).map(toVersion);
+  }
+
+  countInSnapshot(snapshotId: string): number {
+    return (this.s.sql('SELECT count(*) AS n FROM version WHERE snapshot_id = ?').get(snapshotId) as { n: number }).n;
+  }
+
+  count(): number {
+    return (this.s.sql('SELECT count(*) AS n FROM version').get() as { n: number }).n;
+  }
+
+  /** Blobs the versions point at. */
+  blobHashes(): string[] {
+    return (this.s.sql('SELECT DISTINCT blob_hash AS h FROM version').all() as { h: string }[]).map((r) => r.h);
+  }
+
+  private one(text: string, ...params: unknown[]): VersionInfo | null {
+    const row = this.s.sql(text).get(...params) as VersionRow | undefined;
+    return row ? toVersion(row) : null;
+  }
+}
+
+function toVersion(r: VersionRow): VersionInfo {
+  return {
+    id: r.id,
+    path: r.path,
+    seq: r.seq,
+    blob: r.blob_hash,
+    size: r.size,
+    createdAt: r.created_at,
+    mtimeMs: r.mtime_ms,
+    trigger: r.trigger,
+    message: r.message,
+    snapshotId: r.snapshot_id,
+    environmentId: r.environment_id,
+    tags: r.tags ? r.tags.split('\x1f').sort() : [],
+    lineage: r.lineage_source ? { sourcePath: r.lineage_source, reason: r.lineage_reason ?? '' } : null,
+  };
+}
