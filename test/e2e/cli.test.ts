@@ -183,7 +183,7 @@ test('errors name the file and the fix, with meaningful exit codes', () => {
   assert.match(missing.stderr, /nope\.pt has no recorded versions/);
   const range = mlsnap(['show', 'train.ipynb@99'], opts);
   assert.equal(range.status, 3);
-  assert.match(range.stderr, /has versions 1\.\.1/);
+  assert.match(range.stderr, /has versions 1$/m);
   const badRef = mlsnap(['show', 'x'], opts);
   assert.equal(badRef.status, 2);
   const outside = mlsnap(['log'], { cwd: tempDir('cli-elsewhere'), home });
@@ -195,7 +195,7 @@ test('errors name the file and the fix, with meaningful exit codes', () => {
 test('daemon stop stops it; the next command starts it again and history is intact', () => {
   const stop = mlsnap(['daemon', 'stop'], opts);
   assert.equal(stop.status, 0, stop.stderr);
-  assert.equal(mlsnap(['daemon', 'status'], opts).status, 3);
+  assert.equal(mlsnap(['daemon', 'status'], opts).status, 9);
   const log = mlsnapJson<VersionInfo[]>(['log'], opts);
   assert.ok(log.length >= 3);
   assert.equal(mlsnap(['daemon', 'status'], opts).status, 0);
