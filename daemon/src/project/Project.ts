@@ -13,8 +13,10 @@ import { startWatcher } from '../watch/startWatcher';
 import { SettleTracker } from '../watch/SettleTracker';
 import { SnapshotPipeline, type EnvironmentSource } from './SnapshotPipeline';
 import { TrackedPaths } from './TrackedPaths';
+import { insideProject, STORE_DIR_NAME } from '../../../shared/src/projectPath';
+import { lexicalInside } from './ProjectPaths';
 
-export const STORE_DIR = '.mlsnap';
+export const STORE_DIR = STORE_DIR_NAME;
 export const CONFIG_FILE = 'config.json';
 export const DB_FILE = 'store.db';
 
@@ -105,8 +107,7 @@ export class Project {
 
   /** Project-relative posix path of an absolute path, or null when outside the project. */
   pathsRelative(abs: string): string | null {
-    const rel = this.paths.relative(abs);
-    return rel === null || rel.split('/')[0] === STORE_DIR ? null : rel;
+    return lexicalInside(this.root, abs);
   }
 
   private onChanges(changes: RawChange[]): void {
@@ -159,10 +160,9 @@ export class Project {
     if (paths.length === 0) return Promise.resolve({ snapshot: null, skipped: (relPaths ?? []).map((p) => ({ path: p, reason: 'not tracked' })) });
     for (const p of paths) {
       // Explicit paths need not match the include patterns, but must stay inside the project.
-      const normal = path.posix.normalize(p);
-      if (normal !== p || p.startsWith('../') || p === '..' || path.isAbsolute(p) || p.includes('\0') || p.split('/')[0] === STORE_DIR) {
-        throw new MlsnapError('bad-request', `${p} is not a file inside the project ${this.root}`, p);
-      }
+      // Callers resolve what users typed (ProjectPaths.resolveInside); here only the normal form passes.
+      const v = insideProject(this.root, p);
+      if (!v.ok || v.rel !== p) throw new MlsnapError('bad-request', `${p} is not a file inside the project ${this.root}`, p);
     }
     return this.record(paths, trigger, message);
   }

@@ -66,7 +66,7 @@ export class SnapshotPipeline {
   private async snapshot(relPaths: readonly string[], trigger: Trigger, message: string | null): Promise<SnapshotResult> {
     const takenNs = BigInt(Date.now()) * 1_000_000n;
     const { changed, skipped } = this.triage(relPaths);
-    if (changed.length === 0) return { snapshot: null, skipped };
+    if (changed.length === 0) return this.messageOnly(skipped, trigger, message);
     // Git state is the same for every file of the snapshot: take it once, beside the reads.
     const git = this.env.captureGit().catch((e: unknown) => {
       this.log.warn(`git state not captured: ${String(e)}`);
@@ -91,8 +91,31 @@ export class SnapshotPipeline {
       if (batch.length >= COMMIT_EVERY) await commit();
     }
     await commit();
-    if (snapshotId === undefined) await git;
-    return { snapshot: snapshotId === undefined ? null : this.store.snapshot(snapshotId), skipped };
+    if (snapshotId === undefined) {
+      await git;
+      return this.messageOnly(skipped, trigger, message);
+    }
+    return { snapshot: this.store.snapshot(snapshotId), skipped };
+  }
+
+  /**
+   * `snapshot -m` right after a write: the watcher may have recorded the same bytes a moment
+   * earlier. The message is not lost: it goes to that version (when it has none), and the
+   * answer names the snapshot holding it.
+   */
+  private messageOnly(skipped: { path: string; reason: string }[], trigger: Trigger, message: string | null): SnapshotResult {
+    if (message === null || trigger !== 'manual') return { snapshot: null, skipped };
+    let holder: string | null = null;
+    for (const s of skipped) {
+      if (s.reason !== 'unchanged') continue;
+      const latest = this.store.latestVersion(s.path);
+      if (!latest || latest.blob !== this.store.fingerprint(s.path)?.hash) continue;
+      if (this.store.setVersionMessage(latest.id, message)) {
+        s.reason = `unchanged since ${latest.path}@${latest.seq}, which now carries the message`;
+        holder = latest.snapshotId;
+      }
+    }
+    return { snapshot: holder === null ? null : this.store.snapshot(holder), skipped };
   }
 
   /**

@@ -166,6 +166,11 @@ export class SnapshotStore {
     return this.versions.byId(id);
   }
 
+  /** Attach a message to a version recorded without one; false when it already had one. */
+  setVersionMessage(id: number, message: string): boolean {
+    return this.versions.setMessage(id, message);
+  }
+
   log(relPath: string | undefined, limit: number): VersionInfo[] {
     return this.versions.log(relPath, limit);
   }

@@ -44,6 +44,11 @@ const VERSION_SELECT = `
 export class VersionTable {
   constructor(private readonly s: StatementCache) {}
 
+  /** Give a version that has none a message (a `snapshot -m` that found its bytes recorded already). */
+  setMessage(id: number, message: string): boolean {
+    return this.s.sql('UPDATE version SET message = ? WHERE id = ? AND message IS NULL').run(message, id).changes === 1;
+  }
+
   /** Append the file's next version (seq = last + 1) and its lineage link; returns its id. */
   insert(v: VersionInsert): number {
     assertTrigger(v.trigger);
