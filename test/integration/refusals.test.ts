@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { MlsnapError } from '../../shared/src/errors';
 import { restoreVersion } from '../../daemon/src/service/restoreVersion';
 import { resolveVersion } from '../../daemon/src/service/resolveRef';
+import { collectGarbage } from '../../daemon/src/service/StoreMaintenance';
 import { openProject } from '../support/project';
 import { tempDir, waitFor, writeRandomFile } from '../support/tmp';
 
@@ -83,7 +84,6 @@ test('not found says which versions remain after gc, and which tags a file has',
       await project.snapshot(['a.pt'], 'manual', null);
     }
     project.store.addTag(resolveVersion(project.store, 'a.pt@2'), 'best');
-    const { collectGarbage } = await import('../../daemon/src/service/StoreMaintenance');
     await project.exclusive(() => collectGarbage(project.store, project.blobs, 1, false));
     const gone = (() => {
       try {
