@@ -30,6 +30,16 @@ await Promise.all([
 
 // `npm run test:electron` only: the @vscode/test-electron runner and its in-editor suite.
 if (process.argv.includes('--electron')) {
-  await esbuild.build({ ...common, entryPoints: { 'electron-run': 'test/electron/runTests.ts' }, outdir: 'dist', external: ['vscode', '@vscode/test-electron'] });
-  await esbuild.build({ ...common, entryPoints: { 'electron-suite': 'test/electron/suite.ts' }, outdir: 'dist', external: ['vscode'] });
+  await esbuild.build({
+    ...common,
+    entryPoints: { 'electron-run': 'test/electron/runTests.ts' },
+    outdir: 'dist',
+    external: ['vscode', '@vscode/test-electron'],
+  });
+  await esbuild.build({
+    ...common,
+    entryPoints: { 'electron-suite': 'test/electron/suite.ts' },
+    outdir: 'dist',
+    external: ['vscode'],
+  });
 }

@@ -26,7 +26,14 @@ const VSCODE_DIR = path.join(PKG_DIR, 'lib', 'vscode');
 export const CODE_SERVER_BIN = path.join(PKG_DIR, 'out', 'node', 'entry.js');
 
 // Native modules of VS Code's server, rebuilt against this Node (install scripts were skipped).
-const VSCODE_NATIVE = ['kerberos', 'node-pty', '@parcel/watcher', '@vscode/spdlog', 'native-watchdog', '@vscode/deviceid'];
+const VSCODE_NATIVE = [
+  'kerberos',
+  'node-pty',
+  '@parcel/watcher',
+  '@vscode/spdlog',
+  'native-watchdog',
+  '@vscode/deviceid',
+];
 
 function log(msg) {
   console.log(`[code-server] ${msg}`);
@@ -45,7 +52,13 @@ function run(cmd, args, { cwd = CACHE_DIR, check = true, quiet = false, env } = 
     cwd,
     encoding: 'utf8',
     stdio: quiet ? 'pipe' : ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, npm_config_fund: 'false', npm_config_audit: 'false', npm_config_update_notifier: 'false', ...env },
+    env: {
+      ...process.env,
+      npm_config_fund: 'false',
+      npm_config_audit: 'false',
+      npm_config_update_notifier: 'false',
+      ...env,
+    },
     maxBuffer: 64 * 1024 * 1024,
   });
   const secs = ((Date.now() - started) / 1000).toFixed(1);
@@ -97,7 +110,9 @@ function readMarker() {
 /** Installed, complete, and built for this Node's ABI. */
 export function isInstalled() {
   const m = readMarker();
-  return !!m && m.version === CODE_SERVER_VERSION && m.nodeAbi === process.versions.modules && fs.existsSync(CODE_SERVER_BIN);
+  return (
+    !!m && m.version === CODE_SERVER_VERSION && m.nodeAbi === process.versions.modules && fs.existsSync(CODE_SERVER_BIN)
+  );
 }
 
 /** Require each native module in a fresh node; throws naming the ones that do not load. */
@@ -110,15 +125,27 @@ function verifyNativeModules() {
   probe(VSCODE_DIR, VSCODE_NATIVE);
   // node-pty's post-install step fails (it wants to npx node-gyp for compile_commands.json)
   // after pty.node is built: prove the terminal works by running a command in a pty.
-  const pty = spawnSync(process.execPath, ['-e', "const t=require('node-pty').spawn('/bin/echo',['pty-ok'],{});let o='';t.onData(d=>o+=d);t.onExit(()=>{console.log(o.trim());process.exit(o.includes('pty-ok')?0:1)})"], { cwd: VSCODE_DIR, encoding: 'utf8', timeout: 20_000 });
+  const pty = spawnSync(
+    process.execPath,
+    [
+      '-e',
+      "const t=require('node-pty').spawn('/bin/echo',['pty-ok'],{});let o='';t.onData(d=>o+=d);t.onExit(()=>{console.log(o.trim());process.exit(o.includes('pty-ok')?0:1)})",
+    ],
+    { cwd: VSCODE_DIR, encoding: 'utf8', timeout: 20_000 },
+  );
   if (pty.status !== 0) fail(`node-pty does not run a terminal: ${pty.stdout}${pty.stderr}`);
   probe(PKG_DIR, ['argon2']);
   const rg = path.join(VSCODE_DIR, 'node_modules', '@vscode', 'ripgrep', 'bin', 'rg');
   if (spawnSync(rg, ['--version'], { stdio: 'ignore' }).status !== 0) fail(`${rg} does not run`);
   // Its own XDG_CONFIG_HOME: code-server writes a default config.yaml there on every start.
-  const env = { ...process.env, XDG_CONFIG_HOME: path.join(CACHE_DIR, '.config'), XDG_DATA_HOME: path.join(CACHE_DIR, '.local') };
+  const env = {
+    ...process.env,
+    XDG_CONFIG_HOME: path.join(CACHE_DIR, '.config'),
+    XDG_DATA_HOME: path.join(CACHE_DIR, '.local'),
+  };
   const v = spawnSync(process.execPath, [CODE_SERVER_BIN, '--version'], { encoding: 'utf8', timeout: 60_000, env });
-  if (v.status !== 0 || !v.stdout.includes(CODE_SERVER_VERSION)) fail(`code-server --version failed: ${v.stdout}${v.stderr}`);
+  if (v.status !== 0 || !v.stdout.includes(CODE_SERVER_VERSION))
+    fail(`code-server --version failed: ${v.stdout}${v.stderr}`);
   log(`  native modules load; ${v.stdout.trim().split('\n')[0]}`);
 }
 
@@ -129,7 +156,10 @@ function installCodeServer() {
   fs.rmSync(CACHE_DIR, { recursive: true, force: true });
   fs.mkdirSync(CACHE_DIR, { recursive: true });
   // A package.json of its own, or npm would walk up and install into the repository itself.
-  fs.writeFileSync(path.join(CACHE_DIR, 'package.json'), `${JSON.stringify({ name: 'mlsnap-code-server-cache', private: true }, null, 2)}\n`);
+  fs.writeFileSync(
+    path.join(CACHE_DIR, 'package.json'),
+    `${JSON.stringify({ name: 'mlsnap-code-server-cache', private: true }, null, 2)}\n`,
+  );
 
   log('step 2/4: npm install code-server (scripts off)');
   run('npm', ['install', '--ignore-scripts', '--no-save', '--loglevel=error', `code-server@${CODE_SERVER_VERSION}`]);
@@ -144,7 +174,10 @@ function installCodeServer() {
   // One at a time: node-pty's post-install step exits non-zero after pty.node is built (the
   // module works), and a failure must not hide the others'. The load check below decides.
   for (const mod of VSCODE_NATIVE) {
-    const r = run('npm', ['rebuild', '--foreground-scripts=false', '--loglevel=error', mod], { cwd: VSCODE_DIR, check: false });
+    const r = run('npm', ['rebuild', '--foreground-scripts=false', '--loglevel=error', mod], {
+      cwd: VSCODE_DIR,
+      check: false,
+    });
     if (r.status !== 0 && mod !== 'node-pty') {
       fail(`npm rebuild ${mod} failed:\n${`${r.stdout}${r.stderr}`.trim().split('\n').slice(-30).join('\n')}`);
     }
@@ -157,7 +190,10 @@ function installCodeServer() {
   run('npm', ['rebuild', '--loglevel=error', 'argon2']);
 
   verifyNativeModules();
-  fs.writeFileSync(MARKER, `${JSON.stringify({ version: CODE_SERVER_VERSION, nodeAbi: process.versions.modules, node: process.version, installedAt: new Date().toISOString(), seconds: Math.round((Date.now() - t0) / 1000) }, null, 2)}\n`);
+  fs.writeFileSync(
+    MARKER,
+    `${JSON.stringify({ version: CODE_SERVER_VERSION, nodeAbi: process.versions.modules, node: process.version, installedAt: new Date().toISOString(), seconds: Math.round((Date.now() - t0) / 1000) }, null, 2)}\n`,
+  );
   log(`installed in ${((Date.now() - t0) / 1000).toFixed(0)}s`);
 }
 
@@ -193,7 +229,8 @@ async function withLock(fn) {
       } catch {
         // just created (no pid yet) or just removed: look again
       }
-      if (Date.now() > giveUp) fail(`gave up waiting for the install lock ${LOCK} (held by ${pid}); remove it if no install is running`);
+      if (Date.now() > giveUp)
+        fail(`gave up waiting for the install lock ${LOCK} (held by ${pid}); remove it if no install is running`);
       if (Number.isFinite(pid) && pid > 0 && !pidAlive(pid)) {
         log(`removing a stale install lock left by process ${pid}`);
         fs.rmSync(LOCK, { recursive: true, force: true });

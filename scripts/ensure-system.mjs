@@ -3,14 +3,25 @@
 import { spawnSync } from 'node:child_process';
 
 export const DEBIAN_PACKAGES = [
-  'python3-venv', 'python3-torch', 'python3-onnx', 'python3-sklearn', 'python3-joblib',
-  'python3-nbconvert', 'python3-ipykernel', 'python3-nbformat', 'python3-pandas', 'python3-matplotlib', 'git',
+  'python3-venv',
+  'python3-torch',
+  'python3-onnx',
+  'python3-sklearn',
+  'python3-joblib',
+  'python3-nbconvert',
+  'python3-ipykernel',
+  'python3-nbformat',
+  'python3-pandas',
+  'python3-matplotlib',
+  'git',
 ];
 
 function haveMlStack() {
   const probe = 'import torch, onnx, sklearn, joblib, nbconvert, ipykernel, matplotlib, ensurepip, venv';
-  return spawnSync('/usr/bin/python3', ['-c', probe], { stdio: 'ignore' }).status === 0
-    && spawnSync('git', ['--version'], { stdio: 'ignore' }).status === 0;
+  return (
+    spawnSync('/usr/bin/python3', ['-c', probe], { stdio: 'ignore' }).status === 0 &&
+    spawnSync('git', ['--version'], { stdio: 'ignore' }).status === 0
+  );
 }
 
 export function ensureSystem() {
@@ -23,7 +34,10 @@ export function ensureSystem() {
   }
   console.log(`installing Debian packages the tests use (about 3 minutes): ${DEBIAN_PACKAGES.join(' ')}`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  for (const args of [['update', '-qq'], ['install', '-y', '-qq', ...DEBIAN_PACKAGES]]) {
+  for (const args of [
+    ['update', '-qq'],
+    ['install', '-y', '-qq', ...DEBIAN_PACKAGES],
+  ]) {
     const r = spawnSync('apt-get', args, { stdio: 'inherit', env });
     if (r.status !== 0) {
       console.error(`apt-get ${args.join(' ')} failed; run it by hand:\n  ${cmd}`);

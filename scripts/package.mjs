@@ -14,5 +14,12 @@ function run(cmd, args) {
 }
 
 run(process.execPath, [path.join(repo, 'scripts', 'build.mjs')]);
-run(process.execPath, [path.join(repo, 'node_modules', '@vscode', 'vsce', 'vsce'), 'package', '--skip-license', '--allow-star-activation', '-o', out]);
+run(process.execPath, [
+  path.join(repo, 'node_modules', '@vscode', 'vsce', 'vsce'),
+  'package',
+  '--skip-license',
+  '--allow-star-activation',
+  '-o',
+  out,
+]);
 console.log(out);

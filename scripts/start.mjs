@@ -15,7 +15,10 @@ const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const demo = path.join(repo, 'examples', 'demo');
 const vsix = path.join(repo, 'dist', 'mlsnap.vsix');
 
-const pkg = spawnSync(process.execPath, [path.join(repo, 'scripts', 'package.mjs'), vsix], { cwd: repo, stdio: 'inherit' });
+const pkg = spawnSync(process.execPath, [path.join(repo, 'scripts', 'package.mjs'), vsix], {
+  cwd: repo,
+  stdio: 'inherit',
+});
 if (pkg.status !== 0) process.exit(pkg.status ?? 1);
 
 if (spawnSync('code', ['--version'], { stdio: 'ignore' }).status === 0) {
@@ -31,20 +34,43 @@ const userData = path.join(state, 'user-data');
 fs.mkdirSync(path.join(userData, 'User'), { recursive: true });
 fs.writeFileSync(
   path.join(userData, 'User', 'settings.json'),
-  JSON.stringify({ 'security.workspace.trust.enabled': false, 'workbench.startupEditor': 'none', 'telemetry.telemetryLevel': 'off' }, null, 2),
+  JSON.stringify(
+    { 'security.workspace.trust.enabled': false, 'workbench.startupEditor': 'none', 'telemetry.telemetryLevel': 'off' },
+    null,
+    2,
+  ),
 );
-const install = spawnSync(process.execPath, [bin, '--extensions-dir', extensionsDir, '--user-data-dir', userData, '--install-extension', vsix, '--force'], { stdio: 'inherit' });
+const install = spawnSync(
+  process.execPath,
+  [bin, '--extensions-dir', extensionsDir, '--user-data-dir', userData, '--install-extension', vsix, '--force'],
+  { stdio: 'inherit' },
+);
 if (install.status !== 0) process.exit(install.status ?? 1);
 
 const port = await freePort(Number(process.env.PORT ?? 8080));
 const url = `http://127.0.0.1:${port}/?folder=${encodeURIComponent(demo)}`;
 const server = spawn(
   process.execPath,
-  [bin, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust',
-    '--user-data-dir', userData, '--extensions-dir', extensionsDir, demo],
+  [
+    bin,
+    '--auth',
+    'none',
+    '--bind-addr',
+    `127.0.0.1:${port}`,
+    '--disable-telemetry',
+    '--disable-update-check',
+    '--disable-workspace-trust',
+    '--user-data-dir',
+    userData,
+    '--extensions-dir',
+    extensionsDir,
+    demo,
+  ],
   { stdio: ['ignore', 'inherit', 'inherit'] },
 );
-console.log(`\nmlsnap: VS Code (code-server) with the mlsnap extension on examples/demo:\n\n    ${url}\n\nOpen it in a browser; the "mlsnap" activity bar item shows the history. Ctrl-C stops.\n`);
+console.log(
+  `\nmlsnap: VS Code (code-server) with the mlsnap extension on examples/demo:\n\n    ${url}\n\nOpen it in a browser; the "mlsnap" activity bar item shows the history. Ctrl-C stops.\n`,
+);
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => server.kill('SIGTERM'));
 server.on('exit', (code) => process.exit(code ?? 0));
 

@@ -17,7 +17,10 @@ function find(dir, out = []) {
 
 ensureSystem();
 const filter = process.argv[2];
-const files = ['shared/src', 'daemon/src', 'extension/src', 'test'].flatMap((d) => find(d)).filter((f) => !filter || f.includes(filter)).sort();
+const files = ['shared/src', 'daemon/src', 'extension/src', 'test']
+  .flatMap((d) => find(d))
+  .filter((f) => !filter || f.includes(filter))
+  .sort();
 if (files.length === 0) {
   console.error(`no test files match ${filter ?? '(all)'}`);
   process.exit(1);

@@ -24,7 +24,11 @@ export function ensureHome(home: string): void {
 export function writeDaemonFile(home: string, info: DaemonFile): void {
   const file = daemonFilePath(home);
   fs.rmSync(file, { force: true });
-  const fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
+  const fd = fs.openSync(
+    file,
+    fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW,
+    0o600,
+  );
   try {
     fs.fchmodSync(fd, 0o600);
     fs.writeSync(fd, JSON.stringify(info, null, 2) + '\n');

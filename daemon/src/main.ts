@@ -60,7 +60,10 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
   const log = opts.log ?? new Log('mlsnapd');
   ensureHome(home);
   const lock = acquireLock(home);
-  if ('heldBy' in lock) throw new Error(`an mlsnap daemon is already running for this user (pid ${lock.heldBy}); see \`mlsnap daemon status\``);
+  if ('heldBy' in lock)
+    throw new Error(
+      `an mlsnap daemon is already running for this user (pid ${lock.heldBy}); see \`mlsnap daemon status\``,
+    );
   const releaseLock = lock.release;
 
   let resolveStopped: () => void = () => undefined;
@@ -91,7 +94,15 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
     await registry.openRemembered();
     const addr = await http.listen(opts.port ?? 0);
     await rpc.listen();
-    writeDaemonFile(home, { pid: process.pid, socket: socketPath(home), host: addr.host, port: addr.port, token, version: VERSION, startedAt });
+    writeDaemonFile(home, {
+      pid: process.pid,
+      socket: socketPath(home),
+      host: addr.host,
+      port: addr.port,
+      token,
+      version: VERSION,
+      startedAt,
+    });
     log.info(`listening on http://${addr.host}:${addr.port} (pid ${process.pid}, home ${home})`);
     return { home, port: addr.port, token, registry, service, rpc, stopped, stop };
   } catch (e) {

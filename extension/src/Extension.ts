@@ -30,7 +30,9 @@ export class Extension implements vscode.Disposable {
 
   constructor(context: vscode.ExtensionContext) {
     this.log = this.store.track(new OutputLog());
-    const launcher = new DaemonLauncher(path.join(context.extensionPath, 'dist', 'daemon.js'), nodePathSetting, (m) => this.log.info(m));
+    const launcher = new DaemonLauncher(path.join(context.extensionPath, 'dist', 'daemon.js'), nodePathSetting, (m) =>
+      this.log.info(m),
+    );
     this.daemon = this.store.track(new DaemonConnection(daemonHome(), launcher, this.log));
     this.catalog = this.store.track(new ProjectCatalog(this.daemon));
     this.registerVersionDocuments();
@@ -59,8 +61,15 @@ export class Extension implements vscode.Disposable {
   /** Versions open through `mlsnap:` (their bytes) and `mlsnap-summary:` (binary files). */
   private registerVersionDocuments(): void {
     const fsProvider = this.store.track(new VersionFileSystem(this.daemon));
-    this.store.track(vscode.workspace.registerFileSystemProvider(VERSION_SCHEME, fsProvider, { isReadonly: true, isCaseSensitive: true }));
-    this.store.track(vscode.workspace.registerTextDocumentContentProvider(SUMMARY_SCHEME, new VersionSummaries(this.daemon)));
+    this.store.track(
+      vscode.workspace.registerFileSystemProvider(VERSION_SCHEME, fsProvider, {
+        isReadonly: true,
+        isCaseSensitive: true,
+      }),
+    );
+    this.store.track(
+      vscode.workspace.registerTextDocumentContentProvider(SUMMARY_SCHEME, new VersionSummaries(this.daemon)),
+    );
   }
 
   dispose(): void {

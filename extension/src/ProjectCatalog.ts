@@ -42,7 +42,8 @@ export class ProjectCatalog implements vscode.Disposable {
         const status = await this.daemon.call('daemon/status', {});
         const folders = (vscode.workspace.workspaceFolders ?? []).map((f) => realpath(f.uri.fsPath));
         // Projects the daemon serves that lie inside this window's folders.
-        for (const p of status.projects) if (folders.some((f) => p.root === f || p.root.startsWith(f + path.sep))) roots.add(p.root);
+        for (const p of status.projects)
+          if (folders.some((f) => p.root === f || p.root.startsWith(f + path.sep))) roots.add(p.root);
       } catch {
         // The daemon went away meanwhile; the state change will refresh again.
       }

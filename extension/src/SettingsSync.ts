@@ -24,7 +24,9 @@ export class SettingsSync implements vscode.Disposable {
     // The catalog must know this connection's projects before their settings go out.
     this.store.track(daemon.onDidChangeState(() => void this.catalog.refresh().then(() => this.push())));
     this.store.track(daemon.onDidRecord((e) => void this.applyRetention(e.root)));
-    this.store.track(vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration(CONFIG_SECTION) && void this.push()));
+    this.store.track(
+      vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration(CONFIG_SECTION) && void this.push()),
+    );
   }
 
   /** Send each project's interpreter/include/exclude, where the user set any. */
@@ -33,7 +35,9 @@ export class SettingsSync implements vscode.Disposable {
     for (const root of this.catalog.roots) {
       const settings = projectSettings(root);
       if (Object.keys(settings).length === 0) continue;
-      await this.daemon.call('project/configure', { root, settings }).catch((e: unknown) => this.log.warn(`settings for ${root}: ${String(e)}`));
+      await this.daemon
+        .call('project/configure', { root, settings })
+        .catch((e: unknown) => this.log.warn(`settings for ${root}: ${String(e)}`));
     }
   }
 
@@ -42,7 +46,9 @@ export class SettingsSync implements vscode.Disposable {
     if (!this.catalog.roots.includes(root) || !vscode.workspace.isTrusted) return;
     const keepLast = projectConfig(root).get<number>(Setting.RetentionKeepLast, 0);
     if (!keepLast || keepLast < 1) return;
-    await this.daemon.call('store/gc', { root, keepLast }).catch((e: unknown) => this.log.warn(`retention gc in ${root}: ${String(e)}`));
+    await this.daemon
+      .call('store/gc', { root, keepLast })
+      .catch((e: unknown) => this.log.warn(`retention gc in ${root}: ${String(e)}`));
   }
 
   dispose(): void {

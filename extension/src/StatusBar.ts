@@ -26,7 +26,9 @@ export class StatusBar implements vscode.Disposable {
     private readonly daemon: DaemonConnection,
     private readonly catalog: ProjectCatalog,
   ) {
-    this.item = this.store.track(vscode.window.createStatusBarItem(STATUS_BAR_ITEM, vscode.StatusBarAlignment.Left, 50));
+    this.item = this.store.track(
+      vscode.window.createStatusBarItem(STATUS_BAR_ITEM, vscode.StatusBarAlignment.Left, 50),
+    );
     this.item.name = 'mlsnap';
     this.item.show();
     this.store.track(daemon.onDidChangeState(() => void this.update()));
@@ -59,14 +61,17 @@ export class StatusBar implements vscode.Disposable {
   }
 
   private renderStopped(): void {
-    this.item.text = this.daemon.state === 'starting' ? '$(sync~spin) mlsnap: starting' : '$(debug-disconnect) mlsnap: daemon stopped';
+    this.item.text =
+      this.daemon.state === 'starting' ? '$(sync~spin) mlsnap: starting' : '$(debug-disconnect) mlsnap: daemon stopped';
     this.item.tooltip = 'The mlsnap daemon is not running. Click to start it.';
     this.item.command = CommandId.StartDaemon;
   }
 
   private renderRunning(latest: VersionInfo | undefined): void {
     this.item.command = CommandId.ShowHistory;
-    this.item.text = latest ? `$(history) mlsnap: ${latest.path}@${latest.seq} · ${age(latest.createdAt)}` : '$(history) mlsnap: running';
+    this.item.text = latest
+      ? `$(history) mlsnap: ${latest.path}@${latest.seq} · ${age(latest.createdAt)}`
+      : '$(history) mlsnap: running';
     this.item.tooltip = latest
       ? `Last version of ${latest.path} recorded ${new Date(latest.createdAt).toLocaleString()}. Click for its history.`
       : 'mlsnap daemon running. Click to show the history of the current file.';

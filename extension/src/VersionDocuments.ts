@@ -14,7 +14,9 @@ export function versionUri(scheme: string, a: VersionAddress): vscode.Uri {
 /** The document that shows a version: its bytes, or a summary for binary model files. */
 export function documentUriFor(root: string, v: VersionInfo): vscode.Uri {
   const a = { root, path: v.path, seq: v.seq };
-  return isTextLike(v.path) ? versionUri(VERSION_SCHEME, a) : versionUri(SUMMARY_SCHEME, a).with({ path: `${versionUriParts(a).path}.md` });
+  return isTextLike(v.path)
+    ? versionUri(VERSION_SCHEME, a)
+    : versionUri(SUMMARY_SCHEME, a).with({ path: `${versionUriParts(a).path}.md` });
 }
 
 /**
@@ -32,7 +34,13 @@ export class VersionFileSystem implements vscode.FileSystemProvider {
     const show = await this.daemon.call('ref/show', { root: a.root, ref: refOf(a) });
     const v = show.version;
     if (!v) throw vscode.FileSystemError.FileNotFound(uri);
-    return { type: vscode.FileType.File, ctime: v.createdAt, mtime: v.createdAt, size: v.size, permissions: vscode.FilePermission.Readonly };
+    return {
+      type: vscode.FileType.File,
+      ctime: v.createdAt,
+      mtime: v.createdAt,
+      size: v.size,
+      permissions: vscode.FilePermission.Readonly,
+    };
   }
 
   async readFile(uri: vscode.Uri): Promise<Uint8Array> {

@@ -13,7 +13,8 @@ function refuse(field: string, what: string): never {
 }
 
 /** A non-empty string (paths, refs, names). */
-export const str: Check<string> = (v, field) => (typeof v === 'string' && v !== '' ? v : refuse(field, 'a non-empty string'));
+export const str: Check<string> = (v, field) =>
+  typeof v === 'string' && v !== '' ? v : refuse(field, 'a non-empty string');
 
 /** Any string, empty allowed (messages). */
 export const text: Check<string> = (v, field) => (typeof v === 'string' ? v : refuse(field, 'a string'));
@@ -22,11 +23,15 @@ export const bool: Check<boolean> = (v, field) => (typeof v === 'boolean' ? v : 
 
 /** An integer of at least `min`. */
 export function int(min: number): Check<number> {
-  return (v, field) => (typeof v === 'number' && Number.isInteger(v) && v >= min ? v : refuse(field, `an integer of at least ${min}`));
+  return (v, field) =>
+    typeof v === 'number' && Number.isInteger(v) && v >= min ? v : refuse(field, `an integer of at least ${min}`);
 }
 
 export function oneOf<const T extends readonly string[]>(...values: T): Check<T[number]> {
-  return (v, field) => (typeof v === 'string' && values.includes(v) ? (v as T[number]) : refuse(field, values.map((x) => `"${x}"`).join(' or ')));
+  return (v, field) =>
+    typeof v === 'string' && values.includes(v)
+      ? (v as T[number])
+      : refuse(field, values.map((x) => `"${x}"`).join(' or '));
 }
 
 export function arrayOf<T>(item: Check<T>): Check<T[]> {
@@ -46,8 +51,12 @@ export function optional<T>(check: Check<T>): Optional<T> {
 }
 
 type Shape = Record<string, Check<unknown> | Optional<unknown>>;
-type Required<S extends Shape> = { [K in keyof S as S[K] extends Optional<unknown> ? never : K]: S[K] extends Check<infer T> ? T : never };
-type Optionals<S extends Shape> = { [K in keyof S as S[K] extends Optional<unknown> ? K : never]?: S[K] extends Optional<infer T> ? T : never };
+type Required<S extends Shape> = {
+  [K in keyof S as S[K] extends Optional<unknown> ? never : K]: S[K] extends Check<infer T> ? T : never;
+};
+type Optionals<S extends Shape> = {
+  [K in keyof S as S[K] extends Optional<unknown> ? K : never]?: S[K] extends Optional<infer T> ? T : never;
+};
 export type Checked<S extends Shape> = Required<S> & Optionals<S>;
 
 /**
@@ -74,7 +83,9 @@ export function obj<S extends Shape>(shape: S): Check<Checked<S>> {
 
 /** Plain JSON object of string/number/boolean/array values (editor settings), passed on as is. */
 export const record: Check<Record<string, unknown>> = (v, field) =>
-  typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : refuse(field, 'a JSON object');
+  typeof v === 'object' && v !== null && !Array.isArray(v)
+    ? (v as Record<string, unknown>)
+    : refuse(field, 'a JSON object');
 
 /** `v` as a plain object, or null: for reading untrusted JSON without casts. */
 export function asRecord(v: unknown): Record<string, unknown> | null {

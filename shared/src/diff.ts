@@ -127,7 +127,12 @@ export interface EnvironmentDiff {
   type: 'environment';
   python: [string | null, string | null] | null;
   interpreter: [string | null, string | null] | null;
-  packages: { name: string; change: 'added' | 'removed' | 'upgraded' | 'downgraded' | 'changed'; before: string | null; after: string | null }[];
+  packages: {
+    name: string;
+    change: 'added' | 'removed' | 'upgraded' | 'downgraded' | 'changed';
+    before: string | null;
+    after: string | null;
+  }[];
   machine: Record<string, [string, string]>;
   gpu: [string, string] | null;
   git: { commit: [string | null, string | null] | null; dirty: [boolean, boolean] | null } | null;

@@ -5,14 +5,30 @@ import { diffToText } from './diffFormat';
 import { signed } from './signed';
 
 function version(file: VersionDiff['file'], summary: string): VersionDiff {
-  return { path: 'x', before: { ref: 'x@1', seq: 1 }, after: { ref: 'x@2', seq: 2 }, summary, file, environment: null, identical: false };
+  return {
+    path: 'x',
+    before: { ref: 'x@1', seq: 1 },
+    after: { ref: 'x@2', seq: 2 },
+    summary,
+    file,
+    environment: null,
+    identical: false,
+  };
 }
 
 test('metrics text shows the delta and the percent, with one minus sign', () => {
   const m: MetricsDiff = {
     type: 'metrics',
     changes: [
-      { key: 'accuracy', before: 0.91, after: 0.87, delta: 0.87 - 0.91, percent: ((0.87 - 0.91) / 0.91) * 100, better: 'up', regression: true },
+      {
+        key: 'accuracy',
+        before: 0.91,
+        after: 0.87,
+        delta: 0.87 - 0.91,
+        percent: ((0.87 - 0.91) / 0.91) * 100,
+        better: 'up',
+        regression: true,
+      },
       { key: 'epochs', before: 10, after: 12, delta: 2, percent: 20, better: null, regression: false },
     ],
   } as MetricsDiff;
@@ -27,7 +43,18 @@ test('notebook text shows execution counts and metadata values when they were as
     type: 'notebook',
     nbformat: { before: '4.5', after: '4.5' },
     cells: [
-      { status: 'modified', id: 'a', cellType: 'code', beforeIndex: 0, afterIndex: 0, outputChanges: [], executionCountChanged: true, executionCount: { before: 1, after: 7 }, metadataChanged: true, metadataChanges: [{ key: 'tags', before: '["p"]', after: null }] },
+      {
+        status: 'modified',
+        id: 'a',
+        cellType: 'code',
+        beforeIndex: 0,
+        afterIndex: 0,
+        outputChanges: [],
+        executionCountChanged: true,
+        executionCount: { before: 1, after: 7 },
+        metadataChanged: true,
+        metadataChanges: [{ key: 'tags', before: '["p"]', after: null }],
+      },
     ],
     metadataChanges: ['kernelspec'],
     metadataDetail: [{ key: 'kernelspec', before: '{"name":"a"}', after: '{"name":"b"}' }],

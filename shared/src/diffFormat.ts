@@ -1,5 +1,15 @@
 import { MINUS, signed } from './signed';
-import type { CellDiff, EnvironmentDiff, FileDiff, KeyChange, LineChange, MetricChange, ModelDiff, NotebookDiff, VersionDiff } from './diff';
+import type {
+  CellDiff,
+  EnvironmentDiff,
+  FileDiff,
+  KeyChange,
+  LineChange,
+  MetricChange,
+  ModelDiff,
+  NotebookDiff,
+  VersionDiff,
+} from './diff';
 
 /**
  * Plain-text rendering of a VersionDiff (the CLI's `mlsnap diff`): changed things first,
@@ -22,7 +32,9 @@ function fileLines(f: FileDiff, context: number): string[] {
     case 'metrics':
       return metricLines(f.changes);
     case 'binary':
-      return [`binary file: ${f.before.size} bytes (${f.before.hash.slice(0, 12)}) → ${f.after.size} bytes (${f.after.hash.slice(0, 12)})`];
+      return [
+        `binary file: ${f.before.size} bytes (${f.before.hash.slice(0, 12)}) → ${f.after.size} bytes (${f.after.hash.slice(0, 12)})`,
+      ];
   }
 }
 
@@ -39,21 +51,33 @@ function notebookLines(nb: NotebookDiff, context: number): string[] {
 }
 
 function cellLines(c: CellDiff, context: number): string[] {
-  const where = c.status === 'added' ? `new #${(c.afterIndex ?? 0) + 1}` : c.status === 'removed' ? `was #${(c.beforeIndex ?? 0) + 1}` : `#${(c.beforeIndex ?? 0) + 1}→#${(c.afterIndex ?? 0) + 1}`;
+  const where =
+    c.status === 'added'
+      ? `new #${(c.afterIndex ?? 0) + 1}`
+      : c.status === 'removed'
+        ? `was #${(c.beforeIndex ?? 0) + 1}`
+        : `#${(c.beforeIndex ?? 0) + 1}→#${(c.afterIndex ?? 0) + 1}`;
   const out = [`  ${c.status.toUpperCase()} ${c.cellType} cell ${c.id} (${where})`];
-  if (c.sourceDiff && c.status !== 'added' && c.status !== 'removed') out.push(...lineDiff(c.sourceDiff, context, '    '));
+  if (c.sourceDiff && c.status !== 'added' && c.status !== 'removed')
+    out.push(...lineDiff(c.sourceDiff, context, '    '));
   for (const o of c.outputChanges) {
     const what = o.after ?? o.before;
-    out.push(`    output ${o.index + 1} ${o.status}: ${what?.type ?? ''}${what?.mimes.length ? ` [${what.mimes.join(', ')}]` : ''}`);
+    out.push(
+      `    output ${o.index + 1} ${o.status}: ${what?.type ?? ''}${what?.mimes.length ? ` [${what.mimes.join(', ')}]` : ''}`,
+    );
     const imgs = Object.keys({ ...(o.before?.images ?? {}), ...(o.after?.images ?? {}) });
-    for (const m of imgs) out.push(`      ${m}: ${o.before?.images?.[m]?.slice(0, 12) ?? '—'} → ${o.after?.images?.[m]?.slice(0, 12) ?? '—'}`);
+    for (const m of imgs)
+      out.push(
+        `      ${m}: ${o.before?.images?.[m]?.slice(0, 12) ?? '—'} → ${o.after?.images?.[m]?.slice(0, 12) ?? '—'}`,
+      );
     if (o.textDiff) out.push(...lineDiff(o.textDiff, context, '      '));
   }
   if (c.metadataChanges && c.metadataChanges.length > 0) {
     out.push('    metadata changed:');
     for (const k of c.metadataChanges) out.push(`      ${keyChangeLine(k)}`);
   } else if (c.metadataChanged) out.push('    metadata changed');
-  if (c.executionCount) out.push(`    execution count ${c.executionCount.before ?? '—'} → ${c.executionCount.after ?? '—'}`);
+  if (c.executionCount)
+    out.push(`    execution count ${c.executionCount.before ?? '—'} → ${c.executionCount.after ?? '—'}`);
   else if (c.executionCountChanged && c.status === 'unchanged') out.push('    execution count changed');
   return out;
 }
@@ -85,7 +109,9 @@ export function lineDiff(lines: LineChange[], context: number, indent: string): 
 }
 
 function modelLines(m: ModelDiff): string[] {
-  const out = [`model (${m.format}): ${m.paramsBefore.toLocaleString('en-US')} → ${m.paramsAfter.toLocaleString('en-US')} parameters${m.bytesCompared ? '' : ' (tensor bytes not compared; --bytes compares them)'}`];
+  const out = [
+    `model (${m.format}): ${m.paramsBefore.toLocaleString('en-US')} → ${m.paramsAfter.toLocaleString('en-US')} parameters${m.bytesCompared ? '' : ' (tensor bytes not compared; --bytes compares them)'}`,
+  ];
   for (const [k, [a, b]] of Object.entries(m.factChanges)) out.push(`  ${k}: ${a ?? '—'} → ${b ?? '—'}`);
   const changed = m.tensors.filter((t) => t.status !== 'unchanged');
   for (const t of changed) {
@@ -119,7 +145,10 @@ function metricLines(changes: MetricChange[]): string[] {
   const out = changed.map((c) => {
     return `  ${c.regression ? 'REGRESSION ' : ''}${c.key}: ${String(c.before ?? '—')} → ${String(c.after ?? '—')}${metricDelta(c)}`;
   });
-  if (changes.length > changed.length) out.push(`  … ${changes.length - changed.length} unchanged metric${changes.length - changed.length === 1 ? '' : 's'}`);
+  if (changes.length > changed.length)
+    out.push(
+      `  … ${changes.length - changed.length} unchanged metric${changes.length - changed.length === 1 ? '' : 's'}`,
+    );
   return ['metrics', ...out];
 }
 
@@ -130,7 +159,8 @@ function environmentLines(e: EnvironmentDiff): string[] {
   for (const p of e.packages) out.push(`  ${p.change.padEnd(10)} ${p.name}: ${p.before ?? '—'} → ${p.after ?? '—'}`);
   for (const [k, [a, b]] of Object.entries(e.machine)) out.push(`  ${k}: ${a} → ${b}`);
   if (e.gpu) out.push(`  gpu: ${e.gpu[0]} → ${e.gpu[1]}`);
-  if (e.git?.commit) out.push(`  git commit: ${e.git.commit[0]?.slice(0, 12) ?? '—'} → ${e.git.commit[1]?.slice(0, 12) ?? '—'}`);
+  if (e.git?.commit)
+    out.push(`  git commit: ${e.git.commit[0]?.slice(0, 12) ?? '—'} → ${e.git.commit[1]?.slice(0, 12) ?? '—'}`);
   if (e.git?.dirty) out.push(`  git dirty: ${e.git.dirty[0]} → ${e.git.dirty[1]}`);
   return out.length > 0 ? ['environment', ...out] : [];
 }

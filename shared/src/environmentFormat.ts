@@ -2,7 +2,9 @@ import type { EnvironmentInfo, PackageInfo } from './domain';
 
 /** `pip install -r`-able lines; PEP 610 direct URLs become `name @ url`. */
 export function toRequirements(env: EnvironmentInfo): string {
-  const lines = [`# python ${env.interpreter?.version ?? 'unknown'} (${env.interpreter?.executable ?? 'interpreter not found'})`];
+  const lines = [
+    `# python ${env.interpreter?.version ?? 'unknown'} (${env.interpreter?.executable ?? 'interpreter not found'})`,
+  ];
   for (const p of sortedPackages(env.packages)) {
     const url = directUrlOf(p);
     lines.push(url ? `${p.name} @ ${url}` : `${p.name}==${p.version}`);

@@ -28,7 +28,15 @@ export interface FileKindSpec {
 }
 
 export const FILE_KINDS: readonly FileKindSpec[] = [
-  { kind: 'notebook', extensions: ['ipynb'], icon: 'notebook', diff: 'notebook', compress: true, lens: false, label: 'notebook' },
+  {
+    kind: 'notebook',
+    extensions: ['ipynb'],
+    icon: 'notebook',
+    diff: 'notebook',
+    compress: true,
+    lens: false,
+    label: 'notebook',
+  },
   {
     kind: 'model',
     extensions: ['pt', 'pth', 'ckpt', 'safetensors', 'onnx', 'joblib', 'pkl', 'h5', 'keras', 'gguf'],
@@ -38,7 +46,15 @@ export const FILE_KINDS: readonly FileKindSpec[] = [
     lens: true,
     label: 'model',
   },
-  { kind: 'metrics', extensions: ['json', 'csv', 'yaml', 'yml'], icon: 'graph', diff: 'metrics', compress: true, lens: true, label: 'metrics' },
+  {
+    kind: 'metrics',
+    extensions: ['json', 'csv', 'yaml', 'yml'],
+    icon: 'graph',
+    diff: 'metrics',
+    compress: true,
+    lens: true,
+    label: 'metrics',
+  },
   { kind: 'other', extensions: [], icon: 'file', diff: 'binary', compress: false, lens: false, label: 'file' },
 ];
 

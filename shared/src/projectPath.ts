@@ -52,7 +52,9 @@ export function insideProject(root: string, given: string, opts: InsideOptions =
     rel = normalizePosix(given);
     if (rel === '..' || rel.startsWith('../')) return { ok: false, reason: `${given} is outside the project ${root}` };
   }
-  if (rel === '' && !opts.allowRoot) return { ok: false, reason: `${given} is the project folder itself, not a file in it` };
-  if (!opts.allowStore && rel.split('/')[0] === STORE_DIR_NAME) return { ok: false, reason: `${given} is inside the mlsnap store` };
+  if (rel === '' && !opts.allowRoot)
+    return { ok: false, reason: `${given} is the project folder itself, not a file in it` };
+  if (!opts.allowStore && rel.split('/')[0] === STORE_DIR_NAME)
+    return { ok: false, reason: `${given} is inside the mlsnap store` };
   return { ok: true, rel };
 }

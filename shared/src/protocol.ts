@@ -169,7 +169,11 @@ const ref = obj({ root: str, ref: str });
 export const METHODS: { readonly [M in MethodName]: MethodSpec<ParamsOf<M>> } = {
   'daemon/status': { purpose: 'Pid, version and the projects the daemon serves.', mutates: false, params: none },
   'daemon/shutdown': { purpose: 'Stop the daemon after answering (CLI `daemon stop`).', mutates: true, params: none },
-  'project/init': { purpose: 'Create the .mlsnap store in a folder and start watching it.', mutates: true, params: project },
+  'project/init': {
+    purpose: 'Create the .mlsnap store in a folder and start watching it.',
+    mutates: true,
+    params: project,
+  },
   'project/status': { purpose: 'Counts and watcher state of one project.', mutates: false, params: project },
   'project/files': { purpose: 'Every tracked file with its latest version.', mutates: false, params: project },
   'project/configure': {
@@ -180,7 +184,12 @@ export const METHODS: { readonly [M in MethodName]: MethodSpec<ParamsOf<M>> } = 
   'snapshot/create': {
     purpose: 'Record new versions of the given files (or all) now.',
     mutates: true,
-    params: obj({ root: str, paths: optional(arrayOf(str)), message: optional(text), trigger: optional(oneOf('manual', 'save')) }),
+    params: obj({
+      root: str,
+      paths: optional(arrayOf(str)),
+      message: optional(text),
+      trigger: optional(oneOf('manual', 'save')),
+    }),
   },
   'version/log': {
     purpose: 'Versions, newest first, of one file or the whole project.',
@@ -188,9 +197,21 @@ export const METHODS: { readonly [M in MethodName]: MethodSpec<ParamsOf<M>> } = 
     params: obj({ root: str, path: optional(str), limit: optional(int(1)) }),
   },
   'ref/show': { purpose: 'A version or snapshot with its environment and git state.', mutates: false, params: ref },
-  'version/restore': { purpose: "Write a version's bytes back, saving unsnapshotted work first.", mutates: true, params: obj({ root: str, ref: str, to: optional(str) }) },
-  'version/read': { purpose: "A version's bytes as base64, for the editor's read-only documents.", mutates: false, params: ref },
-  'version/tag': { purpose: 'Name a version; tagged versions survive gc.', mutates: true, params: obj({ root: str, ref: str, name: str }) },
+  'version/restore': {
+    purpose: "Write a version's bytes back, saving unsnapshotted work first.",
+    mutates: true,
+    params: obj({ root: str, ref: str, to: optional(str) }),
+  },
+  'version/read': {
+    purpose: "A version's bytes as base64, for the editor's read-only documents.",
+    mutates: false,
+    params: ref,
+  },
+  'version/tag': {
+    purpose: 'Name a version; tagged versions survive gc.',
+    mutates: true,
+    params: obj({ root: str, ref: str, name: str }),
+  },
   'environment/get': { purpose: 'The environment a version was produced in.', mutates: false, params: ref },
   'diff/versions': {
     purpose: 'Typed diff of two versions (notebook cells, model tensors, metrics) and of their environments.',
@@ -204,7 +225,11 @@ export const METHODS: { readonly [M in MethodName]: MethodSpec<ParamsOf<M>> } = 
       compareBytes: optional(bool),
     }),
   },
-  'store/gc': { purpose: 'Drop all but the last N versions per file, never tagged ones.', mutates: true, params: obj({ root: str, keepLast: int(1), dryRun: optional(bool) }) },
+  'store/gc': {
+    purpose: 'Drop all but the last N versions per file, never tagged ones.',
+    mutates: true,
+    params: obj({ root: str, keepLast: int(1), dryRun: optional(bool) }),
+  },
   'store/check': { purpose: 'Rehash every blob and run SQLite integrity checks.', mutates: false, params: project },
 };
 

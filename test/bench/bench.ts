@@ -28,7 +28,8 @@ const REPO = path.basename(__dirname) === 'dist' ? path.resolve(__dirname, '..')
 /** Bench data lives on the main disk: os.tmpdir() when it is the repository's file system, else .cache/bench. */
 function benchBase(): { base: string; note: string } {
   const tmp = os.tmpdir();
-  if (fs.statSync(tmp).dev === fs.statSync(REPO).dev) return { base: tmp, note: `${tmp} (same file system as ${REPO})` };
+  if (fs.statSync(tmp).dev === fs.statSync(REPO).dev)
+    return { base: tmp, note: `${tmp} (same file system as ${REPO})` };
   const base = path.join(REPO, '.cache', 'bench');
   fs.mkdirSync(base, { recursive: true });
   return { base, note: `${base} (${tmp} is another file system)` };
@@ -80,9 +81,15 @@ async function main(): Promise<number> {
   const free = freeBytes(dir);
   const drop = canDropCaches();
   const bigSize = QUICK ? 2 * NEW_FILE_SIZE : free > 20 * GiB ? 5 * GiB : 2 * GiB;
-  const bigNote = bigSize === 5 * GiB || QUICK ? null : `only ${(free / GiB).toFixed(1)} GiB free: phase (b) used a 2 GiB file instead of 5 GiB`;
-  progress(`mlsnap bench: node ${process.version}, ${os.cpus().length} cores, data in ${dir} (under ${baseNote}), ${(free / GiB).toFixed(1)} GiB free`);
-  if (QUICK) progress('QUICK smoke run (MLSNAP_BENCH_QUICK=1): sizes are reduced, figures are not comparable to the targets');
+  const bigNote =
+    bigSize === 5 * GiB || QUICK
+      ? null
+      : `only ${(free / GiB).toFixed(1)} GiB free: phase (b) used a 2 GiB file instead of 5 GiB`;
+  progress(
+    `mlsnap bench: node ${process.version}, ${os.cpus().length} cores, data in ${dir} (under ${baseNote}), ${(free / GiB).toFixed(1)} GiB free`,
+  );
+  if (QUICK)
+    progress('QUICK smoke run (MLSNAP_BENCH_QUICK=1): sizes are reduced, figures are not comparable to the targets');
   progress(`page cache ${drop ? 'can' : 'cannot'} be dropped (echo 3 > /proc/sys/vm/drop_caches)`);
 
   try {
@@ -96,16 +103,32 @@ async function main(): Promise<number> {
     const runs = 5;
     if (drop) {
       await attempt('1', `new ${fmtSize(NEW_FILE_SIZE)} file vs cp + sync, cold page cache`, () =>
-        measureNewFile({ id: '1', src: gibFile, workDir: path.join(dir, 'f1'), cache: 'cold', runs, size: NEW_FILE_SIZE }),
+        measureNewFile({
+          id: '1',
+          src: gibFile,
+          workDir: path.join(dir, 'f1'),
+          cache: 'cold',
+          runs,
+          size: NEW_FILE_SIZE,
+        }),
       );
     }
     await attempt(drop ? '1b' : '1', `new ${fmtSize(NEW_FILE_SIZE)} file vs cp + sync, warm page cache`, () =>
-      measureNewFile({ id: drop ? '1b' : '1', src: gibFile, workDir: path.join(dir, 'f1'), cache: 'warm', runs, size: NEW_FILE_SIZE }),
+      measureNewFile({
+        id: drop ? '1b' : '1',
+        src: gibFile,
+        workDir: path.join(dir, 'f1'),
+        cache: 'warm',
+        runs,
+        size: NEW_FILE_SIZE,
+      }),
     );
 
     // The 50,000-file tree for figure 4, whose 20,000 tracked files figure 2 then re-snapshots.
     const tree = path.join(dir, 'tree');
-    progress(`writing ${TOTAL_FILES.toLocaleString('en')} files (${TRACKED_FILES.toLocaleString('en')} tracked metrics*.json, the rest untracked .png)…`);
+    progress(
+      `writing ${TOTAL_FILES.toLocaleString('en')} files (${TRACKED_FILES.toLocaleString('en')} tracked metrics*.json, the rest untracked .png)…`,
+    );
     const built = await timed(() => buildTree(tree, TRACKED_FILES, TOTAL_FILES - TRACKED_FILES));
     fs.mkdirSync(path.join(tree, 'models'));
     progress(`  written in ${fmtMs(built.ms)}`);
@@ -151,10 +174,17 @@ async function main(): Promise<number> {
     fs.rmSync(path.join(dir, 'src'), { recursive: true, force: true });
 
     await attempt('3', 'notebook write → committed version latency', () =>
-      measureNotebookLatency({ root: path.join(dir, 'nb'), iterations: QUICK ? 10 : 50, settleMs: 100, bytes: 1_000_000 }),
+      measureNotebookLatency({
+        root: path.join(dir, 'nb'),
+        iterations: QUICK ? 10 : 50,
+        settleMs: 100,
+        bytes: 1_000_000,
+      }),
     );
     await attempt('5', 'notebook diff of two 20 MB notebooks', () => measureNotebookDiff({ runs: QUICK ? 2 : 5 }));
-    await attempt('6', 'safetensors diff from headers only', () => measureSafetensorsHeaderDiff({ dir: path.join(dir, 'st'), size: GiB }));
+    await attempt('6', 'safetensors diff from headers only', () =>
+      measureSafetensorsHeaderDiff({ dir: path.join(dir, 'st'), size: GiB }),
+    );
   } catch (e) {
     failures.push({ id: 'setup', name: 'bench setup', error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
     printFailure(failures[failures.length - 1] as FailedFigure);
@@ -168,7 +198,13 @@ async function main(): Promise<number> {
   writeJson(out, {
     startedAt,
     finishedAt: new Date().toISOString(),
-    machine: { node: process.version, cpus: os.cpus().length, cpu: os.cpus()[0]?.model, kernel: os.release(), memoryBytes: os.totalmem() },
+    machine: {
+      node: process.version,
+      cpus: os.cpus().length,
+      cpu: os.cpus()[0]?.model,
+      kernel: os.release(),
+      memoryBytes: os.totalmem(),
+    },
     dataDir: baseNote,
     pageCacheDroppable: drop,
     quick: QUICK,

@@ -4,7 +4,19 @@ import * as path from 'node:path';
 import type { ProjectInfo } from '../../shared/src/domain';
 import type { DaemonFile, SnapshotResult } from '../../shared/src/protocol';
 import { makeFigure, type Figure } from './report';
-import { apiPost, assert, fmtMB, fmtMs, fmtSize, MB, procMemory, progress, sleep, timed, type DaemonEndpoint } from './util';
+import {
+  apiPost,
+  assert,
+  fmtMB,
+  fmtMs,
+  fmtSize,
+  MB,
+  procMemory,
+  progress,
+  sleep,
+  timed,
+  type DaemonEndpoint,
+} from './util';
 import { DAEMON_NODE_FLAGS } from '../../shared/src/daemonProcess';
 
 export interface DaemonProcess {
@@ -36,7 +48,8 @@ export async function spawnDaemon(daemonJs: string, home: string): Promise<Daemo
     if (exited !== null) throw new Error(`the daemon ${String(exited)} before it was ready: ${tail(logFile)}`);
     try {
       const info = JSON.parse(fs.readFileSync(path.join(home, 'daemon.json'), 'utf8')) as DaemonFile;
-      if (info.pid === pid) return { child, pid, endpoint: { host: info.host, port: info.port, token: info.token }, logFile };
+      if (info.pid === pid)
+        return { child, pid, endpoint: { host: info.host, port: info.port, token: info.token }, logFile };
     } catch {
       // not written yet
     }
@@ -133,17 +146,32 @@ export async function measureDaemonRss(opts: {
       const r = await timed(fn);
       const m = procMemory(d.pid);
       assert(m !== null, `the daemon is still running after ${name}`);
-      phases.push({ name, ms: r.ms, rssBefore: before?.rss ?? NaN, hwmAfter: m.hwm, sampledMax: Math.max(sampledMax, m.rss) });
-      progress(`    ${fmtMs(r.ms)}; RSS now ${fmtMB(m.rss)}, sampled max ${fmtMB(Math.max(sampledMax, m.rss))}, VmHWM ${fmtMB(m.hwm)}`);
+      phases.push({
+        name,
+        ms: r.ms,
+        rssBefore: before?.rss ?? NaN,
+        hwmAfter: m.hwm,
+        sampledMax: Math.max(sampledMax, m.rss),
+      });
+      progress(
+        `    ${fmtMs(r.ms)}; RSS now ${fmtMB(m.rss)}, sampled max ${fmtMB(Math.max(sampledMax, m.rss))}, VmHWM ${fmtMB(m.hwm)}`,
+      );
       return r.value;
     };
 
     try {
-      const info = await phase(`(a) project/init of ${opts.totalFiles.toLocaleString('en')} files (${opts.trackedFiles.toLocaleString('en')} tracked)`, () =>
-        apiPost<ProjectInfo>(d.endpoint, 'project/init', { root: opts.root }),
+      const info = await phase(
+        `(a) project/init of ${opts.totalFiles.toLocaleString('en')} files (${opts.trackedFiles.toLocaleString('en')} tracked)`,
+        () => apiPost<ProjectInfo>(d.endpoint, 'project/init', { root: opts.root }),
       );
-      assert(info.trackedFiles === opts.trackedFiles, `init recorded ${opts.trackedFiles} files (it has ${info.trackedFiles})`);
-      assert(info.watcher.backend === 'parcel', `the project is watched by @parcel/watcher (${JSON.stringify(info.watcher)})`);
+      assert(
+        info.trackedFiles === opts.trackedFiles,
+        `init recorded ${opts.trackedFiles} files (it has ${info.trackedFiles})`,
+      );
+      assert(
+        info.watcher.backend === 'parcel',
+        `the project is watched by @parcel/watcher (${JSON.stringify(info.watcher)})`,
+      );
       opts.onInitDone(phases[0]?.ms ?? NaN);
 
       const bigRel = `models/${path.basename(opts.bigFile)}`;
@@ -151,19 +179,28 @@ export async function measureDaemonRss(opts: {
       const big = await phase(`(b) snapshot/create of a ${fmtSize(opts.bigSize)} file`, () =>
         apiPost<SnapshotResult>(d.endpoint, 'snapshot/create', { root: opts.root, paths: [bigRel] }),
       );
-      assert(big.snapshot?.versions.some((v) => v.path === bigRel && v.size === opts.bigSize), `the ${fmtSize(opts.bigSize)} file was recorded`);
+      assert(
+        big.snapshot?.versions.some((v) => v.path === bigRel && v.size === opts.bigSize),
+        `the ${fmtSize(opts.bigSize)} file was recorded`,
+      );
 
       const gibRel = 'models/model-1g.safetensors';
       fs.linkSync(opts.gibFile, path.join(opts.root, gibRel));
       const one = await phase(`(c1) snapshot/create of a ${fmtSize(opts.gibSize)} file`, () =>
         apiPost<SnapshotResult>(d.endpoint, 'snapshot/create', { root: opts.root, paths: [gibRel] }),
       );
-      assert(one.snapshot?.versions.some((v) => v.path === gibRel) === true, `the ${fmtSize(opts.gibSize)} file was recorded`);
+      assert(
+        one.snapshot?.versions.some((v) => v.path === gibRel) === true,
+        `the ${fmtSize(opts.gibSize)} file was recorded`,
+      );
       await sleep(1000); // let the watcher's own (no-op) snapshots of the new files run first
       const again = await phase(`(c2) snapshot/create of every tracked file, unchanged`, () =>
         apiPost<SnapshotResult>(d.endpoint, 'snapshot/create', { root: opts.root }),
       );
-      if (again.snapshot !== null) notes.push(`the unchanged re-snapshot recorded ${again.snapshot.versions.length} version(s): it should record none`);
+      if (again.snapshot !== null)
+        notes.push(
+          `the unchanged re-snapshot recorded ${again.snapshot.versions.length} version(s): it should record none`,
+        );
       await phase('(d) idle 2 s after the work', () => sleep(2000));
     } finally {
       clearInterval(sampler);
@@ -171,7 +208,10 @@ export async function measureDaemonRss(opts: {
 
     const final = procMemory(d.pid);
     assert(final !== null, 'the daemon is still running');
-    for (const p of phases) notes.push(`${p.name}: ${fmtMs(p.ms)}, RSS at start ${fmtMB(p.rssBefore)}, sampled max RSS ${fmtMB(p.sampledMax)}, VmHWM after ${fmtMB(p.hwmAfter)}`);
+    for (const p of phases)
+      notes.push(
+        `${p.name}: ${fmtMs(p.ms)}, RSS at start ${fmtMB(p.rssBefore)}, sampled max RSS ${fmtMB(p.sampledMax)}, VmHWM after ${fmtMB(p.hwmAfter)}`,
+      );
     if (opts.bigNote) notes.push(opts.bigNote);
     return makeFigure({
       id: '4',

@@ -74,7 +74,9 @@ export async function measureSafetensorsHeaderDiff(opts: { dir: string; size: nu
     ratio: value / full.ms,
     target: { kind: 'absolute', limit: 50 },
     pass: value <= 50 && stats.bytesRead < 64 * 1024,
-    notes: [`header-only diff read ${stats.bytesRead} bytes in ${stats.reads} reads; the byte check took ${fmtMs(full.ms)}`],
+    notes: [
+      `header-only diff read ${stats.bytesRead} bytes in ${stats.reads} reads; the byte check took ${fmtMs(full.ms)}`,
+    ],
     details: { samples: header, bytesRead: stats.bytesRead, reads: stats.reads, byteCheckMs: full.ms },
   };
 }

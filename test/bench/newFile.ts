@@ -55,7 +55,10 @@ async function oursSide(src: string, dir: string, cache: CacheState): Promise<{ 
     syncAll();
     const t2 = performance.now();
     const v = r.snapshot?.versions.find((x) => x.path === rel);
-    assert(v !== undefined && v.size === fs.statSync(src).size, `the snapshot recorded ${rel} whole (${JSON.stringify(r.skipped)})`);
+    assert(
+      v !== undefined && v.size === fs.statSync(src).size,
+      `the snapshot recorded ${rel} whole (${JSON.stringify(r.skipped)})`,
+    );
     return { total: t2 - t0, snapshotOnly: t1 - t0 };
   } finally {
     await project.close();
@@ -82,7 +85,14 @@ async function ingestSide(src: string, dir: string, cache: CacheState): Promise<
   }
 }
 
-export async function measureNewFile(opts: { id: string; src: string; workDir: string; cache: CacheState; runs: number; size: number }): Promise<Figure> {
+export async function measureNewFile(opts: {
+  id: string;
+  src: string;
+  workDir: string;
+  cache: CacheState;
+  runs: number;
+  size: number;
+}): Promise<Figure> {
   const cp: number[] = [];
   const ours: number[] = [];
   const oursSnapshotOnly: number[] = [];
@@ -104,26 +114,37 @@ export async function measureNewFile(opts: { id: string; src: string; workDir: s
         const r = await oursSide(opts.src, path.join(opts.workDir, `proj-${opts.cache}-${i}`), opts.cache);
         ours.push(r.total);
         oursSnapshotOnly.push(r.snapshotOnly);
-        progress(`  ${opts.cache} run ${i + 1}/${opts.runs}: Project.snapshot ${fmtMs(r.snapshotOnly)}, + sync ${fmtMs(r.total)}`);
+        progress(
+          `  ${opts.cache} run ${i + 1}/${opts.runs}: Project.snapshot ${fmtMs(r.snapshotOnly)}, + sync ${fmtMs(r.total)}`,
+        );
       }
     }
   }
   const value = median(ours);
   const baseline = median(cp);
-  const mbps = (ms: number): string => `${((opts.size / 1e6) / (ms / 1000)).toFixed(0)} MB/s`;
+  const mbps = (ms: number): string => `${(opts.size / 1e6 / (ms / 1000)).toFixed(0)} MB/s`;
   return makeFigure({
     id: opts.id,
     name: `new ${fmtSize(opts.size)} .safetensors snapshot vs cp+sync (${opts.cache} cache)`,
     method:
       `Project.snapshot(['model.safetensors'], 'manual') on a fresh store (real watcher + environment capture, ` +
       `interpreter warmed), then \`sync\`; median of ${opts.runs}, in rotating order with \`cp src dst && sync\`; ` +
-      (opts.cache === 'cold' ? 'page cache dropped before every run of either side' : 'source in page cache, dirty pages synced before every run'),
+      (opts.cache === 'cold'
+        ? 'page cache dropped before every run of either side'
+        : 'source in page cache, dirty pages synced before every run'),
     value,
     baseline,
     baselineLabel: 'cp + sync',
     unit: 'ms',
     target: { kind: 'ratio', limit: 1.3 },
-    details: { oursMs: ours, oursSnapshotOnlyMs: oursSnapshotOnly, ingestFileSyncMs: ingest, cpSyncMs: cp, cache: opts.cache, bytes: opts.size },
+    details: {
+      oursMs: ours,
+      oursSnapshotOnlyMs: oursSnapshotOnly,
+      ingestFileSyncMs: ingest,
+      cpSyncMs: cp,
+      cache: opts.cache,
+      bytes: opts.size,
+    },
     notes: [
       `ours ${mbps(value)} (snapshot alone ${fmtMs(median(oursSnapshotOnly))}), cp+sync ${mbps(baseline)}`,
       `breakdown: ingestFile alone (read + BLAKE3 + write + fsync, no SQLite/environment) + sync: median ${fmtMs(median(ingest))} = ${(median(ingest) / baseline).toFixed(2)}× cp+sync`,

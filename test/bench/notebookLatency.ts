@@ -23,10 +23,17 @@ export function makeNotebook(iteration: number, bytes: number): string {
     const source = [
       c === 0 ? `# iteration ${iteration}\n` : `# cell ${c}\n`,
       'import numpy as np\n',
-      ...Array.from({ length: 20 }, (_, i) => `x_${i} = np.random.randn(${Math.floor(rnd() * 1000)}, ${Math.floor(rnd() * 100)}) * ${rnd().toFixed(6)}\n`),
+      ...Array.from(
+        { length: 20 },
+        (_, i) =>
+          `x_${i} = np.random.randn(${Math.floor(rnd() * 1000)}, ${Math.floor(rnd() * 100)}) * ${rnd().toFixed(6)}\n`,
+      ),
       'print(x_0.mean(), x_1.std())',
     ];
-    const text = Array.from({ length: 60 }, (_, i) => `epoch ${i} loss=${rnd().toFixed(8)} acc=${rnd().toFixed(8)} lr=${(rnd() * 1e-3).toExponential(4)}\n`);
+    const text = Array.from(
+      { length: 60 },
+      (_, i) => `epoch ${i} loss=${rnd().toFixed(8)} acc=${rnd().toFixed(8)} lr=${(rnd() * 1e-3).toExponential(4)}\n`,
+    );
     const cell = {
       cell_type: 'code',
       execution_count: c + 1,
@@ -57,7 +64,12 @@ export function makeNotebook(iteration: number, bytes: number): string {
  * Write → committed version latency through the real watcher: the time from writeFileSync
  * returning to project.onDidRecord firing with the notebook, minus settleMs.
  */
-export async function measureNotebookLatency(opts: { root: string; iterations: number; settleMs: number; bytes: number }): Promise<Figure> {
+export async function measureNotebookLatency(opts: {
+  root: string;
+  iterations: number;
+  settleMs: number;
+  bytes: number;
+}): Promise<Figure> {
   const nbFile = path.join(opts.root, NB);
   const directFile = path.join(opts.root, DIRECT);
   fs.mkdirSync(path.dirname(directFile), { recursive: true });
@@ -124,7 +136,10 @@ export async function measureNotebookLatency(opts: { root: string; iterations: n
       const t0 = performance.now();
       const r = await project.snapshot([DIRECT], 'manual', null);
       const ms = performance.now() - t0;
-      assert(r.snapshot?.versions.some((v) => v.path === DIRECT), `direct snapshot ${i} recorded the notebook`);
+      assert(
+        r.snapshot?.versions.some((v) => v.path === DIRECT),
+        `direct snapshot ${i} recorded the notebook`,
+      );
       if (i >= 3) pipeline.push(ms);
       await sleep(30);
     }

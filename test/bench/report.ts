@@ -70,18 +70,36 @@ export function printSummary(figures: readonly Figure[], failures: readonly Fail
   for (const r of all) {
     if ('f' in r) {
       const f = r.f;
-      rows.push([f.id, f.name, fmt(f.value, f.unit), `${fmt(f.baseline, f.unit)} ${f.baselineLabel}`, `${f.ratio.toFixed(2)}×`, targetText(f), f.pass ? 'PASS' : 'FAIL']);
+      rows.push([
+        f.id,
+        f.name,
+        fmt(f.value, f.unit),
+        `${fmt(f.baseline, f.unit)} ${f.baselineLabel}`,
+        `${f.ratio.toFixed(2)}×`,
+        targetText(f),
+        f.pass ? 'PASS' : 'FAIL',
+      ]);
     } else {
       rows.push([r.x.id, r.x.name, '-', '-', '-', '-', 'CRASHED']);
     }
   }
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => (row[c] ?? '').length)));
   const line = (row: string[]): string => '| ' + row.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join(' | ') + ' |';
-  const out = ['', '== Summary', line(rows[0]!), '|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|', ...rows.slice(1).map(line), ''];
+  const out = [
+    '',
+    '== Summary',
+    line(rows[0]!),
+    '|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|',
+    ...rows.slice(1).map(line),
+    '',
+  ];
   process.stdout.write(out.join('\n') + '\n');
 }
 
 export function writeJson(file: string, data: unknown): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, JSON.stringify(data, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2) + '\n');
+  fs.writeFileSync(
+    file,
+    JSON.stringify(data, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2) + '\n',
+  );
 }

@@ -22,21 +22,42 @@ export function buildTree(root: string, tracked: number, untracked: number): voi
       fs.writeFileSync(path.join(folder, name(n % 100)), body(n));
     }
   };
-  write(TRACKED_DIR, tracked, (i) => `metrics-${i}.json`, (n) =>
-    JSON.stringify({ run: n, epoch: n % 97, loss: 1 / (1 + (n % 1013)), accuracy: (n * 7919) % 10007 / 10007, lr: 3e-4, notes: 'x'.repeat(n % 200) }),
+  write(
+    TRACKED_DIR,
+    tracked,
+    (i) => `metrics-${i}.json`,
+    (n) =>
+      JSON.stringify({
+        run: n,
+        epoch: n % 97,
+        loss: 1 / (1 + (n % 1013)),
+        accuracy: ((n * 7919) % 10007) / 10007,
+        lr: 3e-4,
+        notes: 'x'.repeat(n % 200),
+      }),
   );
   const png = Buffer.alloc(512);
-  write(UNTRACKED_DIR, untracked, (i) => `img-${i}.png`, (n) => {
-    png.writeUInt32LE(n, 0);
-    return png.toString('latin1');
-  });
+  write(
+    UNTRACKED_DIR,
+    untracked,
+    (i) => `img-${i}.png`,
+    (n) => {
+      png.writeUInt32LE(n, 0);
+      return png.toString('latin1');
+    },
+  );
 }
 
 /**
  * Re-snapshot of an unchanged tree (all tracked files, nothing changed, nothing recorded)
  * against a bare readdir + statSync walk of the same tree (skipping .mlsnap, as the project does).
  */
-export async function measureResnapshot(opts: { root: string; expectedFiles: number; runs: number; initialNote: string }): Promise<Figure> {
+export async function measureResnapshot(opts: {
+  root: string;
+  expectedFiles: number;
+  runs: number;
+  initialNote: string;
+}): Promise<Figure> {
   const notes = [opts.initialNote];
   progress(`opening the ${opts.expectedFiles.toLocaleString('en')}-file project in-process (reconcile)…`);
   const open = await timed(() => openProject(opts.root, { settleMs: 100 }));
@@ -44,11 +65,17 @@ export async function measureResnapshot(opts: { root: string; expectedFiles: num
   try {
     const counts = project.store.counts();
     // Files snapshotted earlier and since removed from disk (figure 4's big models) stay known to the store.
-    assert(counts.trackedFiles >= opts.expectedFiles, `the store tracks ${opts.expectedFiles} files (it has ${counts.trackedFiles})`);
+    assert(
+      counts.trackedFiles >= opts.expectedFiles,
+      `the store tracks ${opts.expectedFiles} files (it has ${counts.trackedFiles})`,
+    );
     notes.push(`openProject (watcher start + reconcile of the stored tree) took ${fmtMs(open.ms)}`);
     progress(`  opened in ${fmtMs(open.ms)}; warm-up re-snapshot…`);
     const warm = await timed(() => project.snapshot(undefined, 'manual', null));
-    assert(warm.value.snapshot === null, `warm-up re-snapshot recorded nothing (it recorded ${warm.value.snapshot?.versions.length ?? 0})`);
+    assert(
+      warm.value.snapshot === null,
+      `warm-up re-snapshot recorded nothing (it recorded ${warm.value.snapshot?.versions.length ?? 0})`,
+    );
     notes.push(`warm-up re-snapshot ${fmtMs(warm.ms)}`);
 
     const skip = new Set(['.mlsnap']);
@@ -65,20 +92,32 @@ export async function measureResnapshot(opts: { root: string; expectedFiles: num
           walk.push(r.ms);
         } else {
           const r = await timed(() => project.snapshot(undefined, 'manual', null));
-          assert(r.value.snapshot === null, `an unchanged re-snapshot recorded nothing (it recorded ${r.value.snapshot?.versions.length ?? 0})`);
+          assert(
+            r.value.snapshot === null,
+            `an unchanged re-snapshot recorded nothing (it recorded ${r.value.snapshot?.versions.length ?? 0})`,
+          );
           const unchanged = r.value.skipped.filter((s) => s.reason === 'unchanged').length;
-          assert(unchanged === opts.expectedFiles, `all ${opts.expectedFiles} files were skipped as unchanged (${unchanged} were)`);
+          assert(
+            unchanged === opts.expectedFiles,
+            `all ${opts.expectedFiles} files were skipped as unchanged (${unchanged} were)`,
+          );
           ours.push(r.ms);
         }
       }
-      progress(`  run ${i + 1}/${opts.runs}: snapshot ${fmtMs(ours[i] as number)}, bare walk ${fmtMs(walk[i] as number)}`);
+      progress(
+        `  run ${i + 1}/${opts.runs}: snapshot ${fmtMs(ours[i] as number)}, bare walk ${fmtMs(walk[i] as number)}`,
+      );
     }
     const plain: number[] = [];
     for (let i = 0; i < 5; i++) plain.push((await timed(() => bareStatWalk(opts.root, skip, false))).ms);
-    notes.push(`the baseline stats with { bigint: true } (nanosecond mtimes, as the fingerprint needs); the same walk with plain statSync: median ${fmtMs(median(plain))}`);
+    notes.push(
+      `the baseline stats with { bigint: true } (nanosecond mtimes, as the fingerprint needs); the same walk with plain statSync: median ${fmtMs(median(plain))}`,
+    );
     const fps: number[] = [];
     for (let i = 0; i < 5; i++) fps.push((await timed(() => project.store.allFingerprints())).ms);
-    notes.push(`breakdown: store.allFingerprints() alone (one SQLite query, ${opts.expectedFiles.toLocaleString('en')} rows to a Map) median ${fmtMs(median(fps))}`);
+    notes.push(
+      `breakdown: store.allFingerprints() alone (one SQLite query, ${opts.expectedFiles.toLocaleString('en')} rows to a Map) median ${fmtMs(median(fps))}`,
+    );
     notes.push(`samples ours [${ours.map(fmtMs).join(', ')}], walk [${walk.map(fmtMs).join(', ')}]`);
     return makeFigure({
       id: '2',
@@ -89,7 +128,14 @@ export async function measureResnapshot(opts: { root: string; expectedFiles: num
       baselineLabel: 'readdirSync(withFileTypes) + statSync(bigint) walk',
       unit: 'ms',
       target: { kind: 'ratio', limit: 2 },
-      details: { oursMs: ours, walkMs: walk, plainStatWalkMs: plain, allFingerprintsMs: fps, openMs: open.ms, warmupMs: warm.ms },
+      details: {
+        oursMs: ours,
+        walkMs: walk,
+        plainStatWalkMs: plain,
+        allFingerprintsMs: fps,
+        openMs: open.ms,
+        warmupMs: warm.ms,
+      },
       notes,
     });
   } finally {

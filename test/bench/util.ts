@@ -142,7 +142,11 @@ export function apiPost<T>(ep: DaemonEndpoint, method: string, params: object, t
         path: `/api/${method}`,
         method: 'POST',
         agent: false,
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'x-mlsnap-token': ep.token },
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+          'x-mlsnap-token': ep.token,
+        },
       },
       (res) => {
         let text = '';

@@ -61,7 +61,10 @@ test('snapshot -m records a model with message, git state and lockfiles', () => 
   assert.equal(show.git?.dirty, true, 'a modified tracked file makes it dirty');
   assert.ok(show.git?.patchBlob, 'the uncommitted diff is stored');
   assert.ok(show.environment);
-  assert.deepEqual(show.environment.lockfiles.map((l) => l.path), ['requirements.txt']);
+  assert.deepEqual(
+    show.environment.lockfiles.map((l) => l.path),
+    ['requirements.txt'],
+  );
   assert.ok(show.environment.envVarNames.includes('MLSNAP_HOME'));
   assert.ok(!JSON.stringify(show.environment).includes(home), 'no environment variable values are recorded');
   // Paths work relative to the current folder too.
@@ -151,7 +154,9 @@ test('tag names a version; gc keeps it and says what it frees', () => {
   const gc = mlsnapJson<GcResult>(['gc', '--keep-last', '1'], opts);
   assert.equal(gc.versionsDropped, dry.versionsDropped);
   assert.equal(gc.bytesFreed, dry.bytesFreed);
-  const left = mlsnapJson<VersionInfo[]>(['log', 'models/net.pt'], opts).map((v) => v.seq).sort();
+  const left = mlsnapJson<VersionInfo[]>(['log', 'models/net.pt'], opts)
+    .map((v) => v.seq)
+    .sort();
   assert.ok(left.includes(1), 'tagged version survives');
   assert.ok(mlsnapBytes(['cat', 'models/net.pt@baseline'], opts).length > 0);
 });

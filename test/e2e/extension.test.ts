@@ -104,7 +104,11 @@ test('Restore Version puts the old bytes back on disk', async () => {
   await wb.screenshot('05-restore-confirm');
   await dialog.locator('a.monaco-button', { hasText: /^Restore$/ }).click();
   const first = mlsnapBytes(['cat', 'train.ipynb@1'], opts);
-  await waitFor('the restored bytes on disk', () => fs.readFileSync(path.join(workspace, 'train.ipynb')).equals(first) || null, 30_000);
+  await waitFor(
+    'the restored bytes on disk',
+    () => fs.readFileSync(path.join(workspace, 'train.ipynb')).equals(first) || null,
+    30_000,
+  );
   await wb.waitForNotification(/restored train\.ipynb@1/);
   await wb.screenshot('06-restored');
 });
@@ -137,13 +141,19 @@ test('Compare with Previous on a model opens the rendered typed diff; History sh
   await row.waitFor({ state: 'visible', timeout: 30_000 });
   await wb.screenshot('08a-history-model-change');
   await row.click({ button: 'right' });
-  const entry = wb.page.locator('.context-view .monaco-menu a.action-menu-item').filter({ hasText: /^Compare with Previous/ }).first();
+  const entry = wb.page
+    .locator('.context-view .monaco-menu a.action-menu-item')
+    .filter({ hasText: /^Compare with Previous/ })
+    .first();
   await entry.hover();
   await wb.page.keyboard.press('Enter');
   // The notebook editor has a webview of its own; the diff panel is the newest one.
   const view = wb.page.frameLocator('iframe.webview >> nth=-1').frameLocator('#active-frame');
   await view.getByText('reshaped').first().waitFor({ state: 'visible', timeout: 30_000 });
-  await view.getByText(/hidden 32→64/).first().waitFor({ state: 'visible' });
+  await view
+    .getByText(/hidden 32→64/)
+    .first()
+    .waitFor({ state: 'visible' });
   await wb.screenshot('08b-model-diff-view');
 });
 

@@ -38,7 +38,11 @@ function versions(p: string): VersionInfo[] {
 }
 
 function installedVersion(dist: string): string {
-  return execFileSync('/usr/bin/python3', ['-c', `import importlib.metadata as m; print(m.version(${JSON.stringify(dist)}))`], { encoding: 'utf8' }).trim();
+  return execFileSync(
+    '/usr/bin/python3',
+    ['-c', `import importlib.metadata as m; print(m.version(${JSON.stringify(dist)}))`],
+    { encoding: 'utf8' },
+  ).trim();
 }
 
 test('executing the demo notebook records the notebook and every model with its environment', async () => {

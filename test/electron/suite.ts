@@ -11,7 +11,9 @@ export async function run(): Promise<void> {
   assert.ok(ext, 'the extension is installed');
   await ext.activate();
   const commands = await vscode.commands.getCommands(true);
-  const ours = (ext.packageJSON as { contributes: { commands: { command: string }[] } }).contributes.commands.map((c) => c.command);
+  const ours = (ext.packageJSON as { contributes: { commands: { command: string }[] } }).contributes.commands.map(
+    (c) => c.command,
+  );
   for (const id of ours) assert.ok(commands.includes(id), `${id} is registered`);
   await vscode.commands.executeCommand('mlsnap.showLog');
 }

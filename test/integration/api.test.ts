@@ -21,10 +21,22 @@ after(async () => {
   await daemon.stop();
 });
 
-function request(opts: { path: string; method?: string; headers?: Record<string, string>; body?: string }): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+function request(opts: {
+  path: string;
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string;
+}): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: '127.0.0.1', port: daemon.port, path: opts.path, method: opts.method ?? 'POST', headers: opts.headers ?? {}, setHost: !(opts.headers && 'host' in opts.headers) },
+      {
+        host: '127.0.0.1',
+        port: daemon.port,
+        path: opts.path,
+        method: opts.method ?? 'POST',
+        headers: opts.headers ?? {},
+        setHost: !(opts.headers && 'host' in opts.headers),
+      },
       (res) => {
         let body = '';
         res.setEncoding('utf8');
@@ -49,7 +61,11 @@ test('daemon.json is written with mode 0600 and holds a 256-bit token', () => {
 });
 
 test('a correct request works and sends no CORS headers', async () => {
-  const r = await request({ path: '/api/daemon/status', headers: { ...json, [TOKEN_HEADER]: daemon.token }, body: '{}' });
+  const r = await request({
+    path: '/api/daemon/status',
+    headers: { ...json, [TOKEN_HEADER]: daemon.token },
+    body: '{}',
+  });
   assert.equal(r.status, 200, r.body);
   assert.equal(JSON.parse(r.body).pid, process.pid);
   assert.equal(r.headers['x-content-type-options'], 'nosniff');
@@ -74,35 +90,63 @@ for (const method of METHOD_NAMES) {
 
 test('a foreign Host (DNS rebinding) is refused even with the right token', async () => {
   for (const host of ['evil.example.com', 'evil.example.com:80', '127.0.0.1.evil.com', '10.0.0.1']) {
-    const r = await request({ path: '/api/daemon/status', headers: { ...json, host, [TOKEN_HEADER]: daemon.token }, body: '{}' });
+    const r = await request({
+      path: '/api/daemon/status',
+      headers: { ...json, host, [TOKEN_HEADER]: daemon.token },
+      body: '{}',
+    });
     assert.equal(r.status, 403, host);
     assert.equal(JSON.parse(r.body).kind, 'forbidden');
   }
   for (const host of ['localhost:1234', '[::1]:99', '127.0.0.1']) {
-    const r = await request({ path: '/api/daemon/status', headers: { ...json, host, [TOKEN_HEADER]: daemon.token }, body: '{}' });
+    const r = await request({
+      path: '/api/daemon/status',
+      headers: { ...json, host, [TOKEN_HEADER]: daemon.token },
+      body: '{}',
+    });
     assert.equal(r.status, 200, host);
   }
 });
 
 test('a malformed Host is refused, and the daemon keeps serving', async () => {
-  const r = await request({ path: '/api/daemon/status', headers: { ...json, host: 'a b/c', [TOKEN_HEADER]: daemon.token }, body: '{}' });
+  const r = await request({
+    path: '/api/daemon/status',
+    headers: { ...json, host: 'a b/c', [TOKEN_HEADER]: daemon.token },
+    body: '{}',
+  });
   assert.ok(r.status === 400 || r.status === 403, String(r.status));
-  const ok = await request({ path: '/api/daemon/status', headers: { ...json, [TOKEN_HEADER]: daemon.token }, body: '{}' });
+  const ok = await request({
+    path: '/api/daemon/status',
+    headers: { ...json, [TOKEN_HEADER]: daemon.token },
+    body: '{}',
+  });
   assert.equal(ok.status, 200);
 });
 
 test('any Origin is refused (browsers), even with the right token', async () => {
   for (const origin of ['http://evil.example.com', 'http://127.0.0.1:8080', 'null']) {
-    const r = await request({ path: '/api/daemon/status', headers: { ...json, origin, [TOKEN_HEADER]: daemon.token }, body: '{}' });
+    const r = await request({
+      path: '/api/daemon/status',
+      headers: { ...json, origin, [TOKEN_HEADER]: daemon.token },
+      body: '{}',
+    });
     assert.equal(r.status, 403, origin);
   }
-  const pre = await request({ path: '/api/daemon/status', method: 'OPTIONS', headers: { origin: 'http://evil.example.com', 'access-control-request-method': 'POST' } });
+  const pre = await request({
+    path: '/api/daemon/status',
+    method: 'OPTIONS',
+    headers: { origin: 'http://evil.example.com', 'access-control-request-method': 'POST' },
+  });
   assert.equal(pre.status, 403);
   assert.equal(pre.headers['access-control-allow-origin'], undefined);
 });
 
 test('POST bodies must be JSON: a form post (no preflight in browsers) is refused', async () => {
-  const r = await request({ path: '/api/daemon/status', headers: { 'content-type': 'text/plain', [TOKEN_HEADER]: daemon.token }, body: '{}' });
+  const r = await request({
+    path: '/api/daemon/status',
+    headers: { 'content-type': 'text/plain', [TOKEN_HEADER]: daemon.token },
+    body: '{}',
+  });
   assert.equal(r.status, 400);
 });
 
@@ -111,7 +155,11 @@ test('errors are typed JSON, never a stack trace', async () => {
   const bad = await request({ path: '/api/project/status', headers: h, body: '{not json' });
   assert.equal(bad.status, 400);
   assert.equal(JSON.parse(bad.body).kind, 'bad-request');
-  const missing = await request({ path: '/api/project/status', headers: h, body: JSON.stringify({ root: projectRoot }) });
+  const missing = await request({
+    path: '/api/project/status',
+    headers: h,
+    body: JSON.stringify({ root: projectRoot }),
+  });
   assert.equal(missing.status, 404);
   const e = JSON.parse(missing.body) as { kind: string; message: string; path?: string };
   assert.equal(e.kind, 'not-initialized');
@@ -127,11 +175,23 @@ test('paths that escape the project are refused by the daemon itself, not only t
   const init = await request({ path: '/api/project/init', headers: h, body: JSON.stringify({ root: projectRoot }) });
   assert.equal(init.status, 200, init.body);
   for (const p of ['a/../../etc/passwd', '../x.pt', '/etc/passwd', '.mlsnap/store.db', 'x\u0000.pt']) {
-    const r = await request({ path: '/api/snapshot/create', headers: h, body: JSON.stringify({ root: projectRoot, paths: [p] }) });
+    const r = await request({
+      path: '/api/snapshot/create',
+      headers: h,
+      body: JSON.stringify({ root: projectRoot, paths: [p] }),
+    });
     assert.equal(r.status, 400, `${JSON.stringify(p)} → ${r.status} ${r.body}`);
   }
-  const badTrigger = await request({ path: '/api/snapshot/create', headers: h, body: JSON.stringify({ root: projectRoot, trigger: 'watch' }) });
+  const badTrigger = await request({
+    path: '/api/snapshot/create',
+    headers: h,
+    body: JSON.stringify({ root: projectRoot, trigger: 'watch' }),
+  });
   assert.equal(badTrigger.status, 400);
-  const notArray = await request({ path: '/api/snapshot/create', headers: h, body: JSON.stringify({ root: projectRoot, paths: 'x.pt' }) });
+  const notArray = await request({
+    path: '/api/snapshot/create',
+    headers: h,
+    body: JSON.stringify({ root: projectRoot, paths: 'x.pt' }),
+  });
   assert.equal(notArray.status, 400);
 });

@@ -79,7 +79,9 @@ test('versions acknowledged before a kill -9 survive it; the store checks clean'
       if (killer) clearTimeout(killer);
     }
     daemon.child.kill('SIGKILL');
-    await new Promise((r) => (daemon.child.exitCode !== null || daemon.child.signalCode !== null ? r(null) : daemon.child.once('exit', r)));
+    await new Promise((r) =>
+      daemon.child.exitCode !== null || daemon.child.signalCode !== null ? r(null) : daemon.child.once('exit', r),
+    );
     daemon = await startDaemon(home);
   }
   daemon.child.kill('SIGTERM');
@@ -100,7 +102,10 @@ test('versions acknowledged before a kill -9 survive it; the store checks clean'
       assert.equal((await blobs.rehash(v.blob)).hash, hash, `${ref}'s blob is damaged`);
     }
     const check = await checkStore(store, blobs);
-    assert.deepEqual(check.problems.filter((p) => p.kind !== 'blob-orphan'), []);
+    assert.deepEqual(
+      check.problems.filter((p) => p.kind !== 'blob-orphan'),
+      [],
+    );
     assert.equal(check.ok, true);
   } finally {
     store.close();

@@ -13,6 +13,10 @@ const repo = path.resolve(__dirname, '..', '..');
 test('npm ci accepts the lockfile as committed (package.json and package-lock.json in sync)', () => {
   const dir = tempDir('npm-ci');
   for (const f of ['package.json', 'package-lock.json']) fs.copyFileSync(path.join(repo, f), path.join(dir, f));
-  const r = spawnSync('npm', ['ci', '--dry-run', '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: dir, encoding: 'utf8', timeout: 240_000 });
+  const r = spawnSync('npm', ['ci', '--dry-run', '--ignore-scripts', '--no-audit', '--no-fund'], {
+    cwd: dir,
+    encoding: 'utf8',
+    timeout: 240_000,
+  });
   assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
 });

@@ -53,7 +53,11 @@ test('restore onto an existing folder is refused (conflict) and moves nothing', 
     const e = await rejection(restoreVersion(project, { root, ref: 'a.pt@1', to: folder }));
     assert.equal(e.kind, 'conflict');
     assert.match(e.message, /is a directory/);
-    assert.deepEqual(fs.readdirSync(root).filter((n) => n.startsWith('target.pt')), ['target.pt'], 'nothing moved aside');
+    assert.deepEqual(
+      fs.readdirSync(root).filter((n) => n.startsWith('target.pt')),
+      ['target.pt'],
+      'nothing moved aside',
+    );
     assert.equal(fs.readFileSync(path.join(folder, 'keep.txt'), 'utf8'), 'mine');
   } finally {
     await project.close();

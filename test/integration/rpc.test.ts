@@ -4,7 +4,13 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { createMessageConnection, SocketMessageReader, SocketMessageWriter, type MessageConnection, ResponseError } from 'vscode-jsonrpc/node';
+import {
+  createMessageConnection,
+  SocketMessageReader,
+  SocketMessageWriter,
+  type MessageConnection,
+  ResponseError,
+} from 'vscode-jsonrpc/node';
 import { Log } from '../../daemon/src/Log';
 import { startDaemon, type RunningDaemon } from '../../daemon/src/main';
 import type { ProjectInfo, SnapshotInfo } from '../../shared/src/domain';
@@ -28,7 +34,9 @@ async function connect(): Promise<MessageConnection> {
   await new Promise((r) => socket.once('connect', r));
   const c = createMessageConnection(new SocketMessageReader(socket), new SocketMessageWriter(socket));
   c.listen();
-  const init = (await c.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities: {} })) as { capabilities: { codeLensProvider?: unknown } };
+  const init = (await c.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities: {} })) as {
+    capabilities: { codeLensProvider?: unknown };
+  };
   assert.ok(init.capabilities.codeLensProvider);
   await c.sendNotification('initialized', {});
   return c;
@@ -85,18 +93,29 @@ test('a code lens and a hover name the versions of a model path written in code'
   const uri = pathToFileURL(path.join(root, 'train.py')).toString();
   const text = 'import torch\ntorch.save(model, "models/x.pt")\ntorch.save(m, "models/never.pt")\n';
   await c.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'python', version: 1, text } });
-  const lenses = (await c.sendRequest('textDocument/codeLens', { textDocument: { uri } })) as { range: { start: { line: number } }; command: { title: string } }[];
+  const lenses = (await c.sendRequest('textDocument/codeLens', { textDocument: { uri } })) as {
+    range: { start: { line: number } };
+    command: { title: string };
+  }[];
   assert.equal(lenses.length, 1, 'only tracked paths get a lens');
   assert.equal(lenses[0]?.range.start.line, 1);
   assert.match(lenses[0]?.command.title ?? '', /^models\/x\.pt · 2 versions · \d+ s ago$/);
-  const hover = (await c.sendRequest('textDocument/hover', { textDocument: { uri }, position: { line: 1, character: 22 } })) as { contents: { value: string } } | null;
+  const hover = (await c.sendRequest('textDocument/hover', {
+    textDocument: { uri },
+    position: { line: 1, character: 22 },
+  })) as { contents: { value: string } } | null;
   assert.ok(hover);
   assert.match(hover.contents.value, /version 2 of 2/);
-  const none = await c.sendRequest('textDocument/hover', { textDocument: { uri }, position: { line: 0, character: 2 } });
+  const none = await c.sendRequest('textDocument/hover', {
+    textDocument: { uri },
+    position: { line: 0, character: 2 },
+  });
   assert.equal(none, null);
   // Notebook cells arrive with the notebook's path in their URI.
   const cellUri = `vscode-notebook-cell:${path.join(root, 'nb.ipynb')}#W0sZmlsZQ%3D%3D`;
-  await c.sendNotification('textDocument/didOpen', { textDocument: { uri: cellUri, languageId: 'python', version: 1, text: 'torch.save(m, "models/x.pt")' } });
+  await c.sendNotification('textDocument/didOpen', {
+    textDocument: { uri: cellUri, languageId: 'python', version: 1, text: 'torch.save(m, "models/x.pt")' },
+  });
   const cellLenses = (await c.sendRequest('textDocument/codeLens', { textDocument: { uri: cellUri } })) as unknown[];
   assert.equal(cellLenses.length, 1);
   c.dispose();

@@ -29,7 +29,11 @@ export function mlsnapJson<T>(args: string[], opts: { cwd: string; home: string 
 }
 
 export function mlsnapBytes(args: string[], opts: { cwd: string; home: string }): Buffer {
-  const r = spawnSync(process.execPath, [MLSNAP, ...args], { cwd: opts.cwd, env: { ...process.env, MLSNAP_HOME: opts.home }, maxBuffer: 1024 * 1024 * 1024 });
+  const r = spawnSync(process.execPath, [MLSNAP, ...args], {
+    cwd: opts.cwd,
+    env: { ...process.env, MLSNAP_HOME: opts.home },
+    maxBuffer: 1024 * 1024 * 1024,
+  });
   if (r.status !== 0) throw new Error(`mlsnap ${args.join(' ')} exited ${r.status}: ${r.stderr.toString()}`);
   return r.stdout;
 }

@@ -18,10 +18,21 @@ export async function openProject(root: string, config: Partial<ProjectConfig> =
 }
 
 export function notebookJson(source: string[]): string {
-  return JSON.stringify({
-    nbformat: 4,
-    nbformat_minor: 5,
-    metadata: { kernelspec: { name: 'python3', display_name: 'Python 3', language: 'python' } },
-    cells: source.map((s, i) => ({ id: `c${i}`, cell_type: 'code', source: s, metadata: {}, outputs: [], execution_count: null })),
-  }, null, 1);
+  return JSON.stringify(
+    {
+      nbformat: 4,
+      nbformat_minor: 5,
+      metadata: { kernelspec: { name: 'python3', display_name: 'Python 3', language: 'python' } },
+      cells: source.map((s, i) => ({
+        id: `c${i}`,
+        cell_type: 'code',
+        source: s,
+        metadata: {},
+        outputs: [],
+        execution_count: null,
+      })),
+    },
+    null,
+    1,
+  );
 }

@@ -265,8 +265,12 @@ export class CodeServer {
   static async start(opts: CodeServerOptions): Promise<CodeServer> {
     const { ensureCodeServer } = await loadInstaller();
     const bin = await ensureCodeServer();
-    for (const d of [opts.workspace, opts.extensionsDir, path.join(opts.userDataDir, 'User')]) fs.mkdirSync(d, { recursive: true });
-    fs.writeFileSync(path.join(opts.userDataDir, 'User', 'settings.json'), `${JSON.stringify({ ...DEFAULT_SETTINGS, ...opts.settings }, null, 2)}\n`);
+    for (const d of [opts.workspace, opts.extensionsDir, path.join(opts.userDataDir, 'User')])
+      fs.mkdirSync(d, { recursive: true });
+    fs.writeFileSync(
+      path.join(opts.userDataDir, 'User', 'settings.json'),
+      `${JSON.stringify({ ...DEFAULT_SETTINGS, ...opts.settings }, null, 2)}\n`,
+    );
     // A config file of our own: code-server otherwise writes ~/.config/code-server/config.yaml.
     const config = path.join(opts.userDataDir, 'code-server.yaml');
     fs.writeFileSync(config, 'auth: none\ncert: false\n');
@@ -282,7 +286,11 @@ export class CodeServer {
     const common = ['--config', config, '--user-data-dir', opts.userDataDir, '--extensions-dir', opts.extensionsDir];
 
     if (opts.vsix) {
-      const r = spawnSync(process.execPath, [bin, ...common, '--install-extension', opts.vsix, '--force'], { encoding: 'utf8', env, timeout: 120_000 });
+      const r = spawnSync(process.execPath, [bin, ...common, '--install-extension', opts.vsix, '--force'], {
+        encoding: 'utf8',
+        env,
+        timeout: 120_000,
+      });
       const out = `${r.stdout}${r.stderr}`;
       if (r.status !== 0 || !/successfully installed/i.test(out)) {
         throw new Error(`code-server --install-extension ${opts.vsix} failed (exit ${r.status}):\n${out}`);
@@ -293,9 +301,12 @@ export class CodeServer {
     const logFile = path.join(opts.userDataDir, 'code-server.log');
     const logFd = fs.openSync(logFile, 'a');
     const args = [
-      bin, ...common,
-      '--auth', 'none',
-      '--bind-addr', `127.0.0.1:${port}`,
+      bin,
+      ...common,
+      '--auth',
+      'none',
+      '--bind-addr',
+      `127.0.0.1:${port}`,
       '--disable-telemetry',
       '--disable-update-check',
       '--disable-workspace-trust',
@@ -314,11 +325,14 @@ export class CodeServer {
 
     const deadline = Date.now() + (opts.startTimeoutMs ?? 60_000);
     for (;;) {
-      if (exitCode !== undefined) throw new Error(`code-server exited (${exitCode}) before answering:\n${server.log()}`);
+      if (exitCode !== undefined)
+        throw new Error(`code-server exited (${exitCode}) before answering:\n${server.log()}`);
       if ((await httpStatus(`${server.url}healthz`)) === 200) return server;
       if (Date.now() > deadline) {
         await server.stop();
-        throw new Error(`code-server did not answer on ${server.url} within ${opts.startTimeoutMs ?? 60_000} ms:\n${server.log()}`);
+        throw new Error(
+          `code-server did not answer on ${server.url} within ${opts.startTimeoutMs ?? 60_000} ms:\n${server.log()}`,
+        );
       }
       await sleep(100);
     }
@@ -395,7 +409,11 @@ export class Workbench {
     await this.page.locator(SEL.workbench).waitFor({ state: 'visible', timeout: timeoutMs });
     await this.page.locator(SEL.statusbarPart).waitFor({ state: 'visible', timeout: timeoutMs });
     // The explorer (or another sidebar view) having rendered means the layout settled.
-    await this.page.locator(`${SEL.sidebar} ${SEL.pane}`).first().waitFor({ state: 'visible', timeout: timeoutMs }).catch(() => undefined);
+    await this.page
+      .locator(`${SEL.sidebar} ${SEL.pane}`)
+      .first()
+      .waitFor({ state: 'visible', timeout: timeoutMs })
+      .catch(() => undefined);
   }
 
   // --- quick input ----------------------------------------------------------------------------
@@ -430,11 +448,17 @@ export class Workbench {
       await this.openQuickInput(key, prefix, text);
       const row = this.quickInputRow(label).first();
       try {
-        await row.waitFor({ state: 'visible', timeout: Math.min(3000 * attempt, Math.max(1000, deadline - Date.now())) });
+        await row.waitFor({
+          state: 'visible',
+          timeout: Math.min(3000 * attempt, Math.max(1000, deadline - Date.now())),
+        });
       } catch (e) {
         if (Date.now() >= deadline) {
           const shown = await this.page.locator(`${SEL.quickInputRow} ${SEL.quickInputLabel}`).allInnerTexts();
-          throw new Error(`no quick input row labelled ${JSON.stringify(label)} after typing ${JSON.stringify(prefix + text)} for ${timeoutMs} ms; rows: ${JSON.stringify(shown)}`, { cause: e });
+          throw new Error(
+            `no quick input row labelled ${JSON.stringify(label)} after typing ${JSON.stringify(prefix + text)} for ${timeoutMs} ms; rows: ${JSON.stringify(shown)}`,
+            { cause: e },
+          );
         }
         continue;
       }
@@ -447,7 +471,9 @@ export class Workbench {
 
   /** A row of the open quick input whose label is exactly `label`. */
   quickInputRow(label: string): Locator {
-    return this.page.locator(SEL.quickInputRow).filter({ has: this.page.locator(SEL.quickInputLabel, { hasText: exactly(label) }) });
+    return this.page
+      .locator(SEL.quickInputRow)
+      .filter({ has: this.page.locator(SEL.quickInputLabel, { hasText: exactly(label) }) });
   }
 
   /** Run a command by its title through the palette: F1, type the title, Enter (see `pick`). */
@@ -465,14 +491,18 @@ export class Workbench {
 
   /** The editor tab of `fileName` (its `.label-name` is the name). */
   editorTab(fileName: string): Locator {
-    return this.page.locator(SEL.editorTab).filter({ has: this.page.locator('.label-name', { hasText: exactly(fileName) }) });
+    return this.page
+      .locator(SEL.editorTab)
+      .filter({ has: this.page.locator('.label-name', { hasText: exactly(fileName) }) });
   }
 
   // --- views ----------------------------------------------------------------------------------
 
   /** The activity bar item of a view container, by its title (aria-label prefix). */
   activityBarItem(ariaLabel: string): Locator {
-    const label = this.page.locator(`${SEL.activityBarLabel}[aria-label="${ariaLabel}"], ${SEL.activityBarLabel}[aria-label^="${ariaLabel} ("]`);
+    const label = this.page.locator(
+      `${SEL.activityBarLabel}[aria-label="${ariaLabel}"], ${SEL.activityBarLabel}[aria-label^="${ariaLabel} ("]`,
+    );
     return this.page.locator(SEL.activityBarItem).filter({ has: label }).first();
   }
 
@@ -481,10 +511,7 @@ export class Workbench {
     const item = this.activityBarItem(ariaLabel);
     await item.waitFor({ state: 'visible' });
     if ((await item.getAttribute('aria-selected')) !== 'true') await item.click();
-    await this.page.waitForFunction(
-      (el) => el?.getAttribute('aria-selected') === 'true',
-      await item.elementHandle(),
-    );
+    await this.page.waitForFunction((el) => el?.getAttribute('aria-selected') === 'true', await item.elementHandle());
     await this.page.locator(SEL.sidebar).waitFor({ state: 'visible' });
   }
 
@@ -508,7 +535,10 @@ export class Workbench {
   /** A tree row whose label is exactly `label` (or matches the RegExp), in the view `viewName` (or anywhere). */
   treeItem(label: string | RegExp, viewName?: string): Locator {
     const scope = viewName ? this.view(viewName) : this.page.locator(SEL.workbench);
-    return scope.locator(SEL.listRow).filter({ has: this.page.locator(SEL.rowLabel, { hasText: typeof label === 'string' ? exactly(label) : label }) }).first();
+    return scope
+      .locator(SEL.listRow)
+      .filter({ has: this.page.locator(SEL.rowLabel, { hasText: typeof label === 'string' ? exactly(label) : label }) })
+      .first();
   }
 
   /** Labels of the visible rows of a view's tree (virtualised: only the rendered rows). */
@@ -524,7 +554,10 @@ export class Workbench {
   async treeItemContextMenu(label: string | RegExp, action: string, viewName?: string): Promise<void> {
     const row = this.treeItem(label, viewName);
     await row.click({ button: 'right' });
-    const entry = this.page.locator(`${SEL.contextMenu} ${SEL.contextMenuItem}`).filter({ has: this.page.locator('.action-label', { hasText: exactly(action) }) }).first();
+    const entry = this.page
+      .locator(`${SEL.contextMenu} ${SEL.contextMenuItem}`)
+      .filter({ has: this.page.locator('.action-label', { hasText: exactly(action) }) })
+      .first();
     // A mouse click on a menu entry does nothing here (VS Code's menu acts on its own
     // mouse-up handling, which Playwright's synthetic click does not satisfy); hovering the
     // entry focuses it and Enter runs it, reliably.
@@ -536,21 +569,29 @@ export class Workbench {
   /** A button of a view's welcome content (viewsWelcome `[Text](command:...)`), by its text. */
   welcomeButton(text: string, viewName?: string): Locator {
     const scope = viewName ? this.view(viewName) : this.page.locator(SEL.sidebar);
-    return scope.locator(SEL.welcomeButton).filter({ hasText: exactly(text) }).first();
+    return scope
+      .locator(SEL.welcomeButton)
+      .filter({ hasText: exactly(text) })
+      .first();
   }
 
   // --- notifications, status bar, text ---------------------------------------------------------
 
   /** Wait for a notification toast whose message contains `text`; returns the toast. */
   async waitForNotification(text: string | RegExp, timeoutMs?: number): Promise<Locator> {
-    const toast = this.page.locator(SEL.notificationToast).filter({ has: this.page.locator(SEL.notificationMessage, { hasText: text }) }).first();
+    const toast = this.page
+      .locator(SEL.notificationToast)
+      .filter({ has: this.page.locator(SEL.notificationMessage, { hasText: text }) })
+      .first();
     await toast.waitFor({ state: 'visible', timeout: timeoutMs });
     return toast;
   }
 
   /** Messages of the notification toasts shown now. */
   async notifications(): Promise<string[]> {
-    return (await this.page.locator(`${SEL.notificationToast} ${SEL.notificationMessage}`).allInnerTexts()).map((s) => s.trim());
+    return (await this.page.locator(`${SEL.notificationToast} ${SEL.notificationMessage}`).allInnerTexts()).map((s) =>
+      s.trim(),
+    );
   }
 
   /** Close every notification toast (Escape closes only the focused one). */

@@ -57,7 +57,8 @@ export class HttpServer {
     app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
       const e = err as { type?: string; status?: number; message?: string };
       // body-parser errors carry a status; they are the client's fault and safe to describe.
-      if (e.status !== undefined && e.status < 500) return sendError(res, new MlsnapError('bad-request', `request body: ${e.message ?? 'invalid'}`));
+      if (e.status !== undefined && e.status < 500)
+        return sendError(res, new MlsnapError('bad-request', `request body: ${e.message ?? 'invalid'}`));
       this.log.error('HTTP request failed', err);
       return sendError(res, new MlsnapError('internal', 'internal error; see the daemon log'));
     });
@@ -76,7 +77,10 @@ export class HttpServer {
       return sendError(res, new MlsnapError('forbidden', 'requests from web pages are refused'));
     }
     if (!this.tokenMatches(req.headers[TOKEN_HEADER])) {
-      return sendError(res, new MlsnapError('unauthorized', `missing or wrong ${TOKEN_HEADER} header; read the token from daemon.json`));
+      return sendError(
+        res,
+        new MlsnapError('unauthorized', `missing or wrong ${TOKEN_HEADER} header; read the token from daemon.json`),
+      );
     }
     if (req.method === 'POST' && !req.is('application/json')) {
       return sendError(res, new MlsnapError('bad-request', 'POST bodies must be application/json'));
@@ -119,7 +123,8 @@ export class HttpServer {
       res.setHeader('Content-Length', String(size));
       // pipeline: a client that disconnects mid-download closes the blob file too.
       pipeline(stream, res).catch((e: unknown) => {
-        if ((e as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') this.log.error(`reading ${ref} failed`, e);
+        if ((e as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE')
+          this.log.error(`reading ${ref} failed`, e);
       });
     } catch (e) {
       this.fail(res, 'content', e);

@@ -9,7 +9,13 @@ import {
   SocketMessageWriter,
   type MessageConnection,
 } from 'vscode-jsonrpc/node';
-import { METHOD_NAMES, RPC_ERROR_CODE, rpcMethod, type DaemonNotifications, type NotificationName } from '../../../shared/src/protocol';
+import {
+  METHOD_NAMES,
+  RPC_ERROR_CODE,
+  rpcMethod,
+  type DaemonNotifications,
+  type NotificationName,
+} from '../../../shared/src/protocol';
 import { VERSION } from '../../../shared/src/version';
 import type { Log } from '../Log';
 import { translateError } from './translateError';
@@ -152,10 +158,13 @@ class Connection {
     this.rpc.onNotification('textDocument/didOpen', (p: { textDocument: TextDocumentItem }) => {
       this.documents.set(p.textDocument.uri, p.textDocument.text);
     });
-    this.rpc.onNotification('textDocument/didChange', (p: { textDocument: { uri: string }; contentChanges: { text: string }[] }) => {
-      const last = p.contentChanges[p.contentChanges.length - 1];
-      if (last) this.documents.set(p.textDocument.uri, last.text);
-    });
+    this.rpc.onNotification(
+      'textDocument/didChange',
+      (p: { textDocument: { uri: string }; contentChanges: { text: string }[] }) => {
+        const last = p.contentChanges[p.contentChanges.length - 1];
+        if (last) this.documents.set(p.textDocument.uri, last.text);
+      },
+    );
     this.rpc.onNotification('textDocument/didClose', (p: { textDocument: { uri: string } }) => {
       this.documents.delete(p.textDocument.uri);
     });
@@ -166,20 +175,32 @@ class Connection {
       const refs = await this.references(p.textDocument.uri);
       return refs.map((r) => ({
         range: range(r.line, r.startChar, r.endChar),
-        command: { title: lensTitle(r.rel, r.count, r.latest), command: 'mlsnap.showHistoryOfPath', arguments: [r.root, r.rel] },
+        command: {
+          title: lensTitle(r.rel, r.count, r.latest),
+          command: 'mlsnap.showHistoryOfPath',
+          arguments: [r.root, r.rel],
+        },
       }));
     });
-    this.rpc.onRequest('textDocument/hover', async (p: { textDocument: { uri: string }; position: { line: number; character: number } }) => {
-      const refs = await this.references(p.textDocument.uri);
-      const hit = refs.find((r) => r.line === p.position.line && p.position.character >= r.startChar && p.position.character <= r.endChar);
-      if (!hit) return null;
-      const project = await this.registry.get(hit.root);
-      const env = hit.latest.environmentId === null ? null : project.store.environment(hit.latest.environmentId);
-      return {
-        contents: { kind: 'markdown', value: hoverMarkdown(hit.latest, hit.count, env?.interpreter?.executable ?? null) },
-        range: range(hit.line, hit.startChar, hit.endChar),
-      };
-    });
+    this.rpc.onRequest(
+      'textDocument/hover',
+      async (p: { textDocument: { uri: string }; position: { line: number; character: number } }) => {
+        const refs = await this.references(p.textDocument.uri);
+        const hit = refs.find(
+          (r) => r.line === p.position.line && p.position.character >= r.startChar && p.position.character <= r.endChar,
+        );
+        if (!hit) return null;
+        const project = await this.registry.get(hit.root);
+        const env = hit.latest.environmentId === null ? null : project.store.environment(hit.latest.environmentId);
+        return {
+          contents: {
+            kind: 'markdown',
+            value: hoverMarkdown(hit.latest, hit.count, env?.interpreter?.executable ?? null),
+          },
+          range: range(hit.line, hit.startChar, hit.endChar),
+        };
+      },
+    );
   }
 
   /** Tracked files named by string literals in a document, with their history. */

@@ -30,7 +30,10 @@ test('typed errors pass as they are; errno I/O failures become io; the rest inte
   const bug = translateError(new TypeError('cannot read properties of undefined (secret detail)'), 'ref/show', log);
   assert.equal(bug.kind, 'internal');
   assert.doesNotMatch(bug.message, /secret detail/);
-  assert.ok(lines.some((l) => l.includes('secret detail')), 'the detail goes to the log');
+  assert.ok(
+    lines.some((l) => l.includes('secret detail')),
+    'the detail goes to the log',
+  );
 });
 
 /** A service whose one method fails the way a full disk does. */
@@ -46,12 +49,20 @@ test('HTTP and JSON-RPC translate the same failure to the same typed error', asy
   const service = failingService();
   const http = new HttpServer(service, 'tok', log);
   const { port } = await http.listen(0);
-  const res = await fetch(`http://127.0.0.1:${port}/api/store/check`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-mlsnap-token': 'tok' }, body: '{"root":"/p"}' });
+  const res = await fetch(`http://127.0.0.1:${port}/api/store/check`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-mlsnap-token': 'tok' },
+    body: '{"root":"/p"}',
+  });
   const viaHttp = (await res.json()) as { kind: string; message: string };
   await http.close();
 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlsnap-rpc-'));
-  const registry = { onDidRecord: () => () => undefined, onDidChangeProject: () => () => undefined, all: () => [] } as unknown as ProjectRegistry;
+  const registry = {
+    onDidRecord: () => () => undefined,
+    onDidChangeProject: () => () => undefined,
+    all: () => [],
+  } as unknown as ProjectRegistry;
   const rpc = new RpcServer(path.join(dir, 'd.sock'), service, registry, log);
   await rpc.listen();
   const socket = net.connect(path.join(dir, 'd.sock'));

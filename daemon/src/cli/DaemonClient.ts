@@ -3,7 +3,15 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { isErrorPayload, MlsnapError } from '../../../shared/src/errors';
-import { API_PREFIX, CONTENT_ROUTE, TOKEN_HEADER, type DaemonFile, type MethodName, type ParamsOf, type ResultOf } from '../../../shared/src/protocol';
+import {
+  API_PREFIX,
+  CONTENT_ROUTE,
+  TOKEN_HEADER,
+  type DaemonFile,
+  type MethodName,
+  type ParamsOf,
+  type ResultOf,
+} from '../../../shared/src/protocol';
 import { DAEMON_NODE_FLAGS } from '../../../shared/src/daemonProcess';
 import { ensureHome, isAlive, logFilePath, readDaemonFile } from '../DaemonHome';
 
@@ -31,7 +39,10 @@ export class DaemonClient {
         body: JSON.stringify(params),
       });
     } catch (e) {
-      throw new MlsnapError('daemon-unavailable', `the daemon at ${this.info.host}:${this.info.port} did not answer (${(e as Error).message})`);
+      throw new MlsnapError(
+        'daemon-unavailable',
+        `the daemon at ${this.info.host}:${this.info.port} did not answer (${(e as Error).message})`,
+      );
     }
     const body: unknown = await res.json().catch(() => null);
     if (res.ok) return body as ResultOf<M>;
@@ -46,7 +57,10 @@ export class DaemonClient {
     try {
       res = await fetch(this.url(`${CONTENT_ROUTE}?${q.toString()}`), { headers: { [TOKEN_HEADER]: this.info.token } });
     } catch (e) {
-      throw new MlsnapError('daemon-unavailable', `the daemon at ${this.info.host}:${this.info.port} did not answer (${(e as Error).message})`);
+      throw new MlsnapError(
+        'daemon-unavailable',
+        `the daemon at ${this.info.host}:${this.info.port} did not answer (${(e as Error).message})`,
+      );
     }
     if (!res.ok) {
       const body: unknown = await res.json().catch(() => null);
@@ -92,7 +106,11 @@ export class DaemonClient {
 /** Start `node daemon.js` detached, its output appended to `<home>/daemon.log`. */
 export function spawnDaemon(home: string, daemonScript: string): number {
   if (!fs.existsSync(daemonScript)) {
-    throw new MlsnapError('daemon-unavailable', `${daemonScript} is missing; run \`npm run build\` in the mlsnap folder`, daemonScript);
+    throw new MlsnapError(
+      'daemon-unavailable',
+      `${daemonScript} is missing; run \`npm run build\` in the mlsnap folder`,
+      daemonScript,
+    );
   }
   ensureHome(home);
   const logFd = fs.openSync(logFilePath(home), 'a', 0o600);

@@ -17,14 +17,25 @@ async function run(argv: string[]): Promise<{ code: number; stdout: string; stde
   const chunks = { stdout: '', stderr: '' };
   out.on('data', (d: Buffer) => (chunks.stdout += d.toString()));
   err.on('data', (d: Buffer) => (chunks.stderr += d.toString()));
-  const code = await main(argv, { home: path.join(scratch, 'home'), cwd: scratch, daemonScript: path.join(scratch, 'no-daemon.js'), out, err });
+  const code = await main(argv, {
+    home: path.join(scratch, 'home'),
+    cwd: scratch,
+    daemonScript: path.join(scratch, 'no-daemon.js'),
+    out,
+    err,
+  });
   return { code, ...chunks };
 }
 
 test('top-level help lists every command with its summary, and the ref and MLSNAP_HOME notes', async () => {
   const r = await run(['--help']);
   assert.equal(r.code, 0);
-  for (const c of COMMANDS) assert.match(r.stdout, new RegExp(`^  ${c.name}\\b.*${c.summary.slice(0, 20).replace(/[|()]/g, '\\$&')}`, 'm'), c.name);
+  for (const c of COMMANDS)
+    assert.match(
+      r.stdout,
+      new RegExp(`^  ${c.name}\\b.*${c.summary.slice(0, 20).replace(/[|()]/g, '\\$&')}`, 'm'),
+      c.name,
+    );
   assert.match(r.stdout, /A <ref> is path@N/);
   assert.match(r.stdout, /--project DIR/);
   assert.match(r.stdout, /MLSNAP_HOME/);
@@ -37,7 +48,7 @@ test('bare mlsnap prints the help on stdout and exits 2; `mlsnap help` exits 0',
   assert.equal((await run(['help'])).code, 0);
 });
 
-test('mlsnap log --help shows log\'s own usage and options', async () => {
+test("mlsnap log --help shows log's own usage and options", async () => {
   const r = await run(['log', '--help']);
   assert.equal(r.code, 0);
   assert.match(r.stdout, /^Usage: mlsnap log \[options\] \[path\]/m);
@@ -56,7 +67,10 @@ test('an option of another command is refused with exit 2 and the usage line', a
 test('a missing required argument exits 2 naming the argument', async () => {
   const r = await run(['tag', 'x@1']);
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /^mlsnap tag: missing required argument 'name'\nusage: mlsnap tag \[options\] <ref> <name>\n$/);
+  assert.match(
+    r.stderr,
+    /^mlsnap tag: missing required argument 'name'\nusage: mlsnap tag \[options\] <ref> <name>\n$/,
+  );
 });
 
 test('a missing required option and a value outside the choices exit 2', async () => {
@@ -90,7 +104,10 @@ test('subcommands have their own help and flags', async () => {
 });
 
 test('outside a project a read command exits 4, as JSON on stderr with --json before or after the command', async () => {
-  for (const argv of [['status', '--json'], ['--json', 'status']]) {
+  for (const argv of [
+    ['status', '--json'],
+    ['--json', 'status'],
+  ]) {
     const r = await run(argv);
     assert.equal(r.code, 4, argv.join(' '));
     assert.equal((JSON.parse(r.stderr) as { kind: string }).kind, 'not-initialized');

@@ -13,7 +13,9 @@ export async function runForeground(home: string, projectRoot?: string): Promise
   });
   if (projectRoot !== undefined) {
     const project = await daemon.registry.init(projectRoot);
-    process.stdout.write(`${fmt.projectBlock(project.info())}\nwatching; edit or re-run a notebook to see versions recorded. Ctrl-C stops.\n`);
+    process.stdout.write(
+      `${fmt.projectBlock(project.info())}\nwatching; edit or re-run a notebook to see versions recorded. Ctrl-C stops.\n`,
+    );
   }
   const stop = (): void => void daemon.stop();
   process.once('SIGINT', stop);

@@ -15,7 +15,10 @@ export function bytes(n: number): string {
 }
 
 export function when(ms: number): string {
-  return new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  return new Date(ms)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, 'Z');
 }
 
 export function versionLine(v: VersionInfo): string {
@@ -26,7 +29,10 @@ export function versionLine(v: VersionInfo): string {
 
 export function snapshotBlock(s: SnapshotInfo): string {
   const head = `snapshot ${s.id}  ${when(s.createdAt)}  ${s.trigger}${s.message ? `  "${s.message}"` : ''}`;
-  const more = s.versionCount > s.versions.length ? [`  … and ${s.versionCount - s.versions.length} more (mlsnap log lists them)`] : [];
+  const more =
+    s.versionCount > s.versions.length
+      ? [`  … and ${s.versionCount - s.versions.length} more (mlsnap log lists them)`]
+      : [];
   return [head, ...s.versions.map((v) => `  ${versionLine(v)}`), ...more].join('\n');
 }
 
@@ -39,13 +45,22 @@ export function gitLine(g: GitState | null): string {
 export function environmentBlock(env: EnvironmentInfo): string {
   const lines: string[] = [];
   const i = env.interpreter;
-  lines.push(i ? `interpreter: ${i.executable} (Python ${i.version}), found by ${i.foundBy}: ${i.detail}` : 'interpreter: not found');
+  lines.push(
+    i
+      ? `interpreter: ${i.executable} (Python ${i.version}), found by ${i.foundBy}: ${i.detail}`
+      : 'interpreter: not found',
+  );
   lines.push(`packages: ${env.packages.length}`);
-  for (const p of [...env.packages].sort((a, b) => a.name.localeCompare(b.name))) lines.push(`  ${p.name}==${p.version}`);
+  for (const p of [...env.packages].sort((a, b) => a.name.localeCompare(b.name)))
+    lines.push(`  ${p.name}==${p.version}`);
   if (env.conda) lines.push(`conda: ${env.conda.prefix} (${env.conda.packages.length} packages)`);
   const m = env.machine;
   lines.push(`machine: ${m.os}, kernel ${m.kernel}, ${m.arch}, ${m.cpu} x${m.cpus}, ${bytes(m.memoryBytes)} RAM`);
-  lines.push(env.gpus.length > 0 ? `gpu: ${env.gpus.map((g) => `${g.name} (driver ${g.driver}${g.cuda ? `, CUDA ${g.cuda}` : ''})`).join('; ')}` : `gpu: none (${env.gpuNote ?? 'none found'})`);
+  lines.push(
+    env.gpus.length > 0
+      ? `gpu: ${env.gpus.map((g) => `${g.name} (driver ${g.driver}${g.cuda ? `, CUDA ${g.cuda}` : ''})`).join('; ')}`
+      : `gpu: none (${env.gpuNote ?? 'none found'})`,
+  );
   if (env.lockfiles.length > 0) lines.push(`lockfiles: ${env.lockfiles.map((l) => l.path).join(', ')}`);
   lines.push(`environment variables: ${env.envVarNames.length} names recorded (values never)`);
   if (!env.complete) lines.push(`INCOMPLETE: ${env.incompleteReason ?? 'unknown reason'}`);

@@ -18,7 +18,21 @@ import { DaemonClient } from './DaemonClient';
 import { openProject } from './projectPaths';
 
 /** Every command, in the order `mlsnap --help` lists them. */
-export const COMMANDS: readonly CliCommand[] = [init, status, snapshot, log, show, cat, restore, env, diff, tag, gc, check, daemon];
+export const COMMANDS: readonly CliCommand[] = [
+  init,
+  status,
+  snapshot,
+  log,
+  show,
+  cat,
+  restore,
+  env,
+  diff,
+  tag,
+  gc,
+  check,
+  daemon,
+];
 
 const DESCRIPTION = 'mlsnap — history of notebooks and model files, with the environment that produced them';
 
@@ -58,7 +72,14 @@ export function buildProgram(ctx: CliContext, outcome: Outcome): Command {
   return program;
 }
 
-function addGroup(parent: Command, name: string, summary: string, subcommands: readonly CommandDef[], ctx: CliContext, outcome: Outcome): void {
+function addGroup(
+  parent: Command,
+  name: string,
+  summary: string,
+  subcommands: readonly CommandDef[],
+  ctx: CliContext,
+  outcome: Outcome,
+): void {
   const group = parent.command(name).description(summary);
   withUsageErrors(group);
   for (const def of subcommands) addCommand(group, def, ctx, outcome);
@@ -87,7 +108,8 @@ function toOption(o: OptionDef): Option {
 
 function addCommonOptions(cmd: Command, takes: { json?: boolean; project?: boolean }): void {
   if (takes.json) cmd.option('--json', 'print JSON (errors too, on stderr)');
-  if (takes.project) cmd.option('--project <dir>', 'the project folder (default: the one holding .mlsnap, searching upward)');
+  if (takes.project)
+    cmd.option('--project <dir>', 'the project folder (default: the one holding .mlsnap, searching upward)');
 }
 
 /**
@@ -117,7 +139,11 @@ function mergedOptions(cmd: Command): Record<string, unknown> & CommonOptions {
   return Object.assign({}, ...chain.map((c) => c.opts())) as Record<string, unknown> & CommonOptions;
 }
 
-function invocation(args: readonly string[], opts: Record<string, unknown> & CommonOptions, ctx: CliContext): Invocation<Record<string, unknown>> {
+function invocation(
+  args: readonly string[],
+  opts: Record<string, unknown> & CommonOptions,
+  ctx: CliContext,
+): Invocation<Record<string, unknown>> {
   return {
     args,
     opts,

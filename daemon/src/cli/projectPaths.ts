@@ -25,7 +25,12 @@ export function findProjectRoot(start: string): string {
   for (;;) {
     if (fs.existsSync(path.join(dir, '.mlsnap', 'config.json'))) return fs.realpathSync(dir);
     const parent = path.dirname(dir);
-    if (parent === dir) throw new MlsnapError('not-initialized', `no mlsnap project in ${start} or above it; run \`mlsnap init\` in the project folder`, start);
+    if (parent === dir)
+      throw new MlsnapError(
+        'not-initialized',
+        `no mlsnap project in ${start} or above it; run \`mlsnap init\` in the project folder`,
+        start,
+      );
     dir = parent;
   }
 }

@@ -24,7 +24,13 @@ const MAX_TEXT_DIFF_BYTES = 256 * 1024 * 1024;
  * (never loading them), metrics per key, anything else by size and hash — plus the diff of
  * the environments they were produced in.
  */
-export async function diffVersions(store: SnapshotStore, blobs: ContentStore, a: VersionInfo, b: VersionInfo, opts: DiffOptions = {}): Promise<VersionDiff> {
+export async function diffVersions(
+  store: SnapshotStore,
+  blobs: ContentStore,
+  a: VersionInfo,
+  b: VersionInfo,
+  opts: DiffOptions = {},
+): Promise<VersionDiff> {
   const file = await diffFile(blobs, a, b, opts);
   const envA = a.environmentId === null ? null : store.environment(a.environmentId);
   const envB = b.environmentId === null ? null : store.environment(b.environmentId);
@@ -64,16 +70,30 @@ async function diffFile(blobs: ContentStore, a: VersionInfo, b: VersionInfo, opt
 }
 
 /** Model parsers read by position: they get local files with each version's bytes. */
-async function diffModelBlobs(blobs: ContentStore, a: VersionInfo, b: VersionInfo, opts: DiffOptions): Promise<FileDiff> {
+async function diffModelBlobs(
+  blobs: ContentStore,
+  a: VersionInfo,
+  b: VersionInfo,
+  opts: DiffOptions,
+): Promise<FileDiff> {
   const [x, y] = await Promise.all([blobs.materialize(a.blob), blobs.materialize(b.blob)]);
   try {
     // The blob files have no extension: pass the versions' names for format detection.
-    const d = await diffModels(x.path, y.path, { compareBytes: opts.compareBytes === true, names: [a.path, b.path], identical: a.blob === b.blob });
+    const d = await diffModels(x.path, y.path, {
+      compareBytes: opts.compareBytes === true,
+      names: [a.path, b.path],
+      identical: a.blob === b.blob,
+    });
     if (d.format === 'unknown') return binary(a, b);
     return d;
   } catch (e) {
     // Parser errors name the blob file; name the version instead.
-    if (e instanceof MlsnapError) throw new MlsnapError(e.kind, e.message.split(x.path).join(`${a.path}@${a.seq}`).split(y.path).join(`${b.path}@${b.seq}`), b.path);
+    if (e instanceof MlsnapError)
+      throw new MlsnapError(
+        e.kind,
+        e.message.split(x.path).join(`${a.path}@${a.seq}`).split(y.path).join(`${b.path}@${b.seq}`),
+        b.path,
+      );
     throw e;
   } finally {
     await Promise.all([x.release(), y.release()]);
@@ -82,7 +102,15 @@ async function diffModelBlobs(blobs: ContentStore, a: VersionInfo, b: VersionInf
 
 function hasChanges(e: EnvironmentDiff | null): boolean {
   if (e === null) return false;
-  return e.packages.length > 0 || e.python !== null || e.interpreter !== null || e.gpu !== null || Object.keys(e.machine).length > 0 || !!e.git?.commit || !!e.git?.dirty;
+  return (
+    e.packages.length > 0 ||
+    e.python !== null ||
+    e.interpreter !== null ||
+    e.gpu !== null ||
+    Object.keys(e.machine).length > 0 ||
+    !!e.git?.commit ||
+    !!e.git?.dirty
+  );
 }
 
 function binary(a: VersionInfo, b: VersionInfo): FileDiff {
@@ -98,13 +126,19 @@ function summaryOf(d: FileDiff): string {
     case 'model':
       return modelSummaryLine(d);
     case 'binary':
-      return d.before.hash === d.after.hash ? 'no change' : `binary: ${d.before.size.toLocaleString('en-US')} → ${d.after.size.toLocaleString('en-US')} bytes, content differs`;
+      return d.before.hash === d.after.hash
+        ? 'no change'
+        : `binary: ${d.before.size.toLocaleString('en-US')} → ${d.after.size.toLocaleString('en-US')} bytes, content differs`;
   }
 }
 
 async function readCapped(blobs: ContentStore, v: VersionInfo): Promise<Buffer> {
   if (v.size > MAX_TEXT_DIFF_BYTES) {
-    throw new MlsnapError('invalid-file', `${v.path}@${v.seq} is ${v.size} bytes, over the ${MAX_TEXT_DIFF_BYTES}-byte limit for diffing`, v.path);
+    throw new MlsnapError(
+      'invalid-file',
+      `${v.path}@${v.seq} is ${v.size} bytes, over the ${MAX_TEXT_DIFF_BYTES}-byte limit for diffing`,
+      v.path,
+    );
   }
   return blobs.readBuffer(v.blob);
 }

@@ -1,6 +1,16 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -33,7 +43,10 @@ function write(file: string, content: string | Buffer, mode?: number): void {
   if (mode !== undefined) chmodSync(file, mode);
 }
 
-function probe(projectRoot: string, opts: { interpreter?: string; envTimeoutMs?: number; env?: NodeJS.ProcessEnv } = {}) {
+function probe(
+  projectRoot: string,
+  opts: { interpreter?: string; envTimeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+) {
   const blobs = new MemoryBlobSink();
   const log = new RecordingLog();
   const p = new EnvironmentProbe({
@@ -54,7 +67,11 @@ function sitePackagesOf(venv: string): string {
 }
 
 function kernelJson(argv0: string): string {
-  return JSON.stringify({ argv: [argv0, '-m', 'ipykernel_launcher', '-f', '{connection_file}'], display_name: 'k', language: 'python' });
+  return JSON.stringify({
+    argv: [argv0, '-m', 'ipykernel_launcher', '-f', '{connection_file}'],
+    display_name: 'k',
+    language: 'python',
+  });
 }
 
 /** A process counts as gone once it is dead or a zombie (in a container nobody may reap orphans). */
@@ -99,7 +116,9 @@ describe('(a) project virtualenv', () => {
     // The venv path is kept even though bin/python is a symlink to the base interpreter.
     assert.equal(path.dirname(interpreter.executable), path.join(project, '.venv', 'bin'));
     assert.equal(interpreter.prefix, path.join(project, '.venv'));
-    const expectedVersion = execFileSync(venvPython, ['-c', 'import platform; print(platform.python_version())'], { encoding: 'utf8' }).trim();
+    const expectedVersion = execFileSync(venvPython, ['-c', 'import platform; print(platform.python_version())'], {
+      encoding: 'utf8',
+    }).trim();
     assert.equal(interpreter.version, expectedVersion);
     const pip = environment.packages.find((pkg) => pkg.name === 'pip');
     assert.ok(pip, 'pip missing');
@@ -131,14 +150,27 @@ describe('(a) project virtualenv', () => {
     const metaDir = path.join(project, '.venv', 'conda-meta');
     write(
       path.join(metaDir, 'numpy-1.26.4-py311h64a7726_0.json'),
-      JSON.stringify({ name: 'numpy', version: '1.26.4', build: 'py311h64a7726_0', channel: 'https://conda.anaconda.org/conda-forge/linux-64', files: ['a'] }),
+      JSON.stringify({
+        name: 'numpy',
+        version: '1.26.4',
+        build: 'py311h64a7726_0',
+        channel: 'https://conda.anaconda.org/conda-forge/linux-64',
+        files: ['a'],
+      }),
     );
     write(path.join(metaDir, 'history'), '');
     try {
       const { environment } = await probe(project).probe.capture('models/m.pt', Date.now());
       assert.deepEqual(environment.conda, {
         prefix: path.join(project, '.venv'),
-        packages: [{ name: 'numpy', version: '1.26.4', build: 'py311h64a7726_0', channel: 'https://conda.anaconda.org/conda-forge/linux-64' }],
+        packages: [
+          {
+            name: 'numpy',
+            version: '1.26.4',
+            build: 'py311h64a7726_0',
+            channel: 'https://conda.anaconda.org/conda-forge/linux-64',
+          },
+        ],
       });
     } finally {
       rmSync(metaDir, { recursive: true });
@@ -192,10 +224,16 @@ describe('(c) notebook kernelspec', () => {
 
   test('resolves the kernelspec on JUPYTER_PATH to the venv python, not python3 on PATH', async () => {
     const project = makeProject('kernelspec');
-    write(path.join(project, 'nb.ipynb'), notebookJson({ kernelName: 'outside-venv', cells: [{ source: 'print(1)' }] }));
+    write(
+      path.join(project, 'nb.ipynb'),
+      notebookJson({ kernelName: 'outside-venv', cells: [{ source: 'print(1)' }] }),
+    );
     const env = envWith({ JUPYTER_PATH: jupyterPath });
     const pathPython = await findOnPath('python3', env);
-    assert.ok(pathPython !== null && !pathPython.startsWith(outsideVenv), 'python3 on PATH must be another interpreter');
+    assert.ok(
+      pathPython !== null && !pathPython.startsWith(outsideVenv),
+      'python3 on PATH must be another interpreter',
+    );
 
     const { environment } = await probe(project, { env }).probe.capture('nb.ipynb', Date.now());
     assert.equal(environment.complete, true, environment.incompleteReason);
@@ -221,9 +259,15 @@ describe('(c) notebook kernelspec', () => {
   test('a kernel for another language is not taken for a Python interpreter', async () => {
     const project = makeProject('r-kernel');
     const rPath = path.join(tmp.dir, 'jupyter-path-r');
-    write(path.join(rPath, 'kernels', 'ir', 'kernel.json'), JSON.stringify({ argv: ['/usr/bin/R', '--slave'], language: 'R' }));
+    write(
+      path.join(rPath, 'kernels', 'ir', 'kernel.json'),
+      JSON.stringify({ argv: ['/usr/bin/R', '--slave'], language: 'R' }),
+    );
     write(path.join(project, 'analysis.ipynb'), notebookJson({ kernelName: 'ir', cells: [{ source: 'x <- 1' }] }));
-    const { environment } = await probe(project, { env: envWith({ JUPYTER_PATH: rPath }) }).probe.capture('analysis.ipynb', Date.now());
+    const { environment } = await probe(project, { env: envWith({ JUPYTER_PATH: rPath }) }).probe.capture(
+      'analysis.ipynb',
+      Date.now(),
+    );
     assert.equal(environment.interpreter?.foundBy, 'path');
     assert.match(environment.interpreter?.detail ?? '', /runs R, not Python/);
   });
@@ -252,10 +296,17 @@ describe('(d) lineage', () => {
       notebookJson({
         kernelName: 'trainer',
         cells: [
-          { source: 'import torch\nmodel = torch.nn.Linear(2, 2)', execution: { 'iopub.status.busy': iso(-9_000), 'shell.execute_reply': iso(-8_000) } },
+          {
+            source: 'import torch\nmodel = torch.nn.Linear(2, 2)',
+            execution: { 'iopub.status.busy': iso(-9_000), 'shell.execute_reply': iso(-8_000) },
+          },
           {
             source: 'torch.save(model.state_dict(), "models/net.pt")',
-            execution: { 'iopub.execute_input': iso(-1_500), 'iopub.status.idle': iso(200), 'shell.execute_reply': iso(150) },
+            execution: {
+              'iopub.execute_input': iso(-1_500),
+              'iopub.status.idle': iso(200),
+              'shell.execute_reply': iso(150),
+            },
           },
           { source: 'evaluate(model)', execution: { 'shell.execute_reply': iso(60_000) } },
         ],
@@ -289,7 +340,10 @@ describe('(d) lineage', () => {
 
   test('a script with an absolute #! line names its interpreter', async () => {
     const project = makeProject('lineage-script');
-    write(path.join(project, 'export.py'), `#!${DEBIAN_PYTHON}\nimport json\njson.dump(m, open("metrics.json", "w"))\n`);
+    write(
+      path.join(project, 'export.py'),
+      `#!${DEBIAN_PYTHON}\nimport json\njson.dump(m, open("metrics.json", "w"))\n`,
+    );
     const scriptTime = Date.now() - 10_000;
     utimesSync(path.join(project, 'export.py'), new Date(scriptTime), new Date(scriptTime));
     write(path.join(project, 'metrics.json'), '{}');
@@ -307,7 +361,10 @@ describe('(d) lineage', () => {
       path.join(project, 'train.ipynb'),
       notebookJson({
         kernelName: 'python3',
-        cells: [{ source: 'import torch\nnet = torch.nn.Linear(2, 2)' }, { source: 'torch.save(net.state_dict(), "models/net.pt")' }],
+        cells: [
+          { source: 'import torch\nnet = torch.nn.Linear(2, 2)' },
+          { source: 'torch.save(net.state_dict(), "models/net.pt")' },
+        ],
       }),
     );
     execFileSync(DEBIAN_PYTHON, ['-m', 'nbconvert', '--to', 'notebook', '--execute', '--inplace', 'train.ipynb'], {
@@ -323,7 +380,10 @@ describe('(d) lineage', () => {
     assert.equal(environment.interpreter?.foundBy, 'lineage');
     // /usr/share/jupyter/kernels/python3 (Debian's python3-ipykernel) starts /usr/bin/python3.
     assert.equal(environment.interpreter?.executable, DEBIAN_PYTHON);
-    assert.equal(environment.packages.find((pkg) => pkg.name === 'torch')?.version, metadataVersion(DEBIAN_PYTHON, 'torch'));
+    assert.equal(
+      environment.packages.find((pkg) => pkg.name === 'torch')?.version,
+      metadataVersion(DEBIAN_PYTHON, 'torch'),
+    );
   });
 });
 
@@ -366,7 +426,11 @@ describe('(e) timeouts and broken interpreters', () => {
   test('an interpreter that exits with an error gives complete:false with its exit code and last stderr line', async () => {
     const project = makeProject('failing-interpreter');
     const failing = path.join(project, 'failing-python');
-    write(failing, '#!/bin/sh\necho "Traceback (most recent call last):" >&2\necho "ImportError: boom" >&2\nexit 3\n', 0o755);
+    write(
+      failing,
+      '#!/bin/sh\necho "Traceback (most recent call last):" >&2\necho "ImportError: boom" >&2\nexit 3\n',
+      0o755,
+    );
     const { environment } = await probe(project, { interpreter: failing }).probe.capture('model.pt', Date.now());
     assert.equal(environment.complete, false);
     assert.match(environment.incompleteReason ?? '', /exited with code 3: ImportError: boom/);
@@ -394,7 +458,10 @@ describe('(g) environment variables, lockfiles, machine', () => {
     write(path.join(project, 'requirements-huge.txt'), Buffer.alloc(LOCKFILE_MAX_BYTES + 1, 0x61));
     const { probe: p, blobs, log } = probe(project);
     const { environment } = await p.capture('m.pt', Date.now());
-    assert.deepEqual(environment.lockfiles.map((l) => l.path), ['pyproject.toml', 'requirements-dev.txt', 'requirements.txt']);
+    assert.deepEqual(
+      environment.lockfiles.map((l) => l.path),
+      ['pyproject.toml', 'requirements-dev.txt', 'requirements.txt'],
+    );
     const requirements = environment.lockfiles.find((l) => l.path === 'requirements.txt');
     assert.equal(blobs.text(requirements?.blob), 'torch==1.13\n');
     assert.ok(blobs.compressFlags.every((c) => c));

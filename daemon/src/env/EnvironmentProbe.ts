@@ -68,7 +68,10 @@ class CaptureProgress {
       interpreter: this.interpreter === null ? null : { ...this.interpreter },
       // Copies: the objects come from per-directory caches that later captures reuse.
       packages: this.packages.map((p) => ({ ...p })),
-      conda: this.conda === null ? null : { prefix: this.conda.prefix, packages: this.conda.packages.map((p) => ({ ...p })) },
+      conda:
+        this.conda === null
+          ? null
+          : { prefix: this.conda.prefix, packages: this.conda.packages.map((p) => ({ ...p })) },
       machine: { ...this.machine },
       gpus: [...this.gpus],
       lockfiles: [...this.lockfiles],
@@ -119,7 +122,10 @@ export class EnvironmentProbe {
   }
 
   /** Environment for the tracked file `relPath` (project-relative posix) whose mtime is fileMtimeMs. */
-  async capture(relPath: string, fileMtimeMs: number): Promise<{ environment: EnvironmentInfo; lineage: LineageLink | null }> {
+  async capture(
+    relPath: string,
+    fileMtimeMs: number,
+  ): Promise<{ environment: EnvironmentInfo; lineage: LineageLink | null }> {
     const timeoutMs = this.opts.config.envTimeoutMs;
     const deadline = Date.now() + timeoutMs;
     const abort = new AbortController();
@@ -168,7 +174,12 @@ export class EnvironmentProbe {
     });
   }
 
-  private async captureInterpreter(relPath: string, fileMtimeMs: number, progress: CaptureProgress, ctx: ResolveContext): Promise<void> {
+  private async captureInterpreter(
+    relPath: string,
+    fileMtimeMs: number,
+    progress: CaptureProgress,
+    ctx: ResolveContext,
+  ): Promise<void> {
     let resolved;
     try {
       resolved = await progress.step('finding the interpreter', () =>
@@ -181,16 +192,28 @@ export class EnvironmentProbe {
     }
     progress.lineage = resolved.lineage;
     if (resolved.choice === null) {
-      this.fail(progress, 'no Python interpreter found (no configured interpreter, kernelspec, venv or python3 on PATH)');
+      this.fail(
+        progress,
+        'no Python interpreter found (no configured interpreter, kernelspec, venv or python3 on PATH)',
+      );
       return;
     }
     await this.describeInterpreter(resolved.choice, progress, ctx);
   }
 
   /** Ask the chosen interpreter about itself, then read its packages from disk. */
-  private async describeInterpreter(choice: InterpreterChoice, progress: CaptureProgress, ctx: ResolveContext): Promise<void> {
+  private async describeInterpreter(
+    choice: InterpreterChoice,
+    progress: CaptureProgress,
+    ctx: ResolveContext,
+  ): Promise<void> {
     // Until it answers, the result names the interpreter with version and prefix unknown ('').
-    progress.interpreter = { ...choice, executable: await canonicalExecutable(choice.executable), version: '', prefix: '' };
+    progress.interpreter = {
+      ...choice,
+      executable: await canonicalExecutable(choice.executable),
+      version: '',
+      prefix: '',
+    };
     let facts;
     try {
       facts = await progress.step(`running ${choice.executable} (${choice.foundBy})`, () =>
@@ -199,7 +222,10 @@ export class EnvironmentProbe {
     } catch (err) {
       if (ctx.signal.aborted) return; // the timeout is reported by capture()
       const timedOut = err instanceof ExecError && err.reason === 'timeout';
-      this.fail(progress, `interpreter ${choice.executable} ${timedOut ? 'timed out' : 'failed'}: ${describeExecFailure(err)}`);
+      this.fail(
+        progress,
+        `interpreter ${choice.executable} ${timedOut ? 'timed out' : 'failed'}: ${describeExecFailure(err)}`,
+      );
       return;
     }
     progress.interpreter = {
@@ -218,7 +244,10 @@ export class EnvironmentProbe {
    * The path to record. When what we ran is a wrapper (a pyenv shim is a shell script), the
    * interpreter's own sys.executable says what really ran, so that is recorded instead.
    */
-  private async reportedExecutable(choice: InterpreterChoice, sysExecutable: string): Promise<{ executable: string; detail: string }> {
+  private async reportedExecutable(
+    choice: InterpreterChoice,
+    sysExecutable: string,
+  ): Promise<{ executable: string; detail: string }> {
     const ran = await canonicalExecutable(choice.executable);
     if (sysExecutable === '') return { executable: ran, detail: choice.detail };
     const [ranReal, sysReal] = await Promise.all([

@@ -5,9 +5,7 @@ import type { BlobSink, ProbeLog } from './ProbeTypes';
 /** The uncommitted diff is stored with every snapshot; beyond this it is cut. */
 export const GIT_PATCH_MAX_BYTES = 1024 * 1024;
 
-type GitAnswer =
-  | { ok: true; stdout: Buffer; truncated: boolean }
-  | { ok: false; why: string; gitMissing: boolean };
+type GitAnswer = { ok: true; stdout: Buffer; truncated: boolean } | { ok: false; why: string; gitMissing: boolean };
 
 /** Cut a truncated patch after its last complete line, so it stays readable (and valid UTF-8). */
 export function cutAtLastLine(patch: Buffer): Buffer {

@@ -97,10 +97,18 @@ export class InterpreterResolver {
     const detail = 'the project setting `interpreter`';
     if (path.isAbsolute(setting)) return { executable: setting, foundBy: 'configured', detail };
     if (setting.includes('/') || setting.includes(path.sep)) {
-      return { executable: path.resolve(this.opts.projectRoot, setting), foundBy: 'configured', detail: `${detail} (relative to the project)` };
+      return {
+        executable: path.resolve(this.opts.projectRoot, setting),
+        foundBy: 'configured',
+        detail: `${detail} (relative to the project)`,
+      };
     }
     const onPath = await findOnPath(setting, this.opts.env);
-    return { executable: onPath ?? setting, foundBy: 'configured', detail: `${detail} ('${setting}' looked up on PATH)` };
+    return {
+      executable: onPath ?? setting,
+      foundBy: 'configured',
+      detail: `${detail} ('${setting}' looked up on PATH)`,
+    };
   }
 
   /** (2) The kernel a notebook names, resolved on Jupyter's kernel search path. */
@@ -117,7 +125,12 @@ export class InterpreterResolver {
     return this.fromKernelName(nb.kernelName, nb.kernelLanguage, path.dirname(file), ctx);
   }
 
-  private async fromKernelName(name: string, language: string | null, notebookDir: string, ctx: ResolveContext): Promise<Attempt> {
+  private async fromKernelName(
+    name: string,
+    language: string | null,
+    notebookDir: string,
+    ctx: ResolveContext,
+  ): Promise<Attempt> {
     const dataDirs = jupyterDataDirs({
       env: this.opts.env,
       envPrefixes: await this.environmentPrefixes(),
@@ -134,7 +147,9 @@ export class InterpreterResolver {
     }
     const found = await kernelExecutable(spec, this.opts.env, notebookDir);
     if (found.executable === null) return { miss: `kernelspec '${name}': ${found.how} found nothing` };
-    return { choice: { executable: found.executable, foundBy: 'kernelspec', detail: `kernelspec '${name}': ${found.how}` } };
+    return {
+      choice: { executable: found.executable, foundBy: 'kernelspec', detail: `kernelspec '${name}': ${found.how}` },
+    };
   }
 
   /**
@@ -159,7 +174,10 @@ export class InterpreterResolver {
     const list: { executable: string; label: string }[] = [];
     const venv = await projectVenv(this.opts.projectRoot);
     if (venv !== null) list.push({ executable: venv.python, label: 'project virtualenv' });
-    for (const [variable, label] of [['VIRTUAL_ENV', 'VIRTUAL_ENV'], ['CONDA_PREFIX', 'CONDA_PREFIX']] as const) {
+    for (const [variable, label] of [
+      ['VIRTUAL_ENV', 'VIRTUAL_ENV'],
+      ['CONDA_PREFIX', 'CONDA_PREFIX'],
+    ] as const) {
       const prefix = this.opts.env[variable];
       const python = prefix ? await pythonInPrefix(prefix) : null;
       if (python !== null) list.push({ executable: python, label });
@@ -191,7 +209,8 @@ export class InterpreterResolver {
     if (source.kind === 'notebook') {
       if (source.kernelName !== null) {
         const attempt = await this.fromKernelName(source.kernelName, source.kernelLanguage, notebookDir, ctx);
-        if ('choice' in attempt) return { ...attempt.choice, foundBy: 'lineage', detail: `${lead}; its ${attempt.choice.detail}` };
+        if ('choice' in attempt)
+          return { ...attempt.choice, foundBy: 'lineage', detail: `${lead}; its ${attempt.choice.detail}` };
         misses = [attempt.miss];
       } else {
         misses = ['it names no kernelspec'];
@@ -205,7 +224,11 @@ export class InterpreterResolver {
     }
     const fallback = await this.fallback();
     if (fallback === null) return null;
-    return { executable: fallback.executable, foundBy: 'lineage', detail: [lead, ...misses, `run by ${fallback.detail}`].join('; ') };
+    return {
+      executable: fallback.executable,
+      foundBy: 'lineage',
+      detail: [lead, ...misses, `run by ${fallback.detail}`].join('; '),
+    };
   }
 
   /** (4)–(7): project venv, VIRTUAL_ENV, CONDA_PREFIX, python3 on PATH. */
@@ -218,7 +241,11 @@ export class InterpreterResolver {
     const virtualEnv = this.opts.env.VIRTUAL_ENV;
     const fromVirtualEnv = virtualEnv ? await pythonInPrefix(virtualEnv) : null;
     if (fromVirtualEnv !== null) {
-      return { executable: fromVirtualEnv, foundBy: 'VIRTUAL_ENV', detail: `VIRTUAL_ENV=${virtualEnv ?? ''} of the daemon` };
+      return {
+        executable: fromVirtualEnv,
+        foundBy: 'VIRTUAL_ENV',
+        detail: `VIRTUAL_ENV=${virtualEnv ?? ''} of the daemon`,
+      };
     }
     const condaPrefix = this.opts.env.CONDA_PREFIX;
     const fromConda = condaPrefix ? await pythonInPrefix(condaPrefix) : null;

@@ -3,10 +3,24 @@ import { chmodSync, mkdirSync, realpathSync, symlinkSync, writeFileSync } from '
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { InterpreterResolver } from './InterpreterResolver';
-import { findKernelspec, isValidKernelName, jupyterDataDirs, kernelExecutable, SYSTEM_JUPYTER_DIRS } from './Kernelspec';
+import {
+  findKernelspec,
+  isValidKernelName,
+  jupyterDataDirs,
+  kernelExecutable,
+  SYSTEM_JUPYTER_DIRS,
+} from './Kernelspec';
 import { InterpreterFactsCache } from './PythonInterpreter';
 import { SitePackagesReader } from './PythonPackages';
-import { createVenv, DEBIAN_PYTHON, envWith, metadataVersion, notebookJson, RecordingLog, tempDir } from './env.testkit';
+import {
+  createVenv,
+  DEBIAN_PYTHON,
+  envWith,
+  metadataVersion,
+  notebookJson,
+  RecordingLog,
+  tempDir,
+} from './env.testkit';
 
 const tmp = tempDir('kernelspec');
 after(tmp.cleanup);
@@ -18,11 +32,16 @@ function writeKernel(dataDir: string, name: string, content: string): string {
   return path.join(dir, 'kernel.json');
 }
 
-const spec = (argv0: string): string => JSON.stringify({ argv: [argv0, '-m', 'ipykernel_launcher'], language: 'python' });
+const spec = (argv0: string): string =>
+  JSON.stringify({ argv: [argv0, '-m', 'ipykernel_launcher'], language: 'python' });
 
 describe('jupyterDataDirs', () => {
   test("follows jupyter_core's order: JUPYTER_PATH, user dir, env prefixes, system dirs", () => {
-    const env = { JUPYTER_PATH: `/a${path.delimiter}${path.delimiter}/b`, JUPYTER_DATA_DIR: '/user-data', HOME: '/home/u' };
+    const env = {
+      JUPYTER_PATH: `/a${path.delimiter}${path.delimiter}/b`,
+      JUPYTER_DATA_DIR: '/user-data',
+      HOME: '/home/u',
+    };
     assert.deepEqual(jupyterDataDirs({ env, envPrefixes: ['/proj/.venv', '/opt/conda'] }), [
       '/a',
       '/b',
@@ -34,8 +53,14 @@ describe('jupyterDataDirs', () => {
   });
 
   test('without JUPYTER_DATA_DIR the user dir is under XDG_DATA_HOME or ~/.local/share', () => {
-    assert.equal(jupyterDataDirs({ env: { HOME: '/home/u' }, envPrefixes: [], systemDirs: [] })[0], '/home/u/.local/share/jupyter');
-    assert.equal(jupyterDataDirs({ env: { HOME: '/home/u', XDG_DATA_HOME: '/xdg' }, envPrefixes: [], systemDirs: [] })[0], '/xdg/jupyter');
+    assert.equal(
+      jupyterDataDirs({ env: { HOME: '/home/u' }, envPrefixes: [], systemDirs: [] })[0],
+      '/home/u/.local/share/jupyter',
+    );
+    assert.equal(
+      jupyterDataDirs({ env: { HOME: '/home/u', XDG_DATA_HOME: '/xdg' }, envPrefixes: [], systemDirs: [] })[0],
+      '/xdg/jupyter',
+    );
   });
 });
 
@@ -101,7 +126,10 @@ describe("ipykernel's built-in python3 kernel (no kernel.json anywhere)", () => 
     const project = path.join(tmp.dir, 'native-project');
     mkdirSync(project);
     createVenv(path.join(project, '.venv')); // plain venv: no ipykernel
-    writeFileSync(path.join(project, 'nb.ipynb'), notebookJson({ kernelName: 'python3', cells: [{ source: 'x = 1' }] }));
+    writeFileSync(
+      path.join(project, 'nb.ipynb'),
+      notebookJson({ kernelName: 'python3', cells: [{ source: 'x = 1' }] }),
+    );
     const home = path.join(tmp.dir, 'home');
     mkdirSync(home);
     const env = envWith({ HOME: home });
@@ -122,7 +150,10 @@ describe("ipykernel's built-in python3 kernel (no kernel.json anywhere)", () => 
     });
     assert.equal(choice?.foundBy, 'kernelspec');
     assert.equal(realpathSync(choice?.executable ?? ''), realpathSync(DEBIAN_PYTHON));
-    assert.match(choice?.detail ?? '', new RegExp(`ipykernel ${metadataVersion(DEBIAN_PYTHON, 'ipykernel').replaceAll('.', '\\.')}`));
+    assert.match(
+      choice?.detail ?? '',
+      new RegExp(`ipykernel ${metadataVersion(DEBIAN_PYTHON, 'ipykernel').replaceAll('.', '\\.')}`),
+    );
     assert.match(choice?.detail ?? '', /built-in kernel/);
   });
 });

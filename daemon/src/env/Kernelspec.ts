@@ -138,7 +138,10 @@ export async function kernelExecutable(
   }
   if (argv0.includes('/')) {
     // Jupyter starts kernels with the notebook's directory as cwd.
-    return { executable: path.resolve(notebookDir, argv0), how: `argv[0] '${argv0}' of ${spec.file}, relative to the notebook` };
+    return {
+      executable: path.resolve(notebookDir, argv0),
+      how: `argv[0] '${argv0}' of ${spec.file}, relative to the notebook`,
+    };
   }
   const onPath = await findOnPath(argv0, env);
   return { executable: onPath, how: `argv[0] '${argv0}' of ${spec.file}, looked up on PATH` };

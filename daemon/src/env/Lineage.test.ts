@@ -54,8 +54,12 @@ describe('LineageFinder', () => {
 
   test('notebook without timestamps: its mtime counts with slack, since nbconvert writes it after the outputs', async () => {
     const root = project('mtime');
-    write(root, 'late.ipynb', notebookJson({ cells: [{ source: 'save("out/metrics.json")' }] }), { mtimeMs: T + 5_000 });
-    write(root, 'early.ipynb', notebookJson({ cells: [{ source: 'save("out/metrics.json")' }] }), { mtimeMs: T - 50_000 });
+    write(root, 'late.ipynb', notebookJson({ cells: [{ source: 'save("out/metrics.json")' }] }), {
+      mtimeMs: T + 5_000,
+    });
+    write(root, 'early.ipynb', notebookJson({ cells: [{ source: 'save("out/metrics.json")' }] }), {
+      mtimeMs: T - 50_000,
+    });
     const found = await new LineageFinder(root).find('out/metrics.json', T);
     assert.equal(found?.sourcePath, 'late.ipynb');
     assert.match(found?.reason ?? '', /notebook mtime/);
@@ -82,9 +86,14 @@ describe('LineageFinder', () => {
     for (const skipped of ['.venv', 'venv', 'node_modules', '.ipynb_checkpoints', '.git', '.mlsnap', '__pycache__']) {
       write(root, `${skipped}/x.py`, 'save("model.pt")\n', { mtimeMs: T });
     }
-    write(root, 'src/deep/train.ipynb', notebookJson({ kernelName: 'gpu-env', cells: [{ source: 'save("model.pt")' }] }), {
-      mtimeMs: T - 20_000,
-    });
+    write(
+      root,
+      'src/deep/train.ipynb',
+      notebookJson({ kernelName: 'gpu-env', cells: [{ source: 'save("model.pt")' }] }),
+      {
+        mtimeMs: T - 20_000,
+      },
+    );
     const found = await new LineageFinder(root).find('model.pt', T);
     assert.equal(found?.sourcePath, 'src/deep/train.ipynb');
     assert.equal(found?.kind, 'notebook');

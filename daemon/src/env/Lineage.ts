@@ -35,8 +35,7 @@ export interface LineageSource {
 }
 
 type Parsed =
-  | { kind: 'notebook'; notebook: NotebookSummary }
-  | { kind: 'script'; code: string; shebang: string | null };
+  { kind: 'notebook'; notebook: NotebookSummary } | { kind: 'script'; code: string; shebang: string | null };
 
 interface Candidate {
   relPath: string;
@@ -101,20 +100,28 @@ function estimate(times: readonly number[], fileMtimeMs: number, slackMs: number
  * When a notebook ran. The cells that name the file are the best witness (their start is when
  * the write happened); else the notebook's last recorded execution; else its mtime.
  */
-function notebookRun(nb: NotebookSummary, target: (code: string) => boolean, st: Stats, fileMtimeMs: number): RunEstimate {
+function notebookRun(
+  nb: NotebookSummary,
+  target: (code: string) => boolean,
+  st: Stats,
+  fileMtimeMs: number,
+): RunEstimate {
   const cellStarts = nb.cells
     .filter((c) => target(c.source))
     .map((c) => c.startedMs)
     .filter((t): t is number => t !== undefined);
-  if (cellStarts.length > 0) return estimate(cellStarts, fileMtimeMs, CELL_TIMESTAMP_SLACK_MS, 'execution timestamp of the cell naming it');
-  if (nb.lastRunMs !== undefined) return estimate([nb.lastRunMs], fileMtimeMs, NOTEBOOK_MTIME_SLACK_MS, 'last cell execution timestamp');
+  if (cellStarts.length > 0)
+    return estimate(cellStarts, fileMtimeMs, CELL_TIMESTAMP_SLACK_MS, 'execution timestamp of the cell naming it');
+  if (nb.lastRunMs !== undefined)
+    return estimate([nb.lastRunMs], fileMtimeMs, NOTEBOOK_MTIME_SLACK_MS, 'last cell execution timestamp');
   return estimate([st.mtimeMs], fileMtimeMs, NOTEBOOK_MTIME_SLACK_MS, 'notebook mtime');
 }
 
 /** When a script last ran: its atime if that is not after the file (reads after it say nothing), else its mtime. */
 function scriptRun(st: Stats, fileMtimeMs: number): RunEstimate {
   const limit = fileMtimeMs + SCRIPT_SLACK_MS;
-  if (st.atimeMs <= limit && st.atimeMs >= st.mtimeMs) return { runMs: st.atimeMs, qualifies: true, basis: 'script atime' };
+  if (st.atimeMs <= limit && st.atimeMs >= st.mtimeMs)
+    return { runMs: st.atimeMs, qualifies: true, basis: 'script atime' };
   return estimate([st.mtimeMs], fileMtimeMs, SCRIPT_SLACK_MS, 'script mtime');
 }
 
@@ -155,7 +162,8 @@ export class LineageFinder {
           ? notebookRun(candidate.parsed.notebook, target, candidate.stats, fileMtimeMs)
           : scriptRun(candidate.stats, fileMtimeMs);
       const namedBy = fullPath ? relPath : baseName;
-      if (best === null || isBetter(run, fullPath, best.run, best.namedBy === relPath)) best = { candidate, run, namedBy };
+      if (best === null || isBetter(run, fullPath, best.run, best.namedBy === relPath))
+        best = { candidate, run, namedBy };
     }
     return best === null ? null : describe(best.candidate, best.run, best.namedBy, fileMtimeMs);
   }

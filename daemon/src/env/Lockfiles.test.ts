@@ -15,7 +15,10 @@ test('an unchanged lockfile is not stored again, unless its blob was freed meanw
   const sink = new MemoryBlobSink();
   const collector = new LockfileCollector(root, sink, log);
   const first = await collector.collect();
-  assert.deepEqual(first.map((l) => l.path), ['requirements.txt']);
+  assert.deepEqual(
+    first.map((l) => l.path),
+    ['requirements.txt'],
+  );
   assert.equal(sink.compressFlags.length, 1);
   await collector.collect();
   assert.equal(sink.compressFlags.length, 1, 'the cached hash is reused while its blob exists');

@@ -53,7 +53,13 @@ export class LockfileCollector {
         return null;
       }
       const cached = this.cache.get(name);
-      if (cached !== undefined && cached.mtimeMs === st.mtimeMs && cached.size === st.size && this.blobs.has(cached.blob)) return cached.blob;
+      if (
+        cached !== undefined &&
+        cached.mtimeMs === st.mtimeMs &&
+        cached.size === st.size &&
+        this.blobs.has(cached.blob)
+      )
+        return cached.blob;
       const blob = await this.blobs.putBuffer(await readFile(file), { compress: true });
       this.cache.set(name, { mtimeMs: st.mtimeMs, size: st.size, blob });
       return blob;

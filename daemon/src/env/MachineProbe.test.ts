@@ -24,7 +24,9 @@ describe('machine facts', () => {
     const machine = new MachineProbe(process.env).machine();
     if (existsSync('/etc/os-release')) {
       // Let the shell parse it: a second opinion on the quoting rules.
-      const expected = execFileSync('sh', ['-c', '. /etc/os-release && printf %s "$PRETTY_NAME"'], { encoding: 'utf8' });
+      const expected = execFileSync('sh', ['-c', '. /etc/os-release && printf %s "$PRETTY_NAME"'], {
+        encoding: 'utf8',
+      });
       assert.equal(machine.os, expected);
     }
     assert.equal(machine.release, os.release());
@@ -74,7 +76,7 @@ describe('GPUs', () => {
   test('a failing nvidia-smi gives its error as the note', async () => {
     const dir = fakeNvidiaSmi(
       'smi-fail',
-      "#!/bin/sh\necho \"NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver.\" >&2\nexit 9\n",
+      '#!/bin/sh\necho "NVIDIA-SMI has failed because it couldn\'t communicate with the NVIDIA driver." >&2\nexit 9\n',
     );
     const report = await new MachineProbe({ PATH: `${dir}:/usr/bin:/bin` }).gpus();
     assert.deepEqual(report.gpus, []);
@@ -82,8 +84,12 @@ describe('GPUs', () => {
   });
 
   test('parsers', () => {
-    assert.deepEqual(parseNvidiaSmiQuery('Tesla T4, 535.104.05, 15360\n\n'), [{ name: 'Tesla T4', driver: '535.104.05', memoryMiB: 15360 }]);
-    assert.deepEqual(parseNvidiaSmiQuery('A100, 535.1, [N/A]', '12.2'), [{ name: 'A100', driver: '535.1', cuda: '12.2' }]);
+    assert.deepEqual(parseNvidiaSmiQuery('Tesla T4, 535.104.05, 15360\n\n'), [
+      { name: 'Tesla T4', driver: '535.104.05', memoryMiB: 15360 },
+    ]);
+    assert.deepEqual(parseNvidiaSmiQuery('A100, 535.1, [N/A]', '12.2'), [
+      { name: 'A100', driver: '535.1', cuda: '12.2' },
+    ]);
     assert.equal(cudaVersionFromBanner('Driver Version: 535.1   CUDA Version: 12.2 |'), '12.2');
     assert.equal(cudaVersionFromBanner('no cuda here'), undefined);
   });

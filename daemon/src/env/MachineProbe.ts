@@ -112,7 +112,8 @@ export class MachineProbe {
       return this.remember(gpus.length > 0 ? { gpus } : { gpus, note: 'nvidia-smi lists no GPUs' });
     } catch (err) {
       // A hung driver may answer next time: do not cache a timeout for ten minutes.
-      if (err instanceof ExecError && err.reason === 'timeout') return { gpus: [], note: `nvidia-smi did not answer within ${NVIDIA_SMI_TIMEOUT_MS} ms` };
+      if (err instanceof ExecError && err.reason === 'timeout')
+        return { gpus: [], note: `nvidia-smi did not answer within ${NVIDIA_SMI_TIMEOUT_MS} ms` };
       return this.remember({ gpus: [], note: `nvidia-smi failed: ${describeExecFailure(err)}` });
     }
   }

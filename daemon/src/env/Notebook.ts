@@ -25,7 +25,6 @@ export interface NotebookSummary {
 /** Tail searched for the kernelspec in notebooks too large to parse (nbformat writes metadata after cells). */
 const TAIL_BYTES = 64 * 1024;
 
-
 /** nbformat stores source as a string or as a list of lines. */
 function sourceText(source: unknown): string {
   if (typeof source === 'string') return source;

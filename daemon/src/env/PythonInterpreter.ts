@@ -26,7 +26,7 @@ const MARKER = 'MLSNAP-INTERPRETER ';
  */
 const QUERY = [
   'import sys',
-  "sys.path[:] = [p for p in sys.path if p]",
+  'sys.path[:] = [p for p in sys.path if p]',
   'import json, platform',
   `print(${JSON.stringify(MARKER)} + json.dumps({"version": platform.python_version(), "prefix": sys.prefix, ` +
     '"base_prefix": getattr(sys, "base_prefix", sys.prefix), "executable": sys.executable, "path": sys.path}))',

@@ -52,8 +52,13 @@ describe('SitePackagesReader on synthetic sys.path directories', () => {
     'direct_url.json': JSON.stringify({ url: 'file:///src/foo', dir_info: { editable: true } }),
   });
   writeDistInfo(second, 'foo_bar-2.0.dist-info', { METADATA: 'Name: foo-bar\nVersion: 2.0\n' });
-  writeDistInfo(second, 'legacy-0.3-py3.11.egg-info', { 'PKG-INFO': 'Metadata-Version: 1.1\nName: legacy\nVersion: 0.3\n' });
-  writeFileSync(path.join(second, 'single_file-4.5.egg-info'), 'Metadata-Version: 1.0\nName: single-file\nVersion: 4.5\n');
+  writeDistInfo(second, 'legacy-0.3-py3.11.egg-info', {
+    'PKG-INFO': 'Metadata-Version: 1.1\nName: legacy\nVersion: 0.3\n',
+  });
+  writeFileSync(
+    path.join(second, 'single_file-4.5.egg-info'),
+    'Metadata-Version: 1.0\nName: single-file\nVersion: 4.5\n',
+  );
   writeDistInfo(second, 'headerless-7.1.dist-info', { RECORD: '' });
   writeFileSync(path.join(second, 'notes.txt'), 'not a package');
 

@@ -57,9 +57,13 @@ export function createVenv(dir: string): string {
 
 /** Ask an interpreter through importlib.metadata: a source independent of the Node-side reader. */
 export function metadataVersion(python: string, distribution: string): string {
-  return execFileSync(python, ['-c', `import importlib.metadata as m; print(m.version(${JSON.stringify(distribution)}))`], {
-    encoding: 'utf8',
-  }).trim();
+  return execFileSync(
+    python,
+    ['-c', `import importlib.metadata as m; print(m.version(${JSON.stringify(distribution)}))`],
+    {
+      encoding: 'utf8',
+    },
+  ).trim();
 }
 
 export const DEBIAN_PYTHON = '/usr/bin/python3';

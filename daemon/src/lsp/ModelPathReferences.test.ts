@@ -6,10 +6,13 @@ import { findPathLiterals, lensTitle, resolveLiteral } from './ModelPathReferenc
 test('finds quoted model paths with their positions, in single and double quotes', () => {
   const text = 'x = 1\ntorch.save(m, "models/a.pt"); joblib.dump(c, \'out/clf.joblib\')\nopen("notes.txt")';
   const found = findPathLiterals(text);
-  assert.deepEqual(found.map((f) => [f.text, f.line, f.startChar]), [
-    ['models/a.pt', 1, 15],
-    ['out/clf.joblib', 1, 46],
-  ]);
+  assert.deepEqual(
+    found.map((f) => [f.text, f.line, f.startChar]),
+    [
+      ['models/a.pt', 1, 15],
+      ['out/clf.joblib', 1, 46],
+    ],
+  );
   assert.equal(text.split('\n')[1]?.slice(15, found[0]?.endChar), 'models/a.pt');
 });
 

@@ -1,6 +1,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { defaultConfig, type ProjectConfig, type ProjectInfo, type SnapshotInfo, type Trigger } from '../../../shared/src/domain';
+import {
+  defaultConfig,
+  type ProjectConfig,
+  type ProjectInfo,
+  type SnapshotInfo,
+  type Trigger,
+} from '../../../shared/src/domain';
 import { MlsnapError } from '../../../shared/src/errors';
 import type { SnapshotResult } from '../../../shared/src/protocol';
 import { Emitter } from '../Emitter';
@@ -157,12 +163,17 @@ export class Project {
     let paths = relPaths && relPaths.length > 0 ? relPaths : this.paths.walk();
     // The editor asks on every save; only files the project tracks are recorded then.
     if (trigger === 'save') paths = paths.filter((p) => this.paths.matches(p));
-    if (paths.length === 0) return Promise.resolve({ snapshot: null, skipped: (relPaths ?? []).map((p) => ({ path: p, reason: 'not tracked' })) });
+    if (paths.length === 0)
+      return Promise.resolve({
+        snapshot: null,
+        skipped: (relPaths ?? []).map((p) => ({ path: p, reason: 'not tracked' })),
+      });
     for (const p of paths) {
       // Explicit paths need not match the include patterns, but must stay inside the project.
       // Callers resolve what users typed (ProjectPaths.resolveInside); here only the normal form passes.
       const v = insideProject(this.root, p);
-      if (!v.ok || v.rel !== p) throw new MlsnapError('bad-request', `${p} is not a file inside the project ${this.root}`, p);
+      if (!v.ok || v.rel !== p)
+        throw new MlsnapError('bad-request', `${p} is not a file inside the project ${this.root}`, p);
     }
     return this.record(paths, trigger, message);
   }
@@ -235,7 +246,12 @@ export function writeConfig(root: string, config: ProjectConfig): void {
 function addToGitignore(root: string): void {
   const file = path.join(root, '.gitignore');
   const existing = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
-  if (existing.split(/\r?\n/).some((l) => l.trim() === STORE_DIR || l.trim() === `${STORE_DIR}/` || l.trim() === `/${STORE_DIR}/`)) return;
+  if (
+    existing
+      .split(/\r?\n/)
+      .some((l) => l.trim() === STORE_DIR || l.trim() === `${STORE_DIR}/` || l.trim() === `/${STORE_DIR}/`)
+  )
+    return;
   const sep = existing === '' || existing.endsWith('\n') ? '' : '\n';
   fs.writeFileSync(file, `${existing}${sep}${STORE_DIR}/\n`);
 }

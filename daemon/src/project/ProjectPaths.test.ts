@@ -29,11 +29,26 @@ test('resolveInside: relative, absolute, .., the store and NUL bytes', () => {
   assert.equal(resolveInside(root, 'models/x.pt'), 'models/x.pt');
   assert.equal(resolveInside(root, path.join(root, 'models', 'x.pt')), 'models/x.pt');
   assert.equal(resolveInside(root, 'x.pt', { cwd: path.join(root, 'models') }), 'models/x.pt');
-  assert.match(refused(() => resolveInside(root, '../outside.pt')), /outside the project/);
-  assert.match(refused(() => resolveInside(root, 'models/../../outside.pt')), /outside the project/);
-  assert.match(refused(() => resolveInside(root, '/etc/passwd')), /outside the project/);
-  assert.match(refused(() => resolveInside(root, '.mlsnap/store.db')), /inside the mlsnap store/);
-  assert.match(refused(() => resolveInside(root, 'models/x\0.pt')), /NUL/);
+  assert.match(
+    refused(() => resolveInside(root, '../outside.pt')),
+    /outside the project/,
+  );
+  assert.match(
+    refused(() => resolveInside(root, 'models/../../outside.pt')),
+    /outside the project/,
+  );
+  assert.match(
+    refused(() => resolveInside(root, '/etc/passwd')),
+    /outside the project/,
+  );
+  assert.match(
+    refused(() => resolveInside(root, '.mlsnap/store.db')),
+    /inside the mlsnap store/,
+  );
+  assert.match(
+    refused(() => resolveInside(root, 'models/x\0.pt')),
+    /NUL/,
+  );
   assert.equal(resolveInside(root, '.', { allowRoot: true }), '');
 });
 
@@ -45,15 +60,27 @@ test('resolveInside: a symbolic link that leads out of the project is refused, o
   fs.symlinkSync(path.join(outside, 'secret.pt'), path.join(root, 'leak.pt'));
   fs.mkdirSync(path.join(root, 'real'));
   fs.symlinkSync(path.join(root, 'real'), path.join(root, 'alias'));
-  assert.match(refused(() => resolveInside(root, 'escape/secret.pt')), /symbolic link/);
-  assert.match(refused(() => resolveInside(root, 'escape/not-yet-written.pt')), /symbolic link/);
-  assert.match(refused(() => resolveInside(root, 'leak.pt')), /symbolic link/);
+  assert.match(
+    refused(() => resolveInside(root, 'escape/secret.pt')),
+    /symbolic link/,
+  );
+  assert.match(
+    refused(() => resolveInside(root, 'escape/not-yet-written.pt')),
+    /symbolic link/,
+  );
+  assert.match(
+    refused(() => resolveInside(root, 'leak.pt')),
+    /symbolic link/,
+  );
   // The spelling the user gave is the name the history keeps.
   assert.equal(resolveInside(root, 'alias/x.pt'), 'alias/x.pt');
   // A link into the store is the store.
   fs.mkdirSync(path.join(root, '.mlsnap'));
   fs.symlinkSync(path.join(root, '.mlsnap'), path.join(root, 'store-alias'));
-  assert.match(refused(() => resolveInside(root, 'store-alias/store.db')), /symbolic link|store/);
+  assert.match(
+    refused(() => resolveInside(root, 'store-alias/store.db')),
+    /symbolic link|store/,
+  );
 });
 
 test('lexicalInside never touches the disk', () => {

@@ -23,10 +23,12 @@ export function lexicalInside(root: string, given: string, opts: InsideOptions =
 export function resolveInside(root: string, given: string, opts: InsideOptions & { cwd?: string } = {}): string {
   if (given.includes('\0')) throw new MlsnapError('bad-request', 'a path contains a NUL byte');
   const lexical = insideProject(root, toPosix(path.resolve(opts.cwd ?? root, given)), opts);
-  if (!lexical.ok) throw new MlsnapError('bad-request', lexical.reason.replace(path.resolve(opts.cwd ?? root, given), given), given);
+  if (!lexical.ok)
+    throw new MlsnapError('bad-request', lexical.reason.replace(path.resolve(opts.cwd ?? root, given), given), given);
   const real = realOfExistingPrefix(path.join(root, lexical.rel));
   const checked = insideProject(realRoot(root), toPosix(real), opts);
-  if (!checked.ok) throw new MlsnapError('bad-request', `${given} leads out of the project ${root} through a symbolic link`, given);
+  if (!checked.ok)
+    throw new MlsnapError('bad-request', `${given} leads out of the project ${root} through a symbolic link`, given);
   // The lexical spelling is kept: it is the name the history is recorded under.
   return lexical.rel;
 }

@@ -1,6 +1,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { kindOfPath, type EnvironmentInfo, type FileKind, type GitState, type LineageLink, type Trigger } from '../../../shared/src/domain';
+import {
+  kindOfPath,
+  type EnvironmentInfo,
+  type FileKind,
+  type GitState,
+  type LineageLink,
+  type Trigger,
+} from '../../../shared/src/domain';
 import { kindSpec } from '../../../shared/src/fileKinds';
 import { MlsnapError } from '../../../shared/src/errors';
 import type { SnapshotResult } from '../../../shared/src/protocol';
@@ -63,7 +70,11 @@ export class SnapshotPipeline {
     return next;
   }
 
-  private async snapshot(relPaths: readonly string[], trigger: Trigger, message: string | null): Promise<SnapshotResult> {
+  private async snapshot(
+    relPaths: readonly string[],
+    trigger: Trigger,
+    message: string | null,
+  ): Promise<SnapshotResult> {
     const takenNs = BigInt(Date.now()) * 1_000_000n;
     const { changed, skipped } = this.triage(relPaths);
     if (changed.length === 0) return this.messageOnly(skipped, trigger, message);
@@ -77,7 +88,14 @@ export class SnapshotPipeline {
     let batch: NewVersion[] = [];
     const commit = async (): Promise<void> => {
       if (batch.length === 0) return;
-      snapshotId = this.store.recordSnapshot({ trigger, message, git: await git, versions: batch, takenNs, ...(snapshotId ? { appendTo: snapshotId } : {}) });
+      snapshotId = this.store.recordSnapshot({
+        trigger,
+        message,
+        git: await git,
+        versions: batch,
+        takenNs,
+        ...(snapshotId ? { appendTo: snapshotId } : {}),
+      });
       batch = [];
     };
     // A few files at a time: their reads, fsyncs and environment lookups overlap.
@@ -103,7 +121,11 @@ export class SnapshotPipeline {
    * earlier. The message is not lost: it goes to that version (when it has none), and the
    * answer names the snapshot holding it.
    */
-  private messageOnly(skipped: { path: string; reason: string }[], trigger: Trigger, message: string | null): SnapshotResult {
+  private messageOnly(
+    skipped: { path: string; reason: string }[],
+    trigger: Trigger,
+    message: string | null,
+  ): SnapshotResult {
     if (message === null || trigger !== 'manual') return { snapshot: null, skipped };
     let holder: string | null = null;
     for (const s of skipped) {
@@ -162,7 +184,15 @@ export class SnapshotPipeline {
     }
     const { environment, lineage } = await this.env.capture(c.rel, read.mtimeMs);
     return {
-      version: { path: c.rel, kind: c.kind, blob: read.blob, mtimeMs: read.mtimeMs, fingerprint: read.fingerprint, environment, lineage },
+      version: {
+        path: c.rel,
+        kind: c.kind,
+        blob: read.blob,
+        mtimeMs: read.mtimeMs,
+        fingerprint: read.fingerprint,
+        environment,
+        lineage,
+      },
     };
   }
 

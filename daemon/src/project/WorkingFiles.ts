@@ -34,7 +34,11 @@ export function sameFingerprint(a: StatFingerprint, b: StatFingerprint): boolean
 }
 
 /** Stream a file into the store. Throws FileChangedWhileReading if it changed meanwhile. */
-export async function ingestFile(content: ContentStore, file: string, opts: { compress: boolean }): Promise<IngestResult> {
+export async function ingestFile(
+  content: ContentStore,
+  file: string,
+  opts: { compress: boolean },
+): Promise<IngestResult> {
   const handle = await openNoFollow(file);
   try {
     const opened = await handle.stat({ bigint: true });
@@ -54,9 +58,18 @@ export async function ingestFile(content: ContentStore, file: string, opts: { co
   }
 }
 
-async function storeOrChanged(content: ContentStore, file: string, handle: fsp.FileHandle, opened: fs.BigIntStats, compress: boolean): Promise<StoredBlob> {
+async function storeOrChanged(
+  content: ContentStore,
+  file: string,
+  handle: fsp.FileHandle,
+  opened: fs.BigIntStats,
+  compress: boolean,
+): Promise<StoredBlob> {
   try {
-    return await content.storeFile({ handle, path: file }, { compress, beforeCommit: () => assertStillNames(file, opened) });
+    return await content.storeFile(
+      { handle, path: file },
+      { compress, beforeCommit: () => assertStillNames(file, opened) },
+    );
   } catch (e) {
     // The store saw other bytes than it hashed (the file grew, shrank or was rewritten).
     if (e instanceof SourceChanged) throw new FileChangedWhileReading(file);
@@ -79,12 +92,19 @@ async function assertStillNames(file: string, opened: fs.BigIntStats): Promise<v
  * Read a whole file that is small enough to hold (a notebook that must be parsed before
  * it is recorded). Same change-while-reading check as ingestFile.
  */
-export async function readWhole(file: string, maxBytes: number): Promise<{ data: Buffer; fingerprint: StatFingerprint; mtimeMs: number }> {
+export async function readWhole(
+  file: string,
+  maxBytes: number,
+): Promise<{ data: Buffer; fingerprint: StatFingerprint; mtimeMs: number }> {
   const handle = await openNoFollow(file);
   try {
     const before = fingerprintOf(await handle.stat({ bigint: true }));
     if (before.size > maxBytes) {
-      throw new MlsnapError('invalid-file', `${file} is ${before.size} bytes, over the ${maxBytes}-byte limit for notebooks`, file);
+      throw new MlsnapError(
+        'invalid-file',
+        `${file} is ${before.size} bytes, over the ${maxBytes}-byte limit for notebooks`,
+        file,
+      );
     }
     const data = await handle.readFile();
     const afterStat = await handle.stat({ bigint: true });

@@ -30,8 +30,21 @@ export class DaemonService {
     identity: { version: string; startedAt: number },
     requestShutdown: () => void,
   ) {
-    const ctx: HandlerContext = { registry, identity, requestShutdown, project: (root) => this.project(root), didTag: this._onDidTag };
-    this.handlers = { ...daemonHandlers(ctx), ...projectHandlers(ctx), ...snapshotHandlers(ctx), ...versionHandlers(ctx), ...diffHandlers(ctx), ...storeHandlers(ctx) };
+    const ctx: HandlerContext = {
+      registry,
+      identity,
+      requestShutdown,
+      project: (root) => this.project(root),
+      didTag: this._onDidTag,
+    };
+    this.handlers = {
+      ...daemonHandlers(ctx),
+      ...projectHandlers(ctx),
+      ...snapshotHandlers(ctx),
+      ...versionHandlers(ctx),
+      ...diffHandlers(ctx),
+      ...storeHandlers(ctx),
+    };
   }
 
   /** Check `params` against the method's declaration, then run its handler. */

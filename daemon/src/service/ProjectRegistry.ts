@@ -72,8 +72,14 @@ export class ProjectRegistry {
     const ready = this.open.get(key) ?? this.opening.get(key);
     if (ready) return ready;
     if (!this.rememberedRoots().includes(key)) {
-      const why = Project.isInitialized(key) ? 'has an mlsnap store this daemon has not been asked to record' : 'has no mlsnap store';
-      throw new MlsnapError('not-initialized', `${key} ${why}; run \`mlsnap init\` there (or "mlsnap: Initialize Project")`, key);
+      const why = Project.isInitialized(key)
+        ? 'has an mlsnap store this daemon has not been asked to record'
+        : 'has no mlsnap store';
+      throw new MlsnapError(
+        'not-initialized',
+        `${key} ${why}; run \`mlsnap init\` there (or "mlsnap: Initialize Project")`,
+        key,
+      );
     }
     return this.load(key, 'await');
   }
@@ -108,7 +114,10 @@ export class ProjectRegistry {
   }
 
   /** Write editor settings into the project's config and reopen it with them. */
-  async configure(root: string, settings: Partial<Pick<ProjectConfig, 'interpreter' | 'include' | 'exclude'>>): Promise<Project> {
+  async configure(
+    root: string,
+    settings: Partial<Pick<ProjectConfig, 'interpreter' | 'include' | 'exclude'>>,
+  ): Promise<Project> {
     const project = await this.get(root);
     const next: ProjectConfig = { ...project.config };
     if (settings.interpreter !== undefined) {
@@ -145,8 +154,17 @@ export class ProjectRegistry {
   private refuseAsRoot(key: string): void {
     const home = normalizeRoot(os.homedir());
     const inside = (dir: string): boolean => key === dir || key.startsWith(dir + path.sep);
-    if (key === path.parse(key).root || key === home || inside(normalizeRoot(this.home)) || key.split(path.sep).includes('.mlsnap')) {
-      throw new MlsnapError('bad-request', `${key} cannot be an mlsnap project (a file system root, the home folder or a store); init a project folder instead`, key);
+    if (
+      key === path.parse(key).root ||
+      key === home ||
+      inside(normalizeRoot(this.home)) ||
+      key.split(path.sep).includes('.mlsnap')
+    ) {
+      throw new MlsnapError(
+        'bad-request',
+        `${key} cannot be an mlsnap project (a file system root, the home folder or a store); init a project folder instead`,
+        key,
+      );
     }
   }
 
@@ -164,7 +182,8 @@ export class ProjectRegistry {
 }
 
 function normalizeRoot(root: string): string {
-  if (!path.isAbsolute(root)) throw new MlsnapError('bad-request', `project root must be an absolute path, got ${root}`);
+  if (!path.isAbsolute(root))
+    throw new MlsnapError('bad-request', `project root must be an absolute path, got ${root}`);
   const resolved = path.resolve(root);
   try {
     return fs.realpathSync(resolved);

@@ -17,11 +17,17 @@ export async function writeVersionTo(blobs: ContentStore, version: VersionInfo, 
   const dir = path.dirname(target);
   await fsp.mkdir(dir, { recursive: true });
   const existing = lstatOrNull(target);
-  if (existing?.isDirectory()) throw new MlsnapError('conflict', `${target} is a directory; give a file path with --to`, target);
+  if (existing?.isDirectory())
+    throw new MlsnapError('conflict', `${target} is a directory; give a file path with --to`, target);
   // Never write through a symlink: it could point anywhere.
-  if (existing?.isSymbolicLink()) throw new MlsnapError('conflict', `${target} is a symbolic link; not followed`, target);
+  if (existing?.isSymbolicLink())
+    throw new MlsnapError('conflict', `${target} is a symbolic link; not followed`, target);
   const tmp = path.join(dir, `.${path.basename(target)}.mlsnap-${randomBytes(6).toString('hex')}`);
-  const out = await fsp.open(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o644);
+  const out = await fsp.open(
+    tmp,
+    fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW,
+    0o644,
+  );
   try {
     const hasher = new Blake3Hasher();
     let size = 0;
@@ -33,7 +39,11 @@ export async function writeVersionTo(blobs: ContentStore, version: VersionInfo, 
     }
     const hash = hasher.digest('hex');
     if (hash !== version.blob || size !== version.size) {
-      throw new MlsnapError('io', `the stored blob of ${version.path}@${version.seq} is corrupt (hash mismatch); run \`mlsnap check\``, version.path);
+      throw new MlsnapError(
+        'io',
+        `the stored blob of ${version.path}@${version.seq} is corrupt (hash mismatch); run \`mlsnap check\``,
+        version.path,
+      );
     }
     if (existing) await out.chmod(existing.mode & 0o7777);
     await out.sync();

@@ -10,7 +10,12 @@ class DryRunRollback extends Error {}
  * files after: a crash in between leaves orphan blobs (found by check, freed by the next gc),
  * never a row pointing at a missing blob.
  */
-export async function collectGarbage(store: SnapshotStore, blobs: ContentStore, keepLast: number, dryRun: boolean): Promise<GcResult> {
+export async function collectGarbage(
+  store: SnapshotStore,
+  blobs: ContentStore,
+  keepLast: number,
+  dryRun: boolean,
+): Promise<GcResult> {
   const db = store.db;
   let result: GcResult = { dryRun, versionsDropped: 0, blobsFreed: 0, bytesFreed: 0, keptTagged: 0 };
   let freed: string[] = [];
@@ -20,15 +25,25 @@ export async function collectGarbage(store: SnapshotStore, blobs: ContentStore, 
         SELECT v.id FROM version v
         WHERE v.seq <= (SELECT max(seq) FROM version w WHERE w.file_id = v.file_id) - ?`;
       const keptTagged = (
-        db.prepare(`SELECT count(*) AS n FROM (${doomed}) d WHERE EXISTS (SELECT 1 FROM tag t WHERE t.version_id = d.id)`).get(keepLast) as {
+        db
+          .prepare(
+            `SELECT count(*) AS n FROM (${doomed}) d WHERE EXISTS (SELECT 1 FROM tag t WHERE t.version_id = d.id)`,
+          )
+          .get(keepLast) as {
           n: number;
         }
       ).n;
       const dropped = db
-        .prepare(`DELETE FROM version WHERE id IN (${doomed}) AND NOT EXISTS (SELECT 1 FROM tag t WHERE t.version_id = version.id)`)
+        .prepare(
+          `DELETE FROM version WHERE id IN (${doomed}) AND NOT EXISTS (SELECT 1 FROM tag t WHERE t.version_id = version.id)`,
+        )
         .run(keepLast).changes;
-      db.prepare('DELETE FROM snapshot WHERE NOT EXISTS (SELECT 1 FROM version v WHERE v.snapshot_id = snapshot.id)').run();
-      db.prepare('DELETE FROM environment WHERE NOT EXISTS (SELECT 1 FROM version v WHERE v.environment_id = environment.id)').run();
+      db.prepare(
+        'DELETE FROM snapshot WHERE NOT EXISTS (SELECT 1 FROM version v WHERE v.snapshot_id = snapshot.id)',
+      ).run();
+      db.prepare(
+        'DELETE FROM environment WHERE NOT EXISTS (SELECT 1 FROM version v WHERE v.environment_id = environment.id)',
+      ).run();
       const referenced = store.referencedBlobs();
       const unreferenced = store.blobRows().filter((b) => !referenced.has(b.hash));
       const sizeOf = db.prepare('SELECT stored_size AS s FROM blob WHERE hash = ?');
@@ -54,9 +69,11 @@ export async function collectGarbage(store: SnapshotStore, blobs: ContentStore, 
 export async function checkStore(store: SnapshotStore, blobs: ContentStore): Promise<CheckResult> {
   const problems: CheckProblem[] = [];
   const integrity = store.db.pragma('integrity_check') as { integrity_check: string }[];
-  for (const r of integrity) if (r.integrity_check !== 'ok') problems.push({ kind: 'sqlite', message: r.integrity_check });
+  for (const r of integrity)
+    if (r.integrity_check !== 'ok') problems.push({ kind: 'sqlite', message: r.integrity_check });
   const fk = store.db.pragma('foreign_key_check') as { table: string; rowid: number; parent: string }[];
-  for (const r of fk) problems.push({ kind: 'foreign-key', message: `${r.table} row ${r.rowid} points at a missing ${r.parent}` });
+  for (const r of fk)
+    problems.push({ kind: 'foreign-key', message: `${r.table} row ${r.rowid} points at a missing ${r.parent}` });
   let blobsChecked = 0;
   let bytesChecked = 0;
   const rows = store.blobRows();
@@ -75,10 +92,18 @@ export async function checkStore(store: SnapshotStore, blobs: ContentStore): Pro
       blobsChecked++;
       bytesChecked += got.size;
       if (got.hash !== row.hash || got.size !== row.size) {
-        problems.push({ kind: 'blob-corrupt', message: `blob ${row.hash} hashes to ${got.hash} (${got.size} bytes)`, ...where(blobs, row.hash, encoding) });
+        problems.push({
+          kind: 'blob-corrupt',
+          message: `blob ${row.hash} hashes to ${got.hash} (${got.size} bytes)`,
+          ...where(blobs, row.hash, encoding),
+        });
       }
     } catch (e) {
-      problems.push({ kind: 'blob-corrupt', message: `blob ${row.hash} cannot be read: ${(e as Error).message}`, ...where(blobs, row.hash, encoding) });
+      problems.push({
+        kind: 'blob-corrupt',
+        message: `blob ${row.hash} cannot be read: ${(e as Error).message}`,
+        ...where(blobs, row.hash, encoding),
+      });
     }
   }
   for (const h of await blobs.listHashes()) {

@@ -10,8 +10,10 @@ export function resolveRef(store: SnapshotStore, ref: string): Resolved {
   const parsed = parseRef(ref);
   if (parsed.kind === 'snapshot') {
     const ids = store.snapshotsByPrefix(parsed.prefix);
-    if (ids.length === 0) throw new MlsnapError('not-found', `no snapshot id starts with ${parsed.prefix} (see \`mlsnap log\`)`);
-    if (ids.length > 1) throw new MlsnapError('bad-request', `snapshot prefix ${parsed.prefix} is ambiguous: give more digits`);
+    if (ids.length === 0)
+      throw new MlsnapError('not-found', `no snapshot id starts with ${parsed.prefix} (see \`mlsnap log\`)`);
+    if (ids.length > 1)
+      throw new MlsnapError('bad-request', `snapshot prefix ${parsed.prefix} is ambiguous: give more digits`);
     return { version: null, snapshot: store.snapshot(ids[0] as string) };
   }
   const { path, selector } = parsed;
@@ -35,14 +37,23 @@ export function resolveVersion(store: SnapshotStore, ref: string): VersionInfo {
 
 function notFound(store: SnapshotStore, path: string, ref: string, selector: VersionSelector): MlsnapError {
   const versions = store.log(path, LISTED);
-  if (versions.length === 0) return new MlsnapError('not-found', `${path} has no recorded versions (is it tracked? try \`mlsnap snapshot ${path}\`)`, path);
+  if (versions.length === 0)
+    return new MlsnapError(
+      'not-found',
+      `${path} has no recorded versions (is it tracked? try \`mlsnap snapshot ${path}\`)`,
+      path,
+    );
   if (selector.kind === 'tag') {
     const tags = [...new Set(versions.flatMap((v) => v.tags.map((t) => `${t} (@${v.seq})`)))].sort();
     const known = tags.length === 0 ? `${path} has no tags` : `${path} has tags ${tags.join(', ')}`;
     return new MlsnapError('not-found', `${ref} does not exist: ${known}`, path);
   }
   // After gc the numbers have gaps: say which versions remain, not a range that is not there.
-  return new MlsnapError('not-found', `${ref} does not exist: ${path} has versions ${seqRanges(versions.map((v) => v.seq))}`, path);
+  return new MlsnapError(
+    'not-found',
+    `${ref} does not exist: ${path} has versions ${seqRanges(versions.map((v) => v.seq))}`,
+    path,
+  );
 }
 
 /** Versions listed in a not-found message: enough to see the gaps gc left. */
@@ -52,7 +63,7 @@ const LISTED = 1000;
 export function seqRanges(seqs: number[]): string {
   const sorted = [...new Set(seqs)].sort((a, b) => a - b);
   const parts: string[] = [];
-  for (let i = 0; i < sorted.length; ) {
+  for (let i = 0; i < sorted.length;) {
     let j = i;
     while (j + 1 < sorted.length && (sorted[j + 1] as number) === (sorted[j] as number) + 1) j++;
     parts.push(j === i ? String(sorted[i]) : `${sorted[i]}..${sorted[j]}`);

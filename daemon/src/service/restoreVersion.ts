@@ -21,13 +21,20 @@ export async function restoreVersion(project: Project, p: RestoreParams): Promis
   }
   // Refused before anything is saved or moved aside: a folder or a link is never replaced.
   const existing = lstatOrNull(target);
-  if (existing?.isDirectory()) throw new MlsnapError('conflict', `${target} is a directory; give a file path with --to`, target);
-  if (existing?.isSymbolicLink()) throw new MlsnapError('conflict', `${target} is a symbolic link; not followed`, target);
+  if (existing?.isDirectory())
+    throw new MlsnapError('conflict', `${target} is a directory; give a file path with --to`, target);
+  if (existing?.isSymbolicLink())
+    throw new MlsnapError('conflict', `${target} is a symbolic link; not followed`, target);
   const rel = project.pathsRelative(target);
   if (rel === null && existing !== null) {
-    throw new MlsnapError('conflict', `${target} exists outside the project, so its contents could not be saved first; move it or choose another --to`, target);
+    throw new MlsnapError(
+      'conflict',
+      `${target} exists outside the project, so its contents could not be saved first; move it or choose another --to`,
+      target,
+    );
   }
-  const { savedFirst, movedAside } = rel === null ? { savedFirst: null, movedAside: null } : await saveBeforeRestore(project, rel, target, version);
+  const { savedFirst, movedAside } =
+    rel === null ? { savedFirst: null, movedAside: null } : await saveBeforeRestore(project, rel, target, version);
   await project.exclusive(() => writeVersionTo(project.blobs, version, target));
   return { path: target, restored: version, savedFirst, ...(movedAside ? { movedAside } : {}) };
 }
@@ -37,7 +44,12 @@ export async function restoreVersion(project: Project, p: RestoreParams): Promis
  * be recorded (a notebook with merge conflict markers is not JSON; a file that keeps
  * changing), it is moved aside instead of being lost.
  */
-async function saveBeforeRestore(project: Project, rel: string, target: string, version: VersionInfo): Promise<{ savedFirst: VersionInfo | null; movedAside: string | null }> {
+async function saveBeforeRestore(
+  project: Project,
+  rel: string,
+  target: string,
+  version: VersionInfo,
+): Promise<{ savedFirst: VersionInfo | null; movedAside: string | null }> {
   let reason: string;
   try {
     const pre = await project.snapshot([rel], 'manual', `before restoring ${version.path}@${version.seq}`);

@@ -1,4 +1,14 @@
-import { SNAPSHOT_VERSIONS_LISTED, type EnvironmentInfo, type FileKind, type GitState, type LineageLink, type SnapshotInfo, type TrackedFileInfo, type Trigger, type VersionInfo } from '../../../shared/src/domain';
+import {
+  SNAPSHOT_VERSIONS_LISTED,
+  type EnvironmentInfo,
+  type FileKind,
+  type GitState,
+  type LineageLink,
+  type SnapshotInfo,
+  type TrackedFileInfo,
+  type Trigger,
+  type VersionInfo,
+} from '../../../shared/src/domain';
 import { MlsnapError } from '../../../shared/src/errors';
 import type { StoredBlob } from './blobs/ContentStore';
 import { closeDatabase, openDatabase, type Db } from './openDatabase';
@@ -136,7 +146,8 @@ export class SnapshotStore {
     const head = this.snapshots.get(id);
     if (!head) throw new MlsnapError('not-found', `no snapshot ${id}`);
     const versions = this.versions.inSnapshot(id, SNAPSHOT_VERSIONS_LISTED);
-    const versionCount = versions.length < SNAPSHOT_VERSIONS_LISTED ? versions.length : this.versions.countInSnapshot(id);
+    const versionCount =
+      versions.length < SNAPSHOT_VERSIONS_LISTED ? versions.length : this.versions.countInSnapshot(id);
     return { ...head, versions, versionCount };
   }
 
@@ -180,7 +191,9 @@ export class SnapshotStore {
   }
 
   files(): TrackedFileInfo[] {
-    return this.trackedFiles.withVersionCounts().map((r) => ({ path: r.path, kind: r.kind, versions: r.n, latest: this.latestVersion(r.path) }));
+    return this.trackedFiles
+      .withVersionCounts()
+      .map((r) => ({ path: r.path, kind: r.kind, versions: r.n, latest: this.latestVersion(r.path) }));
   }
 
   addTag(version: VersionInfo, name: string): VersionInfo {
@@ -194,12 +207,21 @@ export class SnapshotStore {
   }
 
   counts(): { trackedFiles: number; versions: number; blobs: number; storedBytes: number } {
-    return { trackedFiles: this.trackedFiles.count(), versions: this.versions.count(), blobs: this.blobs.count(), storedBytes: this.blobs.storedBytes() };
+    return {
+      trackedFiles: this.trackedFiles.count(),
+      versions: this.versions.count(),
+      blobs: this.blobs.count(),
+      storedBytes: this.blobs.storedBytes(),
+    };
   }
 
   /** Every blob a row points at: versions, git patches and lockfiles inside environments. */
   referencedBlobs(): Set<string> {
-    return new Set([...this.versions.blobHashes(), ...this.snapshots.patchBlobs(), ...this.environments.lockfileBlobs()]);
+    return new Set([
+      ...this.versions.blobHashes(),
+      ...this.snapshots.patchBlobs(),
+      ...this.environments.lockfileBlobs(),
+    ]);
   }
 
   blobRows(): BlobRow[] {

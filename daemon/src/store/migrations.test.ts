@@ -25,16 +25,33 @@ test('migration 1 creates the data model and enforces its constraints', () => {
   db.prepare("INSERT INTO blob VALUES ('h1', 3, 3, 'raw', 0)").run();
   db.prepare("INSERT INTO tracked_file (path, kind) VALUES ('a.ipynb', 'notebook')").run();
   db.prepare("INSERT INTO snapshot (id, created_at, trigger) VALUES ('s1', 0, 'watch')").run();
-  db.prepare("INSERT INTO version (file_id, seq, blob_hash, size, mtime_ms, created_at, trigger, snapshot_id) VALUES (1, 1, 'h1', 3, 0, 0, 'watch', 's1')").run();
+  db.prepare(
+    "INSERT INTO version (file_id, seq, blob_hash, size, mtime_ms, created_at, trigger, snapshot_id) VALUES (1, 1, 'h1', 3, 0, 0, 'watch', 's1')",
+  ).run();
   // A version may not point at a blob that has no row: foreign keys are on.
-  assert.throws(() =>
-    db.prepare("INSERT INTO version (file_id, seq, blob_hash, size, mtime_ms, created_at, trigger, snapshot_id) VALUES (1, 2, 'nope', 3, 0, 0, 'watch', 's1')").run(),
-  /FOREIGN KEY/);
+  assert.throws(
+    () =>
+      db
+        .prepare(
+          "INSERT INTO version (file_id, seq, blob_hash, size, mtime_ms, created_at, trigger, snapshot_id) VALUES (1, 2, 'nope', 3, 0, 0, 'watch', 's1')",
+        )
+        .run(),
+    /FOREIGN KEY/,
+  );
   // Same seq twice for one file is refused.
-  assert.throws(() =>
-    db.prepare("INSERT INTO version (file_id, seq, blob_hash, size, mtime_ms, created_at, trigger, snapshot_id) VALUES (1, 1, 'h1', 3, 0, 0, 'watch', 's1')").run(),
-  /UNIQUE/);
-  assert.throws(() => db.prepare("INSERT INTO snapshot (id, created_at, trigger) VALUES ('s2', 0, 'bogus')").run(), /CHECK/);
+  assert.throws(
+    () =>
+      db
+        .prepare(
+          "INSERT INTO version (file_id, seq, blob_hash, size, mtime_ms, created_at, trigger, snapshot_id) VALUES (1, 1, 'h1', 3, 0, 0, 'watch', 's1')",
+        )
+        .run(),
+    /UNIQUE/,
+  );
+  assert.throws(
+    () => db.prepare("INSERT INTO snapshot (id, created_at, trigger) VALUES ('s2', 0, 'bogus')").run(),
+    /CHECK/,
+  );
   db.close();
 });
 
@@ -44,7 +61,9 @@ test('migration 2 adds lineage to a store with existing versions, keeping them',
   v1.prepare("INSERT INTO blob VALUES ('h1', 3, 3, 'raw', 0)").run();
   v1.prepare("INSERT INTO tracked_file (path, kind) VALUES ('m.pt', 'model')").run();
   v1.prepare("INSERT INTO snapshot (id, created_at, trigger) VALUES ('s1', 0, 'watch')").run();
-  v1.prepare("INSERT INTO version (file_id, seq, blob_hash, size, mtime_ms, created_at, trigger, snapshot_id) VALUES (1, 1, 'h1', 3, 0, 0, 'watch', 's1')").run();
+  v1.prepare(
+    "INSERT INTO version (file_id, seq, blob_hash, size, mtime_ms, created_at, trigger, snapshot_id) VALUES (1, 1, 'h1', 3, 0, 0, 'watch', 's1')",
+  ).run();
   v1.close();
 
   const v2 = openDatabase(file, { migrateTo: 2 });
@@ -53,7 +72,11 @@ test('migration 2 adds lineage to a store with existing versions, keeping them',
   v2.prepare("INSERT INTO lineage VALUES (1, 'train.ipynb', 'names models/m.pt')").run();
   assert.throws(() => v2.prepare("INSERT INTO lineage VALUES (99, 'x.py', 'r')").run(), /FOREIGN KEY/);
   v2.prepare('DELETE FROM version WHERE id = 1').run();
-  assert.equal((v2.prepare('SELECT count(*) AS n FROM lineage').get() as { n: number }).n, 0, 'lineage rows go with their version');
+  assert.equal(
+    (v2.prepare('SELECT count(*) AS n FROM lineage').get() as { n: number }).n,
+    0,
+    'lineage rows go with their version',
+  );
   v2.close();
 });
 
@@ -76,7 +99,10 @@ test('a store from a newer mlsnap is refused with a clear message', () => {
 });
 
 test('migrations are numbered 1..N without gaps', () => {
-  assert.deepEqual(MIGRATIONS.map((m) => m.version), MIGRATIONS.map((_, i) => i + 1));
+  assert.deepEqual(
+    MIGRATIONS.map((m) => m.version),
+    MIGRATIONS.map((_, i) => i + 1),
+  );
 });
 
 /** A v2 store holding a row in every table, each foreign key in use. */
@@ -117,26 +143,71 @@ test('migration 3 drops the CHECK constraints on kinds, triggers and encodings, 
   assert.deepEqual(db.pragma('foreign_key_check'), []);
   assert.deepEqual(db.pragma('integrity_check'), [{ integrity_check: 'ok' }]);
   assert.equal(db.pragma('foreign_keys', { simple: true }), 1, 'foreign keys are on again');
-  const schema = db.prepare("SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL").all() as { name: string; sql: string }[];
-  assert.deepEqual(schema.filter((s) => /CHECK/i.test(s.sql)).map((s) => s.name), []);
-  assert.deepEqual(schema.filter((s) => s.name.startsWith('version_')).map((s) => s.name).sort(), ['version_blob', 'version_snapshot']);
+  const schema = db.prepare('SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL').all() as {
+    name: string;
+    sql: string;
+  }[];
+  assert.deepEqual(
+    schema.filter((s) => /CHECK/i.test(s.sql)).map((s) => s.name),
+    [],
+  );
+  assert.deepEqual(
+    schema
+      .filter((s) => s.name.startsWith('version_'))
+      .map((s) => s.name)
+      .sort(),
+    ['version_blob', 'version_snapshot'],
+  );
 
   // A new trigger, kind or encoding is now the code's decision, not the schema's.
   db.prepare("INSERT INTO snapshot (id, created_at, trigger) VALUES ('s2', 0, 'restore')").run();
   db.prepare("INSERT INTO tracked_file (path, kind) VALUES ('d.parquet', 'dataset')").run();
   db.prepare("INSERT INTO blob VALUES ('h2', 1, 1, 'lz4', 0)").run();
-  db.prepare("INSERT INTO version (file_id, seq, blob_hash, size, mtime_ms, created_at, trigger, snapshot_id) VALUES (2, 1, 'h2', 1, 0, 0, 'restore', 's2')").run();
+  db.prepare(
+    "INSERT INTO version (file_id, seq, blob_hash, size, mtime_ms, created_at, trigger, snapshot_id) VALUES (2, 1, 'h2', 1, 0, 0, 'restore', 's2')",
+  ).run();
 
   // The foreign keys still hold, and still point at the rebuilt tables.
-  assert.throws(() =>
-    db.prepare("INSERT INTO version (file_id, seq, blob_hash, size, mtime_ms, created_at, trigger, snapshot_id) VALUES (1, 2, 'nope', 3, 0, 0, 'watch', 's1')").run(),
-  /FOREIGN KEY/);
-  assert.throws(() => db.prepare("INSERT INTO snapshot (id, created_at, trigger, git_patch_blob) VALUES ('s3', 0, 'watch', 'nope')").run(), /FOREIGN KEY/);
-  assert.throws(() => db.prepare("INSERT INTO tag (file_id, name, version_id, created_at) VALUES (1, 'x', 99, 0)").run(), /FOREIGN KEY/);
-  assert.throws(() => db.prepare("INSERT INTO version (file_id, seq, blob_hash, size, mtime_ms, created_at, trigger, snapshot_id) VALUES (1, 1, 'h1', 3, 0, 0, 'watch', 's1')").run(), /UNIQUE/);
+  assert.throws(
+    () =>
+      db
+        .prepare(
+          "INSERT INTO version (file_id, seq, blob_hash, size, mtime_ms, created_at, trigger, snapshot_id) VALUES (1, 2, 'nope', 3, 0, 0, 'watch', 's1')",
+        )
+        .run(),
+    /FOREIGN KEY/,
+  );
+  assert.throws(
+    () =>
+      db
+        .prepare("INSERT INTO snapshot (id, created_at, trigger, git_patch_blob) VALUES ('s3', 0, 'watch', 'nope')")
+        .run(),
+    /FOREIGN KEY/,
+  );
+  assert.throws(
+    () => db.prepare("INSERT INTO tag (file_id, name, version_id, created_at) VALUES (1, 'x', 99, 0)").run(),
+    /FOREIGN KEY/,
+  );
+  assert.throws(
+    () =>
+      db
+        .prepare(
+          "INSERT INTO version (file_id, seq, blob_hash, size, mtime_ms, created_at, trigger, snapshot_id) VALUES (1, 1, 'h1', 3, 0, 0, 'watch', 's1')",
+        )
+        .run(),
+    /UNIQUE/,
+  );
   db.prepare('DELETE FROM version WHERE id = 1').run();
-  assert.equal((db.prepare('SELECT count(*) AS n FROM tag').get() as { n: number }).n, 0, 'tags still go with their version');
-  assert.equal((db.prepare('SELECT count(*) AS n FROM lineage').get() as { n: number }).n, 0, 'lineage still goes with its version');
+  assert.equal(
+    (db.prepare('SELECT count(*) AS n FROM tag').get() as { n: number }).n,
+    0,
+    'tags still go with their version',
+  );
+  assert.equal(
+    (db.prepare('SELECT count(*) AS n FROM lineage').get() as { n: number }).n,
+    0,
+    'lineage still goes with its version',
+  );
   assert.deepEqual(db.pragma('integrity_check'), [{ integrity_check: 'ok' }]);
   db.close();
 });
@@ -146,12 +217,17 @@ test('migration 3 refuses to commit a rebuild that leaves a dangling foreign key
   const v2 = openDatabase(file, { migrateTo: 2 });
   // A row that only a store with its checks off could hold.
   v2.pragma('foreign_keys = OFF');
-  v2.prepare("INSERT INTO version (file_id, seq, blob_hash, size, mtime_ms, created_at, trigger, snapshot_id) VALUES (1, 2, 'gone', 3, 0, 0, 'watch', 's1')").run();
+  v2.prepare(
+    "INSERT INTO version (file_id, seq, blob_hash, size, mtime_ms, created_at, trigger, snapshot_id) VALUES (1, 2, 'gone', 3, 0, 0, 'watch', 's1')",
+  ).run();
   v2.close();
   const db = openDatabase(file, { migrateTo: 2 });
   assert.throws(() => migrate(db), /migration 3 .* broke 1 foreign key/);
   assert.equal(schemaVersion(db), 2, 'still the old schema');
-  assert.throws(() => db.prepare("INSERT INTO snapshot (id, created_at, trigger) VALUES ('s9', 0, 'restore')").run(), /CHECK/);
+  assert.throws(
+    () => db.prepare("INSERT INTO snapshot (id, created_at, trigger) VALUES ('s9', 0, 'restore')").run(),
+    /CHECK/,
+  );
   assert.equal(db.pragma('foreign_keys', { simple: true }), 1);
   db.close();
 });

@@ -166,7 +166,10 @@ const REBUILT: { table: string; columns: string; indexes: string[] }[] = [
       snapshot_id TEXT NOT NULL REFERENCES snapshot(id),
       environment_id INTEGER REFERENCES environment(id),
       UNIQUE (file_id, seq)`,
-    indexes: ['CREATE INDEX version_snapshot ON version(snapshot_id)', 'CREATE INDEX version_blob ON version(blob_hash)'],
+    indexes: [
+      'CREATE INDEX version_snapshot ON version(snapshot_id)',
+      'CREATE INDEX version_blob ON version(blob_hash)',
+    ],
   },
 ];
 
@@ -238,6 +241,8 @@ function assertForeignKeys(db: Db, m: Migration): void {
   const broken = db.pragma('foreign_key_check') as { table: string; rowid: number; parent: string }[];
   if (broken.length > 0) {
     const first = broken[0] as { table: string; rowid: number; parent: string };
-    throw new Error(`migration ${m.version} (${m.name}) broke ${broken.length} foreign key(s), e.g. ${first.table} row ${first.rowid} → ${first.parent}`);
+    throw new Error(
+      `migration ${m.version} (${m.name}) broke ${broken.length} foreign key(s), e.g. ${first.table} row ${first.rowid} → ${first.parent}`,
+    );
   }
 }

@@ -13,7 +13,14 @@ import {
 import { isAlive, logFilePath, readDaemonFile } from '../../../shared/node/daemonFiles';
 import type { ProjectInfo, SnapshotInfo, VersionInfo } from '../../../shared/src/domain';
 import { isErrorPayload, MlsnapError } from '../../../shared/src/errors';
-import { rpcMethod, type DaemonNotifications, type MethodName, type NotificationName, type ParamsOf, type ResultOf } from '../../../shared/src/protocol';
+import {
+  rpcMethod,
+  type DaemonNotifications,
+  type MethodName,
+  type NotificationName,
+  type ParamsOf,
+  type ResultOf,
+} from '../../../shared/src/protocol';
 import { DisposableStore } from '../Disposables';
 import type { OutputLog } from '../OutputLog';
 import type { DaemonLauncher } from './DaemonLauncher';
@@ -76,7 +83,11 @@ export class DaemonConnection implements vscode.Disposable {
     try {
       await this.launcher.start(this.home);
       await this.waitForDaemon();
-      if (!(await this.connect())) throw new MlsnapError('daemon-unavailable', `the daemon started but its socket did not answer; see ${logFilePath(this.home)}`);
+      if (!(await this.connect()))
+        throw new MlsnapError(
+          'daemon-unavailable',
+          `the daemon started but its socket did not answer; see ${logFilePath(this.home)}`,
+        );
     } catch (e) {
       this.setState('stopped');
       this.watchHome();
@@ -96,7 +107,10 @@ export class DaemonConnection implements vscode.Disposable {
   async call<M extends MethodName>(method: M, params: ParamsOf<M>): Promise<ResultOf<M>> {
     const client = this.client;
     if (!client || this._state !== 'running') {
-      throw new MlsnapError('daemon-unavailable', 'the mlsnap daemon is not running; use "mlsnap: Start/Restart Daemon"');
+      throw new MlsnapError(
+        'daemon-unavailable',
+        'the mlsnap daemon is not running; use "mlsnap: Start/Restart Daemon"',
+      );
     }
     try {
       return (await client.sendRequest(rpcMethod(method), params)) as ResultOf<M>;
@@ -116,7 +130,12 @@ export class DaemonConnection implements vscode.Disposable {
     if (this.disposed) return false;
     const info = readDaemonFile(this.home);
     if (!info || !isAlive(info.pid) || !fs.existsSync(info.socket)) return false;
-    const client = new LanguageClient('mlsnap', 'mlsnap daemon', () => connectSocket(info.socket), this.clientOptions());
+    const client = new LanguageClient(
+      'mlsnap',
+      'mlsnap daemon',
+      () => connectSocket(info.socket),
+      this.clientOptions(),
+    );
     try {
       await client.start();
     } catch (e) {
@@ -135,7 +154,11 @@ export class DaemonConnection implements vscode.Disposable {
     return true;
   }
 
-  private listen<N extends NotificationName>(client: LanguageClient, name: N, handler: (p: DaemonNotifications[N]) => void): void {
+  private listen<N extends NotificationName>(
+    client: LanguageClient,
+    name: N,
+    handler: (p: DaemonNotifications[N]) => void,
+  ): void {
     this.connectionScope.track(client.onNotification(name, handler));
   }
 
@@ -209,7 +232,10 @@ export class DaemonConnection implements vscode.Disposable {
       if (info && isAlive(info.pid) && fs.existsSync(info.socket)) return;
       await new Promise((r) => setTimeout(r, 100));
     }
-    throw new MlsnapError('daemon-unavailable', `the daemon did not start within ${START_TIMEOUT_MS / 1000} s; see ${logFilePath(this.home)}`);
+    throw new MlsnapError(
+      'daemon-unavailable',
+      `the daemon did not start within ${START_TIMEOUT_MS / 1000} s; see ${logFilePath(this.home)}`,
+    );
   }
 
   dispose(): void {

@@ -36,7 +36,8 @@ export class DaemonLauncher {
     const configured = this.configuredNode();
     if (configured) candidates.push(await probe(configured, 'mlsnap.nodePath'));
     // code-server and other plain-Node extension hosts can run the daemon themselves.
-    if (!process.versions['electron']) candidates.push({ path: process.execPath, modules: process.versions.modules, source: 'extension host' });
+    if (!process.versions['electron'])
+      candidates.push({ path: process.execPath, modules: process.versions.modules, source: 'extension host' });
     candidates.push(await probe('node', 'PATH'));
     const picked = pickNode(candidates, wanted);
     if (!picked) throw new MlsnapError('daemon-unavailable', noNodeMessage(candidates, wanted));

@@ -16,7 +16,9 @@ export function pickNode(candidates: NodeCandidate[], wantedModules: string): No
 }
 
 export function noNodeMessage(candidates: NodeCandidate[], wantedModules: string): string {
-  const tried = candidates.map((c) => `${c.path} (${c.source}: ${c.modules === null ? 'did not run' : `ABI ${c.modules}`})`).join(', ');
+  const tried = candidates
+    .map((c) => `${c.path} (${c.source}: ${c.modules === null ? 'did not run' : `ABI ${c.modules}`})`)
+    .join(', ');
   return (
     `mlsnap needs Node.js with ABI ${wantedModules} (Node 20) to run its daemon, and found none` +
     (tried ? `; tried ${tried}` : '') +

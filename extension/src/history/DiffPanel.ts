@@ -18,7 +18,10 @@ export class DiffPanels implements vscode.Disposable {
       return;
     }
     const title = `${environmentOnly ? 'Environment ' : ''}${d.before.ref} ↔ @${d.after.seq}`;
-    const panel = vscode.window.createWebviewPanel(DIFF_PANEL_TYPE, title, vscode.ViewColumn.Active, { enableScripts: false, retainContextWhenHidden: false });
+    const panel = vscode.window.createWebviewPanel(DIFF_PANEL_TYPE, title, vscode.ViewColumn.Active, {
+      enableScripts: false,
+      retainContextWhenHidden: false,
+    });
     panel.webview.html = diffHtml(d, { cspSource: panel.webview.cspSource, environmentOnly });
     this.panels.set(key, panel);
     // Listeners of a webview are disposed with it.

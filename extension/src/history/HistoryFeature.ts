@@ -32,7 +32,9 @@ export class HistoryFeature implements vscode.Disposable {
     log: OutputLog,
   ) {
     this.tree = this.store.track(new HistoryTree(daemon, catalog));
-    this.treeView = this.store.track(vscode.window.createTreeView(ViewId.History, { treeDataProvider: this.tree, showCollapseAll: true }));
+    this.treeView = this.store.track(
+      vscode.window.createTreeView(ViewId.History, { treeDataProvider: this.tree, showCollapseAll: true }),
+    );
     this.createSnapshotsView(daemon);
     const environment = this.createEnvironmentView();
     const panels = this.store.track(new DiffPanels());
@@ -61,7 +63,11 @@ export class HistoryFeature implements vscode.Disposable {
   private createEnvironmentView(): EnvironmentTree {
     const environment = this.store.track(new EnvironmentTree());
     const view = this.store.track(vscode.window.createTreeView(ViewId.Environment, { treeDataProvider: environment }));
-    this.store.track(environment.onDidChangeTreeData(() => (view.description = environment.title + (environment.filter ? ` · filter: ${environment.filter}` : ''))));
+    this.store.track(
+      environment.onDidChangeTreeData(
+        () => (view.description = environment.title + (environment.filter ? ` · filter: ${environment.filter}` : '')),
+      ),
+    );
     return environment;
   }
 

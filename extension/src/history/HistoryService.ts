@@ -33,7 +33,9 @@ export class HistoryService {
     if (!target) return undefined;
     const info = await this.daemon.call('project/init', { root: target.fsPath });
     await this.catalog.refresh();
-    void vscode.window.showInformationMessage(`mlsnap: recording ${path.basename(info.root)} (${info.versions} version${info.versions === 1 ? '' : 's'} so far)`);
+    void vscode.window.showInformationMessage(
+      `mlsnap: recording ${path.basename(info.root)} (${info.versions} version${info.versions === 1 ? '' : 's'} so far)`,
+    );
     return info.root;
   }
 
@@ -41,14 +43,18 @@ export class HistoryService {
     const target = this.locate(uri ?? activeUri());
     const r = await this.daemon.call('snapshot/create', { root: target.root, paths: [target.rel], trigger: 'manual' });
     const v = r.snapshot?.versions[0];
-    void vscode.window.showInformationMessage(v ? `mlsnap: recorded ${v.path}@${v.seq}` : `mlsnap: ${target.rel} is unchanged since its last version`);
+    void vscode.window.showInformationMessage(
+      v ? `mlsnap: recorded ${v.path}@${v.seq}` : `mlsnap: ${target.rel} is unchanged since its last version`,
+    );
   }
 
   async snapshotProject(): Promise<void> {
     for (const root of this.requireProjects()) {
       const r = await this.daemon.call('snapshot/create', { root, trigger: 'manual' });
       const n = r.snapshot?.versionCount ?? 0;
-      void vscode.window.showInformationMessage(`mlsnap: ${n === 0 ? 'nothing changed' : `recorded ${n} version${n === 1 ? '' : 's'}`} in ${path.basename(root)}`);
+      void vscode.window.showInformationMessage(
+        `mlsnap: ${n === 0 ? 'nothing changed' : `recorded ${n} version${n === 1 ? '' : 's'}`} in ${path.basename(root)}`,
+      );
     }
   }
 
@@ -62,7 +68,9 @@ export class HistoryService {
     const versions = await this.versionsOf(current.root, current.version.path);
     const previous = versions.find((v) => v.seq < current.version.seq);
     if (!previous) {
-      void vscode.window.showInformationMessage(`mlsnap: ${current.version.path}@${current.version.seq} is the first version; there is nothing before it`);
+      void vscode.window.showInformationMessage(
+        `mlsnap: ${current.version.path}@${current.version.seq} is the first version; there is nothing before it`,
+      );
       return;
     }
     await this.diff({ root: current.root, version: previous }, current);
@@ -82,7 +90,12 @@ export class HistoryService {
     const target = ref ? { root: ref.root, rel: ref.version.path } : this.locate(activeUri());
     const first = ref?.version ?? (await this.pickVersion(target.root, target.rel, 'First version'));
     if (!first) return;
-    const second = await this.pickVersion(target.root, target.rel, `Compare ${target.rel}@${first.seq} with…`, first.seq);
+    const second = await this.pickVersion(
+      target.root,
+      target.rel,
+      `Compare ${target.rel}@${first.seq} with…`,
+      first.seq,
+    );
     if (!second) return;
     const [older, newer] = first.seq < second.seq ? [first, second] : [second, first];
     await this.diff({ root: target.root, version: older }, { root: target.root, version: newer });
@@ -95,7 +108,12 @@ export class HistoryService {
   async diff(left: VersionRef, right: VersionRef): Promise<void> {
     if (opensInEditorDiff(right.version.path)) {
       const title = `${left.version.path}@${left.version.seq} ↔ @${right.version.seq}`;
-      await vscode.commands.executeCommand('vscode.diff', documentUriFor(left.root, left.version), documentUriFor(right.root, right.version), title);
+      await vscode.commands.executeCommand(
+        'vscode.diff',
+        documentUriFor(left.root, left.version),
+        documentUriFor(right.root, right.version),
+        title,
+      );
       return;
     }
     this.panels.show(await this.typedDiff(left, right));
@@ -103,16 +121,24 @@ export class HistoryService {
 
   async compareEnvironments(ref: VersionRef | undefined): Promise<void> {
     const current = ref ?? (await this.latestOfActive());
-    const previous = (await this.versionsOf(current.root, current.version.path)).find((v) => v.seq < current.version.seq);
+    const previous = (await this.versionsOf(current.root, current.version.path)).find(
+      (v) => v.seq < current.version.seq,
+    );
     if (!previous) {
-      void vscode.window.showInformationMessage(`mlsnap: ${current.version.path}@${current.version.seq} is the first version; there is nothing before it`);
+      void vscode.window.showInformationMessage(
+        `mlsnap: ${current.version.path}@${current.version.seq} is the first version; there is nothing before it`,
+      );
       return;
     }
     this.panels.show(await this.typedDiff({ root: current.root, version: previous }, current), true);
   }
 
   private typedDiff(left: VersionRef, right: VersionRef): Promise<VersionDiff> {
-    return this.daemon.call('diff/versions', { root: right.root, before: `${left.version.path}@${left.version.seq}`, after: `${right.version.path}@${right.version.seq}` });
+    return this.daemon.call('diff/versions', {
+      root: right.root,
+      before: `${left.version.path}@${left.version.seq}`,
+      after: `${right.version.path}@${right.version.seq}`,
+    });
   }
 
   async openVersion(ref: VersionRef | undefined): Promise<void> {
@@ -152,40 +178,66 @@ export class HistoryService {
     const name = await vscode.window.showInputBox({
       title: `Tag ${target.version.path}@${target.version.seq}`,
       prompt: 'A name for this version (letters, digits, ".", "_", "-"); tagged versions survive gc',
-      validateInput: (s) => (/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(s) && !/^[0-9]+$/.test(s) && s !== 'latest' ? null : 'letters, digits, ".", "_" or "-"; not a number, not "latest"'),
+      validateInput: (s) =>
+        /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(s) && !/^[0-9]+$/.test(s) && s !== 'latest'
+          ? null
+          : 'letters, digits, ".", "_" or "-"; not a number, not "latest"',
     });
     if (!name) return;
-    await this.daemon.call('version/tag', { root: target.root, ref: `${target.version.path}@${target.version.seq}`, name });
+    await this.daemon.call('version/tag', {
+      root: target.root,
+      ref: `${target.version.path}@${target.version.seq}`,
+      name,
+    });
   }
 
   async showEnvironment(ref: VersionRef | undefined, reveal = true): Promise<void> {
     const target = ref ?? (await this.latestOfActive());
-    const show = await this.daemon.call('ref/show', { root: target.root, ref: `${target.version.path}@${target.version.seq}` });
+    const show = await this.daemon.call('ref/show', {
+      root: target.root,
+      ref: `${target.version.path}@${target.version.seq}`,
+    });
     this.environment.show(`${target.version.path}@${target.version.seq}`, show.environment, show.git);
     if (reveal) await vscode.commands.executeCommand(`${ViewId.Environment}.focus`);
   }
 
   async filterEnvironment(): Promise<void> {
-    const filter = await vscode.window.showInputBox({ title: 'Filter the environment', value: this.environment.filter, prompt: 'Package, variable or any text; empty shows everything' });
+    const filter = await vscode.window.showInputBox({
+      title: 'Filter the environment',
+      value: this.environment.filter,
+      prompt: 'Package, variable or any text; empty shows everything',
+    });
     if (filter !== undefined) this.environment.setFilter(filter.trim());
   }
 
   locate(uri: vscode.Uri | undefined): { root: string; rel: string } {
-    if (!uri) throw new MlsnapError('bad-request', 'open a notebook or model file first, or pick one in the History view');
+    if (!uri)
+      throw new MlsnapError('bad-request', 'open a notebook or model file first, or pick one in the History view');
     const hit = this.catalog.locate(uri);
-    if (!hit) throw new MlsnapError('not-initialized', `${uri.fsPath} is not in an mlsnap project; run "mlsnap: Initialize Project"`, uri.fsPath);
+    if (!hit)
+      throw new MlsnapError(
+        'not-initialized',
+        `${uri.fsPath} is not in an mlsnap project; run "mlsnap: Initialize Project"`,
+        uri.fsPath,
+      );
     return hit;
   }
 
   private requireProjects(): readonly string[] {
-    if (this.catalog.roots.length === 0) throw new MlsnapError('not-initialized', 'no mlsnap project in this workspace; run "mlsnap: Initialize Project"');
+    if (this.catalog.roots.length === 0)
+      throw new MlsnapError('not-initialized', 'no mlsnap project in this workspace; run "mlsnap: Initialize Project"');
     return this.catalog.roots;
   }
 
   private async latestOfActive(): Promise<VersionRef> {
     const target = this.locate(activeUri());
     const latest = (await this.versionsOf(target.root, target.rel))[0];
-    if (!latest) throw new MlsnapError('not-found', `${target.rel} has no versions yet; save it or run "mlsnap: Snapshot Now"`, target.rel);
+    if (!latest)
+      throw new MlsnapError(
+        'not-found',
+        `${target.rel} has no versions yet; save it or run "mlsnap: Snapshot Now"`,
+        target.rel,
+      );
     return { root: target.root, version: latest };
   }
 
@@ -195,11 +247,21 @@ export class HistoryService {
     return v ? { root: target.root, version: v } : undefined;
   }
 
-  private async pickVersion(root: string, rel: string, title: string, excludeSeq?: number): Promise<VersionInfo | undefined> {
+  private async pickVersion(
+    root: string,
+    rel: string,
+    title: string,
+    excludeSeq?: number,
+  ): Promise<VersionInfo | undefined> {
     const versions = (await this.versionsOf(root, rel)).filter((v) => v.seq !== excludeSeq);
     if (versions.length === 0) throw new MlsnapError('not-found', `${rel} has no other versions`, rel);
     const picked = await vscode.window.showQuickPick(
-      versions.map((v) => ({ label: `@${v.seq}`, description: `${age(v.createdAt)} · ${v.trigger} · ${size(v.size)}${v.tags.length ? ` · ${v.tags.join(', ')}` : ''}`, detail: v.message ?? undefined, v })),
+      versions.map((v) => ({
+        label: `@${v.seq}`,
+        description: `${age(v.createdAt)} · ${v.trigger} · ${size(v.size)}${v.tags.length ? ` · ${v.tags.join(', ')}` : ''}`,
+        detail: v.message ?? undefined,
+        v,
+      })),
       { title, matchOnDescription: true },
     );
     return picked?.v;
@@ -207,7 +269,8 @@ export class HistoryService {
 
   private async pickWorkspaceFolder(): Promise<vscode.Uri | undefined> {
     const folders = vscode.workspace.workspaceFolders ?? [];
-    if (folders.length === 0) throw new MlsnapError('bad-request', 'open a folder first: mlsnap records projects, not loose files');
+    if (folders.length === 0)
+      throw new MlsnapError('bad-request', 'open a folder first: mlsnap records projects, not loose files');
     if (folders.length === 1) return folders[0]?.uri;
     return (await vscode.window.showWorkspaceFolderPick({ placeHolder: 'Record which folder?' }))?.uri;
   }

@@ -70,7 +70,9 @@ export class HistoryTree implements vscode.TreeDataProvider<HistoryNode>, vscode
         const item = new vscode.TreeItem(versionLabel(v), vscode.TreeItemCollapsibleState.None);
         item.id = `version:${node.root}:${v.id}`;
         item.description = versionDescription(v, node.summary, node.change);
-        item.tooltip = new vscode.MarkdownString(versionMarkdown(v, this.envCache.get(envKey(node.root, v.environmentId)) ?? null, null));
+        item.tooltip = new vscode.MarkdownString(
+          versionMarkdown(v, this.envCache.get(envKey(node.root, v.environmentId)) ?? null, null),
+        );
         item.iconPath = new vscode.ThemeIcon(v.tags.length > 0 ? 'tag' : 'git-commit');
         item.contextValue = TreeItemContext.Version;
         item.command = { command: CommandId.OpenVersion, title: 'Open Version', arguments: [node] };
@@ -108,10 +110,18 @@ export class HistoryTree implements vscode.TreeDataProvider<HistoryNode>, vscode
     const versions = await this.daemon.call('version/log', { root, path: rel, limit: VERSIONS_SHOWN });
     const envs = await Promise.all(versions.map((v) => this.environment(root, v)));
     // Versions are newest first: the previous version is the next row.
-    const changes = await Promise.all(versions.map((v, i) => (i < CHANGES_SHOWN ? this.change(root, v, versions[i + 1]) : Promise.resolve(undefined))));
+    const changes = await Promise.all(
+      versions.map((v, i) => (i < CHANGES_SHOWN ? this.change(root, v, versions[i + 1]) : Promise.resolve(undefined))),
+    );
     return versions.map((v, i) => {
       const change = changes[i];
-      return { kind: 'version', root, version: v, summary: environmentSummary(envs[i] ?? null, envs[i + 1] ?? null), ...(change ? { change } : {}) };
+      return {
+        kind: 'version',
+        root,
+        version: v,
+        summary: environmentSummary(envs[i] ?? null, envs[i + 1] ?? null),
+        ...(change ? { change } : {}),
+      };
     });
   }
 

@@ -7,7 +7,14 @@ import { age, size } from '../presentation/summaries';
 import type { ProjectCatalog } from '../ProjectCatalog';
 import type { HistoryNode } from './HistoryTree';
 
-type SnapshotNode = { kind: 'snapshot'; root: string; id: string; createdAt: number; trigger: string; versions: VersionInfo[] };
+type SnapshotNode = {
+  kind: 'snapshot';
+  root: string;
+  id: string;
+  createdAt: number;
+  trigger: string;
+  versions: VersionInfo[];
+};
 type Node = SnapshotNode | Extract<HistoryNode, { kind: 'version' }>;
 
 const SNAPSHOTS_SHOWN = 200;
@@ -30,7 +37,10 @@ export class SnapshotsTree implements vscode.TreeDataProvider<Node>, vscode.Disp
 
   getTreeItem(node: Node): vscode.TreeItem {
     if (node.kind === 'snapshot') {
-      const item = new vscode.TreeItem(`${node.id.slice(0, 8)} · ${age(node.createdAt)}`, vscode.TreeItemCollapsibleState.Collapsed);
+      const item = new vscode.TreeItem(
+        `${node.id.slice(0, 8)} · ${age(node.createdAt)}`,
+        vscode.TreeItemCollapsibleState.Collapsed,
+      );
       item.id = `snapshot:${node.id}`;
       item.description = `${node.trigger} · ${node.versions.length} file${node.versions.length === 1 ? '' : 's'}`;
       item.tooltip = node.versions.map((v) => `${v.path}@${v.seq}`).join('\n');
@@ -48,7 +58,8 @@ export class SnapshotsTree implements vscode.TreeDataProvider<Node>, vscode.Disp
 
   async getChildren(node?: Node): Promise<Node[]> {
     if (this.daemon.state !== 'running') return [];
-    if (node?.kind === 'snapshot') return node.versions.map((v) => ({ kind: 'version', root: node.root, version: v, summary: '' }));
+    if (node?.kind === 'snapshot')
+      return node.versions.map((v) => ({ kind: 'version', root: node.root, version: v, summary: '' }));
     if (node) return [];
     const all: SnapshotNode[] = [];
     for (const root of this.catalog.roots) {

@@ -3,7 +3,13 @@ import assert from 'node:assert/strict';
 import type { ModelDiff, ModelSummary, VersionDiff } from '../../../shared/src/diff';
 import { diffHtml, esc } from './diffHtml';
 
-const summary = (tensors: ModelSummary['tensors']): ModelSummary => ({ format: 'safetensors', size: 1, facts: {}, tensors, warnings: [] });
+const summary = (tensors: ModelSummary['tensors']): ModelSummary => ({
+  format: 'safetensors',
+  size: 1,
+  facts: {},
+  tensors,
+  warnings: [],
+});
 
 function modelDiff(): VersionDiff {
   const w32 = { name: '0.weight', dtype: 'F32', shape: [32, 8], params: 256 };
@@ -23,7 +29,15 @@ function modelDiff(): VersionDiff {
     factChanges: { '__metadata__.note': ['<old>', 'new'] },
     bytesCompared: false,
   };
-  return { path: 'm.safetensors', before: { ref: 'm.safetensors@1', seq: 1 }, after: { ref: 'm.safetensors@2', seq: 2 }, summary: 'hidden 32→64: +256 params', file, environment: null, identical: false };
+  return {
+    path: 'm.safetensors',
+    before: { ref: 'm.safetensors@1', seq: 1 },
+    after: { ref: 'm.safetensors@2', seq: 2 },
+    summary: 'hidden 32→64: +256 params',
+    file,
+    environment: null,
+    identical: false,
+  };
 }
 
 test('changed tensors come first; unchanged ones are collapsed', () => {
@@ -45,7 +59,18 @@ test('no scripts may run and text is escaped', () => {
 });
 
 test('the environment-only view says when nothing changed', () => {
-  const d = { ...modelDiff(), environment: { type: 'environment' as const, python: null, interpreter: null, packages: [], machine: {}, gpu: null, git: null } };
+  const d = {
+    ...modelDiff(),
+    environment: {
+      type: 'environment' as const,
+      python: null,
+      interpreter: null,
+      packages: [],
+      machine: {},
+      gpu: null,
+      git: null,
+    },
+  };
   const html = diffHtml(d, { cspSource: 'x', environmentOnly: true });
   assert.match(html, /No change in interpreter, packages, machine, GPU or git/);
   assert.doesNotMatch(html, /Tensors:/);

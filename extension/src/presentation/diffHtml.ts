@@ -1,4 +1,11 @@
-import type { EnvironmentDiff, MetricChange, ModelDiff, NotebookDiff, TensorChange, VersionDiff } from '../../../shared/src/diff';
+import type {
+  EnvironmentDiff,
+  MetricChange,
+  ModelDiff,
+  NotebookDiff,
+  TensorChange,
+  VersionDiff,
+} from '../../../shared/src/diff';
 
 /**
  * The rendered diff view (a webview without scripts): the same content as `mlsnap diff`,
@@ -59,37 +66,57 @@ function modelSection(m: ModelDiff): string {
   const out = [
     `<h2>Model (${esc(m.format)})</h2>`,
     `<table><tr><th></th><th>before</th><th>after</th></tr><tr><td>parameters</td><td>${m.paramsBefore.toLocaleString('en-US')}</td><td>${m.paramsAfter.toLocaleString('en-US')} (${signed(m.paramsAfter - m.paramsBefore)})</td></tr>`,
-    ...facts.map(([k, [a, b]]) => `<tr class="changed"><td>${esc(k)}</td><td>${esc(a ?? '—')}</td><td>${esc(b ?? '—')}</td></tr>`),
+    ...facts.map(
+      ([k, [a, b]]) => `<tr class="changed"><td>${esc(k)}</td><td>${esc(a ?? '—')}</td><td>${esc(b ?? '—')}</td></tr>`,
+    ),
     '</table>',
   ];
-  if (!m.bytesCompared) out.push('<div class="summary">Tensor bytes were not compared (headers only); <code>mlsnap diff --bytes</code> compares them.</div>');
-  for (const g of unsafe) out.push(`<div class="warn">⚠ references ${esc(`${g.module}.${g.name}`)}, which would execute code when loaded</div>`);
+  if (!m.bytesCompared)
+    out.push(
+      '<div class="summary">Tensor bytes were not compared (headers only); <code>mlsnap diff --bytes</code> compares them.</div>',
+    );
+  for (const g of unsafe)
+    out.push(
+      `<div class="warn">⚠ references ${esc(`${g.module}.${g.name}`)}, which would execute code when loaded</div>`,
+    );
   out.push(`<h2>Tensors: ${changed.length} changed, ${same.length} unchanged</h2>`, tensorTable(changed));
-  if (same.length > 0) out.push(`<details><summary>${same.length} unchanged tensor${same.length === 1 ? '' : 's'}</summary>${tensorTable(same)}</details>`);
+  if (same.length > 0)
+    out.push(
+      `<details><summary>${same.length} unchanged tensor${same.length === 1 ? '' : 's'}</summary>${tensorTable(same)}</details>`,
+    );
   return out.join('\n');
 }
 
 function tensorTable(rows: TensorChange[]): string {
   if (rows.length === 0) return '';
-  const cell = (t?: { dtype: string; shape: number[] }): string => (t ? `${esc(t.dtype)} [${t.shape.join(', ')}]` : '—');
+  const cell = (t?: { dtype: string; shape: number[] }): string =>
+    t ? `${esc(t.dtype)} [${t.shape.join(', ')}]` : '—';
   return `<table><tr><th>tensor</th><th>change</th><th>before</th><th>after</th></tr>${rows
-    .map((t) => `<tr class="${t.status}"><td>${esc(t.name)}</td><td>${t.status}</td><td>${cell(t.before)}</td><td>${cell(t.after)}</td></tr>`)
+    .map(
+      (t) =>
+        `<tr class="${t.status}"><td>${esc(t.name)}</td><td>${t.status}</td><td>${cell(t.before)}</td><td>${cell(t.after)}</td></tr>`,
+    )
     .join('')}</table>`;
 }
 
 function metricsSection(changes: MetricChange[], format: string): string {
-  const changed = changes.filter((c) => c.before !== c.after).sort((a, b) => Number(b.regression) - Number(a.regression));
+  const changed = changes
+    .filter((c) => c.before !== c.after)
+    .sort((a, b) => Number(b.regression) - Number(a.regression));
   const same = changes.filter((c) => c.before === c.after);
   const row = (c: MetricChange): string => {
     const pct = c.percent === null ? '' : `${c.percent >= 0 ? '+' : ''}${c.percent.toFixed(1)}%`;
     const cls = c.regression ? 'regression' : c.before === c.after ? '' : 'changed';
     return `<tr class="${cls}"><td>${esc(c.key)}</td><td>${esc(String(c.before ?? '—'))}</td><td>${esc(String(c.after ?? '—'))}</td><td>${c.delta === null ? '' : signed(c.delta)}</td><td>${pct}</td><td>${c.better === null ? '' : c.better === 'up' ? '↑ better' : '↓ better'}${c.regression ? ' — regression' : ''}</td></tr>`;
   };
-  const table = (rows: MetricChange[]): string => `<table><tr><th>metric</th><th>before</th><th>after</th><th>Δ</th><th>%</th><th></th></tr>${rows.map(row).join('')}</table>`;
+  const table = (rows: MetricChange[]): string =>
+    `<table><tr><th>metric</th><th>before</th><th>after</th><th>Δ</th><th>%</th><th></th></tr>${rows.map(row).join('')}</table>`;
   return [
     `<h2>Metrics (${esc(format)}): ${changed.length} changed</h2>`,
     table(changed),
-    same.length > 0 ? `<details><summary>${same.length} unchanged metric${same.length === 1 ? '' : 's'}</summary>${table(same)}</details>` : '',
+    same.length > 0
+      ? `<details><summary>${same.length} unchanged metric${same.length === 1 ? '' : 's'}</summary>${table(same)}</details>`
+      : '',
   ].join('\n');
 }
 
@@ -98,9 +125,16 @@ function notebookSection(nb: NotebookDiff): string {
   const rows = changed.map((c) => {
     const src = (c.sourceDiff ?? [])
       .filter((l) => l.op !== 'equal')
-      .map((l) => `<pre class="${l.op === 'add' ? 'line-add' : 'line-remove'}">${l.op === 'add' ? '+' : '−'} ${esc(l.text)}</pre>`)
+      .map(
+        (l) =>
+          `<pre class="${l.op === 'add' ? 'line-add' : 'line-remove'}">${l.op === 'add' ? '+' : '−'} ${esc(l.text)}</pre>`,
+      )
       .join('');
-    const outs = c.outputChanges.map((o) => `<div>output ${o.index + 1} ${o.status}${o.after?.images || o.before?.images ? ' (image)' : ''}</div>`).join('');
+    const outs = c.outputChanges
+      .map(
+        (o) => `<div>output ${o.index + 1} ${o.status}${o.after?.images || o.before?.images ? ' (image)' : ''}</div>`,
+      )
+      .join('');
     return `<tr class="${c.status === 'modified' ? 'changed' : c.status}"><td>${esc(c.id)}</td><td>${c.status}</td><td>${src}${outs}</td></tr>`;
   });
   return `<h2>Notebook: ${changed.length} cell${changed.length === 1 ? '' : 's'} changed, ${nb.counts.unchanged} unchanged</h2><table><tr><th>cell</th><th>change</th><th>details</th></tr>${rows.join('')}</table>`;
@@ -114,9 +148,13 @@ function environmentSection(e: EnvironmentDiff | null, always: boolean): string 
   for (const p of e.packages) rows.push(tr(p.change, p.name, p.before, p.after));
   for (const [k, [a, b]] of Object.entries(e.machine)) rows.push(tr('changed', k, a, b));
   if (e.gpu) rows.push(tr('changed', 'GPU', e.gpu[0], e.gpu[1]));
-  if (e.git?.commit) rows.push(tr('changed', 'git commit', e.git.commit[0]?.slice(0, 12) ?? null, e.git.commit[1]?.slice(0, 12) ?? null));
+  if (e.git?.commit)
+    rows.push(
+      tr('changed', 'git commit', e.git.commit[0]?.slice(0, 12) ?? null, e.git.commit[1]?.slice(0, 12) ?? null),
+    );
   if (e.git?.dirty) rows.push(tr('changed', 'git dirty', String(e.git.dirty[0]), String(e.git.dirty[1])));
-  if (rows.length === 0) return '<h2>Environment</h2><div>No change in interpreter, packages, machine, GPU or git.</div>';
+  if (rows.length === 0)
+    return '<h2>Environment</h2><div>No change in interpreter, packages, machine, GPU or git.</div>';
   return `<h2>Environment: ${rows.length} change${rows.length === 1 ? '' : 's'}</h2><table><tr><th>what</th><th>before</th><th>after</th></tr>${rows.join('')}</table>`;
 }
 
@@ -129,5 +167,8 @@ function signed(n: number): string {
 }
 
 export function esc(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
+  return s.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string,
+  );
 }

@@ -5,10 +5,24 @@ import { environmentRows, environmentSummary, packageChanges, versionDescription
 
 function env(pkgs: Record<string, string>, complete = true): EnvironmentInfo {
   return {
-    interpreter: { executable: '/usr/bin/python3', version: '3.11.2', prefix: '/usr', foundBy: 'kernelspec', detail: 'kernel.json' },
+    interpreter: {
+      executable: '/usr/bin/python3',
+      version: '3.11.2',
+      prefix: '/usr',
+      foundBy: 'kernelspec',
+      detail: 'kernel.json',
+    },
     packages: Object.entries(pkgs).map(([name, version]) => ({ name, version, location: '/x' })),
     conda: null,
-    machine: { os: 'Debian 12', release: '6.1', kernel: '6.1', arch: 'x64', cpu: 'Xeon', cpus: 2, memoryBytes: 2 ** 34 },
+    machine: {
+      os: 'Debian 12',
+      release: '6.1',
+      kernel: '6.1',
+      arch: 'x64',
+      cpu: 'Xeon',
+      cpus: 2,
+      memoryBytes: 2 ** 34,
+    },
     gpus: [],
     gpuNote: 'nvidia-smi not found',
     lockfiles: [],
@@ -19,7 +33,7 @@ function env(pkgs: Record<string, string>, complete = true): EnvironmentInfo {
 }
 
 test('package changes: upgraded, added, removed, with names compared PEP 503-style', () => {
-  const a = env({ torch: '1.13.1', 'scikit_learn': '1.2.1', pandas: '1.5' });
+  const a = env({ torch: '1.13.1', scikit_learn: '1.2.1', pandas: '1.5' });
   const b = env({ torch: '2.0.0', 'scikit-learn': '1.2.1', numpy: '1.24' });
   assert.deepEqual(packageChanges(a, b), [
     { name: 'numpy', from: null, to: '1.24' },
@@ -42,13 +56,22 @@ test('version rows show age, trigger, size and tags', () => {
   const v = { seq: 4, createdAt: now - 90_000, trigger: 'save', size: 2048, tags: ['best'] } as VersionInfo;
   assert.equal(versionLabel(v, now), '@4 · 2m ago');
   assert.equal(versionDescription(v, 'py 3.11'), 'save · 2.0 KiB · py 3.11 [best]');
-  assert.equal(versionDescription(v, 'py 3.11', 'hidden 32→64: +416 params'), 'save · 2.0 KiB · hidden 32→64: +416 params · py 3.11 [best]');
+  assert.equal(
+    versionDescription(v, 'py 3.11', 'hidden 32→64: +416 params'),
+    'save · 2.0 KiB · hidden 32→64: +416 params · py 3.11 [best]',
+  );
 });
 
 test('the environment view filters rows but keeps their groups', () => {
   const rows = environmentRows(env({ torch: '1.13.1', numpy: '1.24' }), null, 'TORCH');
-  assert.deepEqual(rows.map((r) => r.label), ['Packages']);
-  assert.deepEqual(rows[0]?.children?.map((c) => c.label), ['torch']);
+  assert.deepEqual(
+    rows.map((r) => r.label),
+    ['Packages'],
+  );
+  assert.deepEqual(
+    rows[0]?.children?.map((c) => c.label),
+    ['torch'],
+  );
   const all = environmentRows(env({ torch: '1' }), null);
   assert.ok(all.some((r) => r.label === 'Environment variables' && r.description === '2 names'));
 });

@@ -54,7 +54,10 @@ export function environmentSummary(env: EnvironmentInfo | null, prev: Environmen
   const i = env.interpreter;
   const head = i ? `py ${i.version || '?'} ${i.executable}` : 'no interpreter';
   const changes = packageChanges(prev, env);
-  const tail = changes.length === 0 ? '' : ` · ${changes.slice(0, 2).map(changeText).join(', ')}${changes.length > 2 ? ` +${changes.length - 2} more` : ''}`;
+  const tail =
+    changes.length === 0
+      ? ''
+      : ` · ${changes.slice(0, 2).map(changeText).join(', ')}${changes.length > 2 ? ` +${changes.length - 2} more` : ''}`;
   return `${head}${tail}${env.complete ? '' : ' · incomplete'}`;
 }
 
@@ -84,13 +87,18 @@ export function versionMarkdown(v: VersionInfo, env: EnvironmentInfo | null, git
   if (v.message) lines.push(`| message | ${v.message} |`);
   if (v.tags.length > 0) lines.push(`| tags | ${v.tags.join(', ')} |`);
   if (v.lineage) lines.push(`| written by | ${v.lineage.sourcePath} |`);
-  if (git) lines.push(`| git | ${git.commit?.slice(0, 12) ?? '(no commit)'} on ${git.branch ?? '(detached)'}${git.dirty ? ', dirty' : ''} |`);
+  if (git)
+    lines.push(
+      `| git | ${git.commit?.slice(0, 12) ?? '(no commit)'} on ${git.branch ?? '(detached)'}${git.dirty ? ', dirty' : ''} |`,
+    );
   if (env) {
     const i = env.interpreter;
     lines.push(`| interpreter | ${i ? `${i.executable} (Python ${i.version}, found by ${i.foundBy})` : 'not found'} |`);
     lines.push(`| packages | ${env.packages.length} |`);
     lines.push(`| machine | ${env.machine.os}, ${env.machine.arch}, ${env.machine.cpus} CPUs |`);
-    lines.push(`| GPU | ${env.gpus.length > 0 ? env.gpus.map((g) => `${g.name} (driver ${g.driver})`).join('; ') : env.gpuNote ?? 'none'} |`);
+    lines.push(
+      `| GPU | ${env.gpus.length > 0 ? env.gpus.map((g) => `${g.name} (driver ${g.driver})`).join('; ') : (env.gpuNote ?? 'none')} |`,
+    );
   }
   return lines.join('\n') + '\n';
 }
@@ -123,7 +131,9 @@ export function environmentRows(env: EnvironmentInfo, git: GitState | null, filt
     {
       label: 'Packages',
       description: String(env.packages.length),
-      children: [...env.packages].sort((a, b) => a.name.localeCompare(b.name)).map((p) => ({ label: p.name, description: p.version })),
+      children: [...env.packages]
+        .sort((a, b) => a.name.localeCompare(b.name))
+        .map((p) => ({ label: p.name, description: p.version })),
     },
     {
       label: 'Machine',
@@ -137,18 +147,42 @@ export function environmentRows(env: EnvironmentInfo, git: GitState | null, filt
     },
     {
       label: 'GPU',
-      description: env.gpus.length > 0 ? String(env.gpus.length) : env.gpuNote ?? 'none',
-      children: env.gpus.map((g) => ({ label: g.name, description: `driver ${g.driver}${g.cuda ? `, CUDA ${g.cuda}` : ''}` })),
+      description: env.gpus.length > 0 ? String(env.gpus.length) : (env.gpuNote ?? 'none'),
+      children: env.gpus.map((g) => ({
+        label: g.name,
+        description: `driver ${g.driver}${g.cuda ? `, CUDA ${g.cuda}` : ''}`,
+      })),
     },
     {
       label: 'Git',
-      description: git ? `${git.commit?.slice(0, 12) ?? '(no commit)'}${git.dirty ? ' dirty' : ''}` : 'not a repository',
-      children: git ? [{ label: 'branch', description: git.branch ?? '(detached)' }, { label: 'dirty', description: String(git.dirty) }] : [],
+      description: git
+        ? `${git.commit?.slice(0, 12) ?? '(no commit)'}${git.dirty ? ' dirty' : ''}`
+        : 'not a repository',
+      children: git
+        ? [
+            { label: 'branch', description: git.branch ?? '(detached)' },
+            { label: 'dirty', description: String(git.dirty) },
+          ]
+        : [],
     },
   ];
-  if (env.conda) groups.push({ label: 'Conda', description: env.conda.prefix, children: env.conda.packages.map((p) => ({ label: p.name, description: p.version })) });
-  if (env.lockfiles.length > 0) groups.push({ label: 'Lockfiles', description: String(env.lockfiles.length), children: env.lockfiles.map((l) => ({ label: l.path, description: l.blob.slice(0, 12) })) });
-  groups.push({ label: 'Environment variables', description: `${env.envVarNames.length} names`, children: env.envVarNames.map((n) => ({ label: n })) });
+  if (env.conda)
+    groups.push({
+      label: 'Conda',
+      description: env.conda.prefix,
+      children: env.conda.packages.map((p) => ({ label: p.name, description: p.version })),
+    });
+  if (env.lockfiles.length > 0)
+    groups.push({
+      label: 'Lockfiles',
+      description: String(env.lockfiles.length),
+      children: env.lockfiles.map((l) => ({ label: l.path, description: l.blob.slice(0, 12) })),
+    });
+  groups.push({
+    label: 'Environment variables',
+    description: `${env.envVarNames.length} names`,
+    children: env.envVarNames.map((n) => ({ label: n })),
+  });
   if (!env.complete) groups.unshift({ label: 'Incomplete', description: env.incompleteReason ?? '' });
   if (f === '') return groups;
   return groups

@@ -1,6 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isNotebook, isTextLike, opensInEditorDiff, parseVersionQuery, projectOf, refOf, versionUriParts } from './versionUri';
+import {
+  isNotebook,
+  isTextLike,
+  opensInEditorDiff,
+  parseVersionQuery,
+  projectOf,
+  refOf,
+  versionUriParts,
+} from './versionUri';
 
 test('a version address survives the round trip through a URI, and its path ends with the file name', () => {
   const a = { root: '/home/u/proj', path: 'nb/train.ipynb', seq: 3 };

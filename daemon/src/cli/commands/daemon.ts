@@ -40,9 +40,13 @@ const stop: CommandDef = {
 
 async function waitForExit(home: string, pid: number): Promise<void> {
   const deadline = Date.now() + STOP_TIMEOUT_MS;
-  while (Date.now() < deadline && (isAlive(pid) || readDaemonFile(home) !== null)) await new Promise((r) => setTimeout(r, 50));
+  while (Date.now() < deadline && (isAlive(pid) || readDaemonFile(home) !== null))
+    await new Promise((r) => setTimeout(r, 50));
   if (isAlive(pid)) {
-    throw new MlsnapError('daemon-unavailable', `the daemon (pid ${pid}) did not stop within 15 s; see ${path.join(home, 'daemon.log')}, or \`kill ${pid}\``);
+    throw new MlsnapError(
+      'daemon-unavailable',
+      `the daemon (pid ${pid}) did not stop within 15 s; see ${path.join(home, 'daemon.log')}, or \`kill ${pid}\``,
+    );
   }
 }
 
@@ -57,7 +61,10 @@ const status: CommandDef = {
       return CLI_EXIT['daemon-not-running'];
     }
     const s = await c.call('daemon/status', {});
-    print(`daemon running (pid ${s.pid}, version ${s.version}, since ${fmt.when(s.startedAt)})\n${s.projects.map(fmt.projectBlock).join('\n')}`, { running: true, ...s });
+    print(
+      `daemon running (pid ${s.pid}, version ${s.version}, since ${fmt.when(s.startedAt)})\n${s.projects.map(fmt.projectBlock).join('\n')}`,
+      { running: true, ...s },
+    );
     return CLI_EXIT.ok;
   },
 };

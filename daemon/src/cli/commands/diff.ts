@@ -26,7 +26,9 @@ export const diff: CommandDef<DiffOptions> = {
     const p = project();
     const before = p.ref(operand(args, 0, 'a <ref>'));
     const after = args[1] === undefined ? undefined : p.ref(args[1]);
-    const d = await (await client()).call('diff/versions', {
+    const d = await (
+      await client()
+    ).call('diff/versions', {
       root: p.root,
       before,
       ...(after === undefined ? {} : { after }),

@@ -19,7 +19,9 @@ export const gc: CommandDef<GcOptions> = {
   async run({ opts, project, client, print }) {
     const { root } = project();
     // The daemon validates N (a bad one is its bad-request), as it does for the extension.
-    const r = await (await client()).call('store/gc', { root, keepLast: Number(opts.keepLast), dryRun: opts.dryRun === true });
+    const r = await (
+      await client()
+    ).call('store/gc', { root, keepLast: Number(opts.keepLast), dryRun: opts.dryRun === true });
     print(fmt.gcBlock(r), r);
     return CLI_EXIT.ok;
   },

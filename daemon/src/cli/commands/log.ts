@@ -17,7 +17,13 @@ export const log: CommandDef<LogOptions> = {
   async run({ args: [file], opts, project, client, print }) {
     const p = project();
     const limit = parseLimit(opts.limit);
-    const versions = await (await client()).call('version/log', { root: p.root, ...(file ? { path: p.path(file) } : {}), ...(limit === undefined ? {} : { limit }) });
+    const versions = await (
+      await client()
+    ).call('version/log', {
+      root: p.root,
+      ...(file ? { path: p.path(file) } : {}),
+      ...(limit === undefined ? {} : { limit }),
+    });
     print(versions.length === 0 ? 'no versions yet' : versions.map(fmt.versionLine).join('\n'), versions);
     return CLI_EXIT.ok;
   },
@@ -26,6 +32,7 @@ export const log: CommandDef<LogOptions> = {
 function parseLimit(raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined;
   const limit = Number(raw);
-  if (!Number.isInteger(limit) || limit < 1) throw new MlsnapError('bad-request', `--limit must be a positive integer, not ${raw}`);
+  if (!Number.isInteger(limit) || limit < 1)
+    throw new MlsnapError('bad-request', `--limit must be a positive integer, not ${raw}`);
   return limit;
 }

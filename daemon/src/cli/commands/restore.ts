@@ -17,7 +17,9 @@ export const restore: CommandDef<RestoreOptions> = {
   async run({ args, opts, ctx, project, client, print }) {
     const p = project();
     const to = opts.to === undefined ? undefined : path.resolve(ctx.cwd, opts.to);
-    const r = await (await client()).call('version/restore', { root: p.root, ref: p.ref(operand(args, 0, 'a <ref>')), ...(to ? { to } : {}) });
+    const r = await (
+      await client()
+    ).call('version/restore', { root: p.root, ref: p.ref(operand(args, 0, 'a <ref>')), ...(to ? { to } : {}) });
     print(`restored ${r.restored.path}@${r.restored.seq} to ${r.path}${whatHappenedFirst(r)}`, r);
     return CLI_EXIT.ok;
   },

@@ -16,7 +16,14 @@ export const snapshot: CommandDef<SnapshotOptions> = {
   async run({ args, opts, project, client, print }) {
     const p = project();
     const paths = args.map(p.path);
-    const r = await (await client()).call('snapshot/create', { root: p.root, paths, ...(opts.message ? { message: opts.message } : {}), trigger: 'manual' });
+    const r = await (
+      await client()
+    ).call('snapshot/create', {
+      root: p.root,
+      paths,
+      ...(opts.message ? { message: opts.message } : {}),
+      trigger: 'manual',
+    });
     print(r.snapshot ? fmt.snapshotBlock(r.snapshot) : `nothing changed (${r.skipped.length} files looked at)`, r);
     return CLI_EXIT.ok;
   },

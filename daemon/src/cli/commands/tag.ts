@@ -12,7 +12,13 @@ export const tag: CommandDef = {
   project: true,
   async run({ args, project, client, print }) {
     const p = project();
-    const v = await (await client()).call('version/tag', { root: p.root, ref: p.ref(operand(args, 0, 'a <ref>')), name: operand(args, 1, 'a tag name') });
+    const v = await (
+      await client()
+    ).call('version/tag', {
+      root: p.root,
+      ref: p.ref(operand(args, 0, 'a <ref>')),
+      name: operand(args, 1, 'a tag name'),
+    });
     print(`tagged ${v.path}@${v.seq} as ${v.tags.join(', ')}`, v);
     return CLI_EXIT.ok;
   },

@@ -25,7 +25,12 @@ function env(overrides: Partial<EnvironmentInfo> = {}): EnvironmentInfo {
       pkg('scikit_learn', '1.2.2'),
       pkg('Jinja2', '3.1.2'),
       pkg('mylib', '0.1.0', { directUrl: { url: 'file:///home/ana/mylib', dir_info: { editable: true } } }),
-      pkg('transformers', '4.30.0', { directUrl: { url: 'https://github.com/huggingface/transformers', vcs_info: { vcs: 'git', commit_id: 'aaaaaaa1111111' } } }),
+      pkg('transformers', '4.30.0', {
+        directUrl: {
+          url: 'https://github.com/huggingface/transformers',
+          vcs_info: { vcs: 'git', commit_id: 'aaaaaaa1111111' },
+        },
+      }),
       pkg('tqdm', '4.65.0'),
     ],
     conda: null,
@@ -49,7 +54,12 @@ function env(overrides: Partial<EnvironmentInfo> = {}): EnvironmentInfo {
   };
 }
 
-const git = (commit: string | null, dirty: boolean, patchBlob?: string): GitState => ({ commit, branch: 'main', dirty, ...(patchBlob ? { patchBlob } : {}) });
+const git = (commit: string | null, dirty: boolean, patchBlob?: string): GitState => ({
+  commit,
+  branch: 'main',
+  dirty,
+  ...(patchBlob ? { patchBlob } : {}),
+});
 
 describe('version comparison', () => {
   const less: [string, string][] = [
@@ -116,7 +126,12 @@ describe('environment diff', () => {
         pkg('scikit-learn', '1.1.3'),
         pkg('jinja2', '3.1.2'),
         pkg('mylib', '0.1.0', { directUrl: { url: 'file:///home/ana/mylib', dir_info: { editable: true } } }),
-        pkg('transformers', '4.30.0', { directUrl: { url: 'https://github.com/huggingface/transformers', vcs_info: { vcs: 'git', commit_id: 'bbbbbbb2222222' } } }),
+        pkg('transformers', '4.30.0', {
+          directUrl: {
+            url: 'https://github.com/huggingface/transformers',
+            vcs_info: { vcs: 'git', commit_id: 'bbbbbbb2222222' },
+          },
+        }),
         pkg('pandas', '2.0.3'),
         pkg('torch', '1.0.0', { location: '/usr/lib/python3/dist-packages' }), // shadowed: first one wins
       ],
@@ -148,14 +163,25 @@ describe('environment diff', () => {
       interpreter: { ...(before.interpreter as NonNullable<EnvironmentInfo['interpreter']>), version: '3.11.7' },
       packages: [pkg('torch', '2.0.0'), pkg('pandas', '2.1.0')],
     });
-    assert.equal(environmentSummaryLine(diffEnvironments(before, after, null, null)), 'torch 1.13.1→2.0.0, +pandas; python 3.11.2→3.11.7');
+    assert.equal(
+      environmentSummaryLine(diffEnvironments(before, after, null, null)),
+      'torch 1.13.1→2.0.0, +pandas; python 3.11.2→3.11.7',
+    );
   });
 
   test('machine, GPU, driver/CUDA, interpreter and git changes', () => {
     const before = env();
     const after = env({
-      interpreter: { ...(before.interpreter as NonNullable<EnvironmentInfo['interpreter']>), executable: '/opt/conda/envs/ml/bin/python' },
-      machine: { ...before.machine, kernel: '6.2.0-39-generic', cpu: 'Intel(R) Xeon(R) Platinum 8480+', memoryBytes: 128 * 1024 ** 3 },
+      interpreter: {
+        ...(before.interpreter as NonNullable<EnvironmentInfo['interpreter']>),
+        executable: '/opt/conda/envs/ml/bin/python',
+      },
+      machine: {
+        ...before.machine,
+        kernel: '6.2.0-39-generic',
+        cpu: 'Intel(R) Xeon(R) Platinum 8480+',
+        memoryBytes: 128 * 1024 ** 3,
+      },
       gpus: [{ name: 'NVIDIA H100 80GB HBM3', driver: '535.104.05', cuda: '12.2', memoryMiB: 81559 }],
     });
     const d = diffEnvironments(before, after, git('1111111aaaa', false), git('2222222bbbb', true, 'patch1'));
@@ -166,7 +192,10 @@ describe('environment diff', () => {
       cpu: ['AMD EPYC 7763 64-Core Processor', 'Intel(R) Xeon(R) Platinum 8480+'],
       memory: ['64.0 GiB', '128.0 GiB'],
     });
-    assert.deepEqual(d.gpu, ['2× NVIDIA A100-SXM4-40GB 40 GiB (driver 525.85.12, CUDA 12.0)', 'NVIDIA H100 80GB HBM3 80 GiB (driver 535.104.05, CUDA 12.2)']);
+    assert.deepEqual(d.gpu, [
+      '2× NVIDIA A100-SXM4-40GB 40 GiB (driver 525.85.12, CUDA 12.0)',
+      'NVIDIA H100 80GB HBM3 80 GiB (driver 535.104.05, CUDA 12.2)',
+    ]);
     assert.deepEqual(d.git, { commit: ['1111111aaaa', '2222222bbbb'], dirty: [false, true] });
     assert.equal(
       environmentSummaryLine(d),
@@ -188,8 +217,14 @@ describe('environment diff', () => {
 
   test('git: other uncommitted changes, no repository on one side', () => {
     const e = env();
-    assert.deepEqual(diffEnvironments(e, e, git('c1', true, 'p1'), git('c1', true, 'p2'))?.git, { commit: null, dirty: [true, true] });
-    assert.equal(environmentSummaryLine(diffEnvironments(e, e, git('c1', true, 'p1'), git('c1', true, 'p2'))), 'uncommitted changes differ');
+    assert.deepEqual(diffEnvironments(e, e, git('c1', true, 'p1'), git('c1', true, 'p2'))?.git, {
+      commit: null,
+      dirty: [true, true],
+    });
+    assert.equal(
+      environmentSummaryLine(diffEnvironments(e, e, git('c1', true, 'p1'), git('c1', true, 'p2'))),
+      'uncommitted changes differ',
+    );
     assert.deepEqual(diffEnvironments(e, e, null, git('c1', false))?.git, { commit: [null, 'c1'], dirty: null });
     assert.equal(diffEnvironments(e, e, git('c1', true, 'p1'), git('c1', true, 'p1'))?.git, null);
   });
@@ -228,7 +263,15 @@ describe('environment diff', () => {
   test('an environment diffed with itself has no changes', () => {
     const e = env();
     const d = diffEnvironments(e, structuredClone(e), git('abc', true, 'p'), git('abc', true, 'p'));
-    assert.deepEqual(d, { type: 'environment', python: null, interpreter: null, packages: [], machine: {}, gpu: null, git: null });
+    assert.deepEqual(d, {
+      type: 'environment',
+      python: null,
+      interpreter: null,
+      packages: [],
+      machine: {},
+      gpu: null,
+      git: null,
+    });
     assert.equal(environmentSummaryLine(d), 'no environment change');
   });
 });

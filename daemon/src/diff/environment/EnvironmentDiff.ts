@@ -52,7 +52,8 @@ export function environmentSummaryLine(d: EnvironmentDiff | null): string {
   const parts: string[] = [];
   if (d.packages.length > 0) {
     const shown = d.packages.slice(0, MAX_PACKAGES_IN_SUMMARY).map(packageText);
-    if (d.packages.length > MAX_PACKAGES_IN_SUMMARY) shown.push(`${d.packages.length - MAX_PACKAGES_IN_SUMMARY} more packages`);
+    if (d.packages.length > MAX_PACKAGES_IN_SUMMARY)
+      shown.push(`${d.packages.length - MAX_PACKAGES_IN_SUMMARY} more packages`);
     parts.push(shown.join(', '));
   }
   if (d.python) parts.push(`python ${d.python[0] ?? '?'}→${d.python[1] ?? '?'}`);
@@ -69,7 +70,13 @@ export function environmentSummaryLine(d: EnvironmentDiff | null): string {
 }
 
 const MAX_PACKAGES_IN_SUMMARY = 5;
-const CHANGE_ORDER: Record<PackageChange['change'], number> = { upgraded: 0, downgraded: 1, changed: 2, added: 3, removed: 4 };
+const CHANGE_ORDER: Record<PackageChange['change'], number> = {
+  upgraded: 0,
+  downgraded: 1,
+  changed: 2,
+  added: 3,
+  removed: 4,
+};
 
 function packageText(p: PackageChange): string {
   if (p.change === 'added') return `+${p.name}`;
@@ -87,7 +94,11 @@ function packagesOf(env: EnvironmentInfo | null): Map<string, PackageEntry> {
   for (const p of env.packages) {
     const key = normalizeName(p.name);
     if (out.has(key)) continue;
-    out.set(key, { name: p.name, version: p.version, extra: p.directUrl === undefined ? '' : JSON.stringify(p.directUrl) });
+    out.set(key, {
+      name: p.name,
+      version: p.version,
+      extra: p.directUrl === undefined ? '' : JSON.stringify(p.directUrl),
+    });
   }
   for (const c of env.conda?.packages ?? []) {
     const key = normalizeName(c.name);
@@ -122,7 +133,10 @@ function diffPackages(a: Map<string, PackageEntry>, b: Map<string, PackageEntry>
   for (const [key, pb] of b) {
     if (!a.has(key)) changes.push({ name: pb.name, change: 'added', before: null, after: pb.version });
   }
-  return changes.sort((x, y) => CHANGE_ORDER[x.change] - CHANGE_ORDER[y.change] || normalizeName(x.name).localeCompare(normalizeName(y.name)));
+  return changes.sort(
+    (x, y) =>
+      CHANGE_ORDER[x.change] - CHANGE_ORDER[y.change] || normalizeName(x.name).localeCompare(normalizeName(y.name)),
+  );
 }
 
 /** A direct URL's commit or URL, or a conda build string, short enough for one line. */

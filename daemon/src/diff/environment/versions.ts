@@ -77,7 +77,8 @@ function compareLocal(x: (number | string)[] | null, y: (number | string)[] | nu
     if (typeof a === 'number' && typeof b === 'number') {
       const c = cmp(a, b);
       if (c !== 0) return c;
-    } else if (typeof a === 'number') return 1; // numbers sort after words
+    } else if (typeof a === 'number')
+      return 1; // numbers sort after words
     else if (typeof b === 'number') return -1;
     else if (a !== b) return a < b ? -1 : 1;
   }

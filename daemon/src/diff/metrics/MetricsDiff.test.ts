@@ -50,7 +50,10 @@ describe('JSON metrics', () => {
     loss: [1.2, 0.8, 0.5],
     epochs: 10,
     model: 'resnet18',
-    log_history: [{ step: 1, loss: 2 }, { step: 2, loss: 1.5 }],
+    log_history: [
+      { step: 1, loss: 2 },
+      { step: 2, loss: 1.5 },
+    ],
   };
   const after = {
     accuracy: 0.87,
@@ -58,7 +61,11 @@ describe('JSON metrics', () => {
     loss: [1.2, 0.8, 0.5, 0.4],
     epochs: 10,
     model: 'resnet34',
-    log_history: [{ step: 1, loss: 2 }, { step: 2, loss: 1.5 }, { step: 3, loss: 1.2 }],
+    log_history: [
+      { step: 1, loss: 2 },
+      { step: 2, loss: 1.5 },
+      { step: 3, loss: 1.2 },
+    ],
     new_metric: 0,
   };
 
@@ -90,16 +97,30 @@ describe('JSON metrics', () => {
     assert.equal(change(d, 'log_history.length').after, 3);
 
     const model = change(d, 'model');
-    assert.deepEqual([model.before, model.after, model.delta, model.percent, model.regression], ['resnet18', 'resnet34', null, null, false]);
+    assert.deepEqual(
+      [model.before, model.after, model.delta, model.percent, model.regression],
+      ['resnet18', 'resnet34', null, null, false],
+    );
     const added = change(d, 'new_metric');
     assert.deepEqual([added.before, added.after, added.delta, added.percent], [null, 0, null, null]);
 
-    assert.equal(d.changes.find((c) => c.key === 'epochs' || c.key === 'eval.f1'), undefined, 'unchanged keys are not listed');
-    assert.equal(metricsSummaryLine(d), `accuracy 0.91→0.87 (−4.4%, regression); ${d.changes.length} metrics changed, 2 regressions`);
+    assert.equal(
+      d.changes.find((c) => c.key === 'epochs' || c.key === 'eval.f1'),
+      undefined,
+      'unchanged keys are not listed',
+    );
+    assert.equal(
+      metricsSummaryLine(d),
+      `accuracy 0.91→0.87 (−4.4%, regression); ${d.changes.length} metrics changed, 2 regressions`,
+    );
   });
 
   test('percent is null when before is 0; removed keys; Python NaN/Infinity', () => {
-    const d = diffMetrics(buf('{"loss": 0, "gone": 1, "acc": 0.5}'), buf('{"loss": 0.2, "acc": NaN, "note": "Infinity"}'), 'm.json');
+    const d = diffMetrics(
+      buf('{"loss": 0, "gone": 1, "acc": 0.5}'),
+      buf('{"loss": 0.2, "acc": NaN, "note": "Infinity"}'),
+      'm.json',
+    );
     const loss = change(d, 'loss');
     assert.equal(loss.percent, null);
     assert.ok(Math.abs((loss.delta ?? 0) - 0.2) < 1e-12);
@@ -133,8 +154,10 @@ describe('JSON metrics', () => {
 });
 
 describe('YAML metrics', () => {
-  const before = 'model: bert\nmetrics:\n  eval_accuracy: 0.82\n  eval_loss: 0.41\n  wer: 0.12\nhistory:\n  - 1.0\n  - 0.7\n';
-  const after = 'model: bert\nmetrics:\n  eval_accuracy: 0.85\n  eval_loss: 0.45\n  wer: 0.12\nhistory:\n  - 1.0\n  - 0.7\n  - 0.6\n';
+  const before =
+    'model: bert\nmetrics:\n  eval_accuracy: 0.82\n  eval_loss: 0.41\n  wer: 0.12\nhistory:\n  - 1.0\n  - 0.7\n';
+  const after =
+    'model: bert\nmetrics:\n  eval_accuracy: 0.85\n  eval_loss: 0.45\n  wer: 0.12\nhistory:\n  - 1.0\n  - 0.7\n  - 0.6\n';
 
   test('flattened keys with directions and regressions', () => {
     const d = diffMetrics(buf(before), buf(after), 'results/metrics.yaml');
@@ -155,24 +178,38 @@ describe('YAML metrics', () => {
   test('invalid YAML is an invalid-file error', () => {
     assert.throws(
       () => diffMetrics(buf('a: [1, 2\nb: : :'), buf(after), 'params.yaml'),
-      (err: unknown) => err instanceof MlsnapError && err.kind === 'invalid-file' && err.message.startsWith('params.yaml: not valid YAML') && err.message.endsWith('(before version)'),
+      (err: unknown) =>
+        err instanceof MlsnapError &&
+        err.kind === 'invalid-file' &&
+        err.message.startsWith('params.yaml: not valid YAML') &&
+        err.message.endsWith('(before version)'),
     );
   });
 });
 
 describe('CSV metrics', () => {
   test('a per-step log compares the last value of each column (sparse rows too)', () => {
-    const before = 'epoch,step,train_loss,val_loss,val_acc\n0,100,0.9,,\n0,100,,0.8,0.70\n1,200,0.6,,\n1,200,,0.55,0.78\n';
+    const before =
+      'epoch,step,train_loss,val_loss,val_acc\n0,100,0.9,,\n0,100,,0.8,0.70\n1,200,0.6,,\n1,200,,0.55,0.78\n';
     const after = before + '2,300,0.5,,\n2,300,,0.58,0.76\n';
     const d = diffMetrics(buf(before), buf(after), 'outputs/metrics.csv');
     assert.equal(d.format, 'csv');
     const byKey = Object.fromEntries(d.changes.map((c) => [c.key, c]));
     assert.deepEqual(Object.keys(byKey), ['rows', 'epoch', 'step', 'train_loss', 'val_loss', 'val_acc']);
-    assert.deepEqual([byKey['train_loss']?.before, byKey['train_loss']?.after, byKey['train_loss']?.regression], [0.6, 0.5, false]);
-    assert.deepEqual([byKey['val_loss']?.before, byKey['val_loss']?.after, byKey['val_loss']?.regression], [0.55, 0.58, true]);
+    assert.deepEqual(
+      [byKey['train_loss']?.before, byKey['train_loss']?.after, byKey['train_loss']?.regression],
+      [0.6, 0.5, false],
+    );
+    assert.deepEqual(
+      [byKey['val_loss']?.before, byKey['val_loss']?.after, byKey['val_loss']?.regression],
+      [0.55, 0.58, true],
+    );
     assert.deepEqual([byKey['val_acc']?.better, byKey['val_acc']?.regression], ['up', true]);
     assert.deepEqual([byKey['rows']?.before, byKey['rows']?.after, byKey['rows']?.better], [4, 6, null]);
-    assert.match(metricsSummaryLine(d), /^val_loss 0\.55→0\.58 \(\+5\.5%, regression\); 6 metrics changed, 2 regressions$/);
+    assert.match(
+      metricsSummaryLine(d),
+      /^val_loss 0\.55→0\.58 \(\+5\.5%, regression\); 6 metrics changed, 2 regressions$/,
+    );
   });
 
   test('a log without a step column is recognised by its increasing first column; tabs', () => {
@@ -205,11 +242,15 @@ describe('CSV metrics', () => {
     ]);
     assert.throws(
       () => diffMetrics(buf(''), buf('a,b\n1,2\n'), 'outputs/m.csv'),
-      (err: unknown) => err instanceof MlsnapError && err.kind === 'invalid-file' && err.message === 'outputs/m.csv: empty CSV: no header row (before version)',
+      (err: unknown) =>
+        err instanceof MlsnapError &&
+        err.kind === 'invalid-file' &&
+        err.message === 'outputs/m.csv: empty CSV: no header row (before version)',
     );
     assert.throws(
       () => diffMetrics(buf('1,2\n3,4\n'), buf('1,2\n3,4\n'), 'outputs/m.csv'),
-      (err: unknown) => err instanceof MlsnapError && err.kind === 'invalid-file' && err.message.includes('no header row'),
+      (err: unknown) =>
+        err instanceof MlsnapError && err.kind === 'invalid-file' && err.message.includes('no header row'),
     );
   });
 });

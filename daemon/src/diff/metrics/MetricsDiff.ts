@@ -32,8 +32,34 @@ type Flat = Map<string, Scalar>;
 type Format = MetricsDiff['format'];
 
 const UP = new Set(['accuracy', 'acc', 'f1', 'auc', 'precision', 'recall', 'map', 'bleu', 'rouge', 'r2', 'score']);
-const DOWN = new Set(['loss', 'losses', 'error', 'errors', 'err', 'rmse', 'mse', 'mae', 'perplexity', 'ppl', 'wer', 'cer', 'latency']);
-const STEP_COLUMNS = new Set(['step', 'steps', 'epoch', 'iter', 'iteration', 'global_step', 'batch', 'timestamp', 'time', 'wall_time', 'walltime']);
+const DOWN = new Set([
+  'loss',
+  'losses',
+  'error',
+  'errors',
+  'err',
+  'rmse',
+  'mse',
+  'mae',
+  'perplexity',
+  'ppl',
+  'wer',
+  'cer',
+  'latency',
+]);
+const STEP_COLUMNS = new Set([
+  'step',
+  'steps',
+  'epoch',
+  'iter',
+  'iteration',
+  'global_step',
+  'batch',
+  'timestamp',
+  'time',
+  'wall_time',
+  'walltime',
+]);
 
 export function diffMetrics(before: Buffer, after: Buffer, file: string): MetricsDiff {
   const format = formatOf(file, after.length > 0 ? after : before);
@@ -54,7 +80,10 @@ export function diffMetrics(before: Buffer, after: Buffer, file: string): Metric
 export function metricsSummaryLine(d: MetricsDiff): string {
   if (d.changes.length === 0) return 'no metric changes';
   const headline =
-    d.changes.find((c) => c.regression) ?? d.changes.find((c) => c.better !== null && c.delta !== null) ?? d.changes.find((c) => c.delta !== null) ?? d.changes[0];
+    d.changes.find((c) => c.regression) ??
+    d.changes.find((c) => c.better !== null && c.delta !== null) ??
+    d.changes.find((c) => c.delta !== null) ??
+    d.changes[0];
   const parts: string[] = [];
   if (headline) {
     let s = `${headline.key} ${formatValue(headline.before)}→${formatValue(headline.after)}`;
@@ -97,7 +126,13 @@ function metricChange(key: string, before: Scalar, after: Scalar): MetricChange 
   const percent = numeric && before !== 0 ? ((after - before) / Math.abs(before)) * 100 : null;
   let regression = false;
   if (delta !== null && better !== null) regression = better === 'up' ? delta < 0 : delta > 0;
-  if (better !== null && typeof before === 'number' && typeof after === 'string' && /^-?(nan|inf(inity)?)$/i.test(after)) regression = true;
+  if (
+    better !== null &&
+    typeof before === 'number' &&
+    typeof after === 'string' &&
+    /^-?(nan|inf(inity)?)$/i.test(after)
+  )
+    regression = true;
   return { key, before, after, delta, percent, better, regression };
 }
 
@@ -164,8 +199,12 @@ function parseJsonLenient(text: string): unknown {
     return JSON.parse(text);
   } catch (err) {
     if (!/NaN|Infinity/.test(text)) throw err;
-    const patched = text.replace(NON_FINITE_TOKENS, (m, token: string | undefined) => (token ? JSON.stringify(NON_FINITE_MARK + token) : m));
-    return JSON.parse(patched, (_k, v: unknown) => (typeof v === 'string' && v.startsWith(NON_FINITE_MARK) ? v.slice(NON_FINITE_MARK.length) : v));
+    const patched = text.replace(NON_FINITE_TOKENS, (m, token: string | undefined) =>
+      token ? JSON.stringify(NON_FINITE_MARK + token) : m,
+    );
+    return JSON.parse(patched, (_k, v: unknown) =>
+      typeof v === 'string' && v.startsWith(NON_FINITE_MARK) ? v.slice(NON_FINITE_MARK.length) : v,
+    );
   }
 }
 

@@ -114,7 +114,12 @@ export class BufferSource implements Source {
 
   read(pos: number, length: number, what: string): Promise<Buffer> {
     if (pos < 0 || length < 0 || pos + length > this.size) {
-      return Promise.reject(invalid(this.file, `truncated: ${what} needs ${length} bytes at offset ${pos}, only ${Math.max(0, this.size - pos)} there`));
+      return Promise.reject(
+        invalid(
+          this.file,
+          `truncated: ${what} needs ${length} bytes at offset ${pos}, only ${Math.max(0, this.size - pos)} there`,
+        ),
+      );
     }
     return Promise.resolve(this.buf.subarray(pos, pos + length));
   }
@@ -163,7 +168,11 @@ export class FileSource implements Source {
         this.stats.bytesRead += bytesRead;
         this.stats.reads++;
       }
-      if (bytesRead === 0) throw invalid(this.file, `truncated: ${what} ends at offset ${pos + done}, expected ${length} bytes at ${pos} (file shrank while read?)`);
+      if (bytesRead === 0)
+        throw invalid(
+          this.file,
+          `truncated: ${what} ends at offset ${pos + done}, expected ${length} bytes at ${pos} (file shrank while read?)`,
+        );
       done += bytesRead;
     }
     return buf;
@@ -182,7 +191,11 @@ function openError(file: string, err: unknown): MlsnapError {
 }
 
 /** Runs `fn` with the file open, and closes it whatever happens. */
-export async function withFile<T>(file: string, stats: ReadStats | undefined, fn: (src: FileSource) => Promise<T>): Promise<T> {
+export async function withFile<T>(
+  file: string,
+  stats: ReadStats | undefined,
+  fn: (src: FileSource) => Promise<T>,
+): Promise<T> {
   const src = await FileSource.open(file, stats);
   try {
     return await fn(src);
@@ -228,7 +241,10 @@ export class Cursor {
   async need(n: number, what = 'data'): Promise<void> {
     if (this.avail() >= n) return;
     if (this.pos + n > this.end) {
-      throw invalid(this.file, `truncated: ${what} needs ${n} bytes at offset ${this.pos}, only ${Math.max(0, this.end - this.pos)} left`);
+      throw invalid(
+        this.file,
+        `truncated: ${what} needs ${n} bytes at offset ${this.pos}, only ${Math.max(0, this.end - this.pos)} left`,
+      );
     }
     const len = Math.min(Math.max(n, WINDOW), this.end - this.pos);
     this.buf = await this.src.read(this.pos, len, what);
@@ -278,7 +294,8 @@ export class Cursor {
   async bytesAt(pos: number, len: number, what = 'data'): Promise<Buffer> {
     const off = pos - this.bufStart;
     if (off >= 0 && off + len <= this.buf.length) return Buffer.from(this.buf.subarray(off, off + len));
-    if (pos < 0 || pos + len > this.end) throw invalid(this.file, `truncated: ${what} needs ${len} bytes at offset ${pos}`);
+    if (pos < 0 || pos + len > this.end)
+      throw invalid(this.file, `truncated: ${what} needs ${len} bytes at offset ${pos}`);
     return Buffer.from(await this.src.read(pos, len, what));
   }
   /** A protobuf base-128 varint (as a number; values beyond 2^53 lose precision). */
@@ -309,7 +326,10 @@ export class Cursor {
   }
   skip(n: number, what = 'data'): void {
     if (n < 0 || this.pos + n > this.end) {
-      throw invalid(this.file, `truncated: ${what} of ${n} bytes at offset ${this.pos} runs past the end (${this.end})`);
+      throw invalid(
+        this.file,
+        `truncated: ${what} of ${n} bytes at offset ${this.pos} runs past the end (${this.end})`,
+      );
     }
     this.pos += n;
   }
@@ -325,7 +345,7 @@ export function safeNumber(file: string, v: bigint, what: string): number {
 export async function hashRange(src: Source, pos: number, length: number): Promise<string> {
   const h = new Blake3Hasher();
   const CHUNK = 1024 * 1024;
-  for (let done = 0; done < length; ) {
+  for (let done = 0; done < length;) {
     const n = Math.min(CHUNK, length - done);
     h.update(await src.read(pos + done, n, 'hashed range'));
     done += n;
@@ -338,7 +358,12 @@ export function hashBuffer(buf: Buffer): string {
 }
 
 /** Hash of a byte range of a file, opened for the call: what compareBytes uses. */
-export function fileRangeHasher(file: string, pos: number, length: number, stats: ReadStats | undefined): () => Promise<string> {
+export function fileRangeHasher(
+  file: string,
+  pos: number,
+  length: number,
+  stats: ReadStats | undefined,
+): () => Promise<string> {
   return () => withFile(file, stats, (src) => hashRange(src, pos, length));
 }
 

@@ -31,21 +31,67 @@ test('tiny.gguf: version, counts, metadata and tensor infos as the fixture scrip
 
 test('GGUF diff: embedding width 8→16 names the dimension from the metadata; bytes on request', async () => {
   const dir = tempDir('gguf');
-  const kvs = (w: number): GgufKv[] => [['general.architecture', 'str', 'tiny'], ['tiny.embedding_length', 'u32', w], ['tokenizer.ggml.tokens', 'strs', ['a', 'b']]];
-  const a = write(dir, 'a.gguf', buildGguf(kvs(8), [{ name: 'tok.weight', shape: [4, 8] }, { name: 'norm', shape: [8] }]));
-  const b = write(dir, 'b.gguf', buildGguf(kvs(16), [{ name: 'tok.weight', shape: [4, 16] }, { name: 'norm', shape: [16] }, { name: 'extra', shape: [2] }]));
+  const kvs = (w: number): GgufKv[] => [
+    ['general.architecture', 'str', 'tiny'],
+    ['tiny.embedding_length', 'u32', w],
+    ['tokenizer.ggml.tokens', 'strs', ['a', 'b']],
+  ];
+  const a = write(
+    dir,
+    'a.gguf',
+    buildGguf(kvs(8), [
+      { name: 'tok.weight', shape: [4, 8] },
+      { name: 'norm', shape: [8] },
+    ]),
+  );
+  const b = write(
+    dir,
+    'b.gguf',
+    buildGguf(kvs(16), [
+      { name: 'tok.weight', shape: [4, 16] },
+      { name: 'norm', shape: [16] },
+      { name: 'extra', shape: [2] },
+    ]),
+  );
   const d = await diffModels(a, b);
-  assert.deepEqual(d.tensors.map((t) => [t.name, t.status]), [['tok.weight', 'reshaped'], ['norm', 'reshaped'], ['extra', 'added']]);
+  assert.deepEqual(
+    d.tensors.map((t) => [t.name, t.status]),
+    [
+      ['tok.weight', 'reshaped'],
+      ['norm', 'reshaped'],
+      ['extra', 'added'],
+    ],
+  );
   assert.equal(d.paramsAfter - d.paramsBefore, 64 + 16 + 2 - 32 - 8);
-  assert.equal(modelSummaryLine(d), 'embedding_length 8→16: +42 params; 2 tensors reshaped; 1 tensor added; tensor_count 2→3; metadata.tiny.embedding_length 8→16');
-  const c = write(dir, 'c.gguf', buildGguf(kvs(8), [{ name: 'tok.weight', shape: [4, 8], fill: 1 }, { name: 'norm', shape: [8] }]));
+  assert.equal(
+    modelSummaryLine(d),
+    'embedding_length 8→16: +42 params; 2 tensors reshaped; 1 tensor added; tensor_count 2→3; metadata.tiny.embedding_length 8→16',
+  );
+  const c = write(
+    dir,
+    'c.gguf',
+    buildGguf(kvs(8), [
+      { name: 'tok.weight', shape: [4, 8], fill: 1 },
+      { name: 'norm', shape: [8] },
+    ]),
+  );
   const bytes = await diffModels(a, c, { compareBytes: true });
-  assert.deepEqual(bytes.tensors.map((t) => [t.name, t.status]), [['tok.weight', 'changed'], ['norm', 'unchanged']]);
+  assert.deepEqual(
+    bytes.tensors.map((t) => [t.name, t.status]),
+    [
+      ['tok.weight', 'changed'],
+      ['norm', 'unchanged'],
+    ],
+  );
 });
 
 test('a GGUF header is read without its tensor data', async () => {
   const dir = tempDir('gguf-big');
-  const file = write(dir, 'big.gguf', buildGguf([['general.architecture', 'str', 'big']], [{ name: 'w', shape: [1, 8] }]));
+  const file = write(
+    dir,
+    'big.gguf',
+    buildGguf([['general.architecture', 'str', 'big']], [{ name: 'w', shape: [1, 8] }]),
+  );
   // Rewrite the tensor as 512 MiB of float32 in a sparse file.
   const buf = fs.readFileSync(file);
   const dimAt = buf.indexOf(Buffer.from('w')) + 1 + 4; // name, n_dims
@@ -84,13 +130,25 @@ test('bad GGUF files are invalid-file errors naming the file, fast', async () =>
     ['absurd-kvs.gguf', patched(16, 1n << 62n), /key\/value count 4611686018427387904 exceeds/],
     ['absurd-key.gguf', patched(firstKeyLen, 1n << 60n), /out of range|exceeds/],
     ['long-key.gguf', patched(firstKeyLen, 1n << 30n), /metadata key of 1073741824 bytes .* exceeds the 16\.0 MiB cap/],
-    ['bad-type.gguf', (() => {
-      const b = Buffer.from(good);
-      b.writeUInt32LE(77, firstKeyLen + 8 + 'general.architecture'.length);
-      return b;
-    })(), /unknown GGUF value type 77/],
+    [
+      'bad-type.gguf',
+      (() => {
+        const b = Buffer.from(good);
+        b.writeUInt32LE(77, firstKeyLen + 8 + 'general.architecture'.length);
+        return b;
+      })(),
+      /unknown GGUF value type 77/,
+    ],
     ['bad-alignment.gguf', buildGguf([['general.alignment', 'u32', 24]], []), /not a power of two/],
-    ['huge-array.gguf', buildGguf([['tokenizer.ggml.tokens', 'strs', new Array(10).fill('x')]], []).fill(0xff, 24 + 8 + 21 + 4 + 4, 24 + 8 + 21 + 4 + 12), /array of .* items exceeds/],
+    [
+      'huge-array.gguf',
+      buildGguf([['tokenizer.ggml.tokens', 'strs', new Array(10).fill('x')]], []).fill(
+        0xff,
+        24 + 8 + 21 + 4 + 4,
+        24 + 8 + 21 + 4 + 12,
+      ),
+      /array of .* items exceeds/,
+    ],
   ];
   for (const [name, data, re] of cases) {
     const file = write(dir, name, data);
@@ -98,6 +156,10 @@ test('bad GGUF files are invalid-file errors naming the file, fast', async () =>
   }
   // Caps can be lowered: tensor and key/value counts, array sizes.
   const small = write(dir, 'small.gguf', good);
-  await expectInvalid(() => summarizeModel(small, { caps: { ggufTensors: 1 } }), small, { match: /tensor count 2 exceeds the 1 cap/ });
-  await expectInvalid(() => summarizeModel(small, { caps: { ggufArrayItems: 4 } }), small, { match: /array of 5 items exceeds the 4 cap/ });
+  await expectInvalid(() => summarizeModel(small, { caps: { ggufTensors: 1 } }), small, {
+    match: /tensor count 2 exceeds the 1 cap/,
+  });
+  await expectInvalid(() => summarizeModel(small, { caps: { ggufArrayItems: 4 } }), small, {
+    match: /array of 5 items exceeds the 4 cap/,
+  });
 });

@@ -8,7 +8,16 @@
  * dimension) first, so the stored dims are reversed.
  */
 import type { TensorInfo } from '../../../../shared/src/diff';
-import { Cursor, fileRangeHasher, formatBytes, invalid, paramsOf, safeNumber, withFile, type ParseOptions } from './FileSource';
+import {
+  Cursor,
+  fileRangeHasher,
+  formatBytes,
+  invalid,
+  paramsOf,
+  safeNumber,
+  withFile,
+  type ParseOptions,
+} from './FileSource';
 import { pyFloat } from './Pickle';
 import type { ParsedModel } from './types';
 
@@ -48,7 +57,21 @@ const GGML_TYPES: Record<number, [string, number, number]> = {
   39: ['mxfp4', 32, 0],
 };
 
-const VALUE_TYPES = ['uint8', 'int8', 'uint16', 'int16', 'uint32', 'int32', 'float32', 'bool', 'string', 'array', 'uint64', 'int64', 'float64'];
+const VALUE_TYPES = [
+  'uint8',
+  'int8',
+  'uint16',
+  'int16',
+  'uint32',
+  'int32',
+  'float32',
+  'bool',
+  'string',
+  'array',
+  'uint64',
+  'int64',
+  'float64',
+];
 const FIXED_SIZE: Record<number, number> = { 0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8 };
 
 interface KvValue {
@@ -63,7 +86,8 @@ export async function parseGguf(file: string, opts: ParseOptions): Promise<Parse
     const c = new Cursor(src);
     await c.need(4, 'GGUF magic');
     const magic = c.bytes(4);
-    if (magic.toString('latin1') !== 'GGUF') throw invalid(file, `not a GGUF file: magic ${JSON.stringify(magic.toString('latin1'))}`);
+    if (magic.toString('latin1') !== 'GGUF')
+      throw invalid(file, `not a GGUF file: magic ${JSON.stringify(magic.toString('latin1'))}`);
     await c.need(4, 'GGUF version');
     const version = c.u32();
     if (version === 1) throw invalid(file, 'GGUF version 1 is not supported (32-bit counts; convert the file)');
@@ -71,19 +95,27 @@ export async function parseGguf(file: string, opts: ParseOptions): Promise<Parse
     await c.need(16, 'GGUF counts');
     const tensorCount64 = c.u64();
     const kvCount64 = c.u64();
-    if (tensorCount64 > BigInt(caps.ggufTensors)) throw invalid(file, `GGUF tensor count ${tensorCount64} exceeds the ${caps.ggufTensors} cap`);
-    if (kvCount64 > BigInt(caps.ggufKv)) throw invalid(file, `GGUF key/value count ${kvCount64} exceeds the ${caps.ggufKv} cap`);
+    if (tensorCount64 > BigInt(caps.ggufTensors))
+      throw invalid(file, `GGUF tensor count ${tensorCount64} exceeds the ${caps.ggufTensors} cap`);
+    if (kvCount64 > BigInt(caps.ggufKv))
+      throw invalid(file, `GGUF key/value count ${kvCount64} exceeds the ${caps.ggufKv} cap`);
     const tensorCount = Number(tensorCount64);
     const kvCount = Number(kvCount64);
 
     const checkHeaderCap = (): void => {
-      if (c.pos > caps.ggufHeaderBytes) throw invalid(file, `GGUF header is larger than the ${formatBytes(caps.ggufHeaderBytes)} cap`);
+      if (c.pos > caps.ggufHeaderBytes)
+        throw invalid(file, `GGUF header is larger than the ${formatBytes(caps.ggufHeaderBytes)} cap`);
     };
     const str = async (what: string, keep = 200): Promise<string> => {
       if (c.avail() < 8) await c.need(8, what);
       const len = safeNumber(file, c.u64(), `${what} length`);
-      if (len > caps.ggufStringBytes) throw invalid(file, `${what} of ${len} bytes at offset ${c.pos - 8} exceeds the ${formatBytes(caps.ggufStringBytes)} cap`);
-      if (len > c.remaining()) throw invalid(file, `truncated: ${what} of ${len} bytes at offset ${c.pos} runs past the end of the file`);
+      if (len > caps.ggufStringBytes)
+        throw invalid(
+          file,
+          `${what} of ${len} bytes at offset ${c.pos - 8} exceeds the ${formatBytes(caps.ggufStringBytes)} cap`,
+        );
+      if (len > c.remaining())
+        throw invalid(file, `truncated: ${what} of ${len} bytes at offset ${c.pos} runs past the end of the file`);
       const n = Math.min(len, keep);
       if (n > 0 && c.avail() < n) await c.need(n, what);
       const s = n > 0 ? c.bytes(n).toString('utf8') : '';
@@ -95,17 +127,28 @@ export async function parseGguf(file: string, opts: ParseOptions): Promise<Parse
       if (sz !== undefined) {
         await c.need(sz, what);
         switch (type) {
-          case 0: return numeric(c.u8());
-          case 1: return numeric(c.bytes(1).readInt8(0));
-          case 2: return numeric(c.u16());
-          case 3: return numeric(c.bytes(2).readInt16LE(0));
-          case 4: return numeric(c.u32());
-          case 5: return numeric(c.i32());
-          case 6: return { text: f32Repr(c.f32()) };
-          case 7: return { text: c.u8() !== 0 ? 'true' : 'false' };
-          case 10: return bigNumeric(c.u64());
-          case 11: return bigNumeric(c.i64());
-          default: return { text: pyFloat(c.f64()) };
+          case 0:
+            return numeric(c.u8());
+          case 1:
+            return numeric(c.bytes(1).readInt8(0));
+          case 2:
+            return numeric(c.u16());
+          case 3:
+            return numeric(c.bytes(2).readInt16LE(0));
+          case 4:
+            return numeric(c.u32());
+          case 5:
+            return numeric(c.i32());
+          case 6:
+            return { text: f32Repr(c.f32()) };
+          case 7:
+            return { text: c.u8() !== 0 ? 'true' : 'false' };
+          case 10:
+            return bigNumeric(c.u64());
+          case 11:
+            return bigNumeric(c.i64());
+          default:
+            return { text: pyFloat(c.f64()) };
         }
       }
       if (type === 8) return { text: JSON.stringify(await str(what)) };
@@ -117,7 +160,8 @@ export async function parseGguf(file: string, opts: ParseOptions): Promise<Parse
       await c.need(12, what);
       const itemType = c.u32();
       const n64 = c.u64();
-      if (n64 > BigInt(caps.ggufArrayItems)) throw invalid(file, `${what}: array of ${n64} items exceeds the ${caps.ggufArrayItems} cap`);
+      if (n64 > BigInt(caps.ggufArrayItems))
+        throw invalid(file, `${what}: array of ${n64} items exceeds the ${caps.ggufArrayItems} cap`);
       const n = Number(n64);
       const shown: string[] = [];
       const fixed = FIXED_SIZE[itemType];
@@ -125,7 +169,11 @@ export async function parseGguf(file: string, opts: ParseOptions): Promise<Parse
         const show = Math.min(n, 3);
         for (let i = 0; i < show; i++) shown.push((await scalar(itemType, what)).text);
         const rest = (n - show) * fixed;
-        if (rest > c.remaining()) throw invalid(file, `truncated: ${what} array of ${n} ${VALUE_TYPES[itemType]} runs past the end of the file`);
+        if (rest > c.remaining())
+          throw invalid(
+            file,
+            `truncated: ${what} array of ${n} ${VALUE_TYPES[itemType]} runs past the end of the file`,
+          );
         c.skip(rest, what);
       } else if (itemType === 8 || itemType === 9) {
         for (let i = 0; i < n; i++) {
@@ -136,10 +184,16 @@ export async function parseGguf(file: string, opts: ParseOptions): Promise<Parse
       } else {
         throw invalid(file, `${what}: unknown GGUF array item type ${itemType}`);
       }
-      return { text: `[${VALUE_TYPES[itemType] ?? itemType} × ${n}${n ? ': ' : ''}${shown.join(', ')}${n > 3 ? ', …' : ''}]` };
+      return {
+        text: `[${VALUE_TYPES[itemType] ?? itemType} × ${n}${n ? ': ' : ''}${shown.join(', ')}${n > 3 ? ', …' : ''}]`,
+      };
     };
 
-    const facts: Record<string, string> = { version: String(version), tensor_count: String(tensorCount), kv_count: String(kvCount) };
+    const facts: Record<string, string> = {
+      version: String(version),
+      tensor_count: String(tensorCount),
+      kv_count: String(kvCount),
+    };
     const warnings: string[] = [];
     let alignment = 32;
     for (let i = 0; i < kvCount; i++) {
@@ -150,7 +204,8 @@ export async function parseGguf(file: string, opts: ParseOptions): Promise<Parse
       const text = v.text.length > 300 ? `${v.text.slice(0, 299)}…` : v.text;
       facts[`metadata.${key}`] = text;
       if (key === 'general.alignment') {
-        if (v.num === undefined || v.num <= 0 || (v.num & (v.num - 1)) !== 0) throw invalid(file, `general.alignment ${v.text} is not a power of two`);
+        if (v.num === undefined || v.num <= 0 || (v.num & (v.num - 1)) !== 0)
+          throw invalid(file, `general.alignment ${v.text} is not a power of two`);
         alignment = v.num;
       }
       checkHeaderCap();
@@ -173,12 +228,17 @@ export async function parseGguf(file: string, opts: ParseOptions): Promise<Parse
       const t = GGML_TYPES[type];
       const shape = [...dims].reverse();
       const params = paramsOf(shape);
-      if (!Number.isSafeInteger(params)) throw invalid(file, `tensor "${name}" has an absurd shape ${JSON.stringify(shape)}`);
+      if (!Number.isSafeInteger(params))
+        throw invalid(file, `tensor "${name}" has an absurd shape ${JSON.stringify(shape)}`);
       if (names.has(name)) warnings.push(`duplicate tensor name "${name}"`);
       names.add(name);
       let bytes: number | null = null;
       if (t && t[2] > 0) {
-        if (params % t[1] !== 0) throw invalid(file, `tensor "${name}": ${params} elements is not a multiple of the ${t[0]} block size ${t[1]}`);
+        if (params % t[1] !== 0)
+          throw invalid(
+            file,
+            `tensor "${name}": ${params} elements is not a multiple of the ${t[0]} block size ${t[1]}`,
+          );
         bytes = (params / t[1]) * t[2];
       }
       if (!t) warnings.push(`tensor "${name}": unknown ggml type ${type}`);
@@ -187,12 +247,18 @@ export async function parseGguf(file: string, opts: ParseOptions): Promise<Parse
       checkHeaderCap();
     }
     const dataStart = Math.ceil(c.pos / alignment) * alignment;
-    if (tensorCount > 0 && dataStart > size) throw invalid(file, `truncated: tensor data would start at ${dataStart}, file has ${size} bytes`);
+    if (tensorCount > 0 && dataStart > size)
+      throw invalid(file, `truncated: tensor data would start at ${dataStart}, file has ${size} bytes`);
     for (const info of infos) {
-      if (info.offset % alignment !== 0) warnings.push(`tensor "${info.name}" offset ${info.offset} is not aligned to ${alignment}`);
+      if (info.offset % alignment !== 0)
+        warnings.push(`tensor "${info.name}" offset ${info.offset} is not aligned to ${alignment}`);
       if (info.bytes === null) continue;
       const end = dataStart + info.offset + info.bytes;
-      if (end > size) throw invalid(file, `truncated: tensor "${info.name}" data ends at ${end}, beyond the end of the file (${size} bytes)`);
+      if (end > size)
+        throw invalid(
+          file,
+          `truncated: tensor "${info.name}" data ends at ${end}, beyond the end of the file (${size} bytes)`,
+        );
       content.set(info.name, fileRangeHasher(file, dataStart + info.offset, info.bytes, opts.stats));
     }
     if (alignment !== 32) facts['alignment'] = String(alignment);

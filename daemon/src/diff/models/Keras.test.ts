@@ -6,9 +6,18 @@ import { diffModels, modelSummaryLine, summarizeModel } from './ModelDiff';
 import { buildZip, expectInvalid, fixture, tempDir, write } from './models.testkit';
 
 /** The fixture's config and metadata, read with Python's zipfile/json (a second reader). */
-function pythonRead(file: string): { config: { class_name: string; config: { name: string; layers: { class_name: string; config: Record<string, unknown> }[] } }; metadata: Record<string, string> } {
-  const code = 'import sys, json, zipfile; z = zipfile.ZipFile(sys.argv[1]); print(json.dumps({"config": json.loads(z.read("config.json")), "metadata": json.loads(z.read("metadata.json"))}))';
-  return JSON.parse(execFileSync('/usr/bin/python3', ['-c', code, file], { encoding: 'utf8' })) as ReturnType<typeof pythonRead>;
+function pythonRead(file: string): {
+  config: {
+    class_name: string;
+    config: { name: string; layers: { class_name: string; config: Record<string, unknown> }[] };
+  };
+  metadata: Record<string, string>;
+} {
+  const code =
+    'import sys, json, zipfile; z = zipfile.ZipFile(sys.argv[1]); print(json.dumps({"config": json.loads(z.read("config.json")), "metadata": json.loads(z.read("metadata.json"))}))';
+  return JSON.parse(execFileSync('/usr/bin/python3', ['-c', code, file], { encoding: 'utf8' })) as ReturnType<
+    typeof pythonRead
+  >;
 }
 
 /** A .keras archive like the fixture, with another width for the hidden Dense layer. */
@@ -46,7 +55,9 @@ test('.keras diff: a changed layer width shows as a fact change; identical files
   const same = write(dir, 'same.keras', kerasWith(32));
   const d = await diffModels(fixture('tiny.keras'), wide);
   assert.equal(d.format, 'keras');
-  assert.deepEqual(d.factChanges, { 'layer[1] dense': ['Dense units=32 activation=relu', 'Dense units=64 activation=relu'] });
+  assert.deepEqual(d.factChanges, {
+    'layer[1] dense': ['Dense units=32 activation=relu', 'Dense units=64 activation=relu'],
+  });
   assert.equal(modelSummaryLine(d), 'layer[1] dense Dense units=32 activation=relu→Dense units=64 activation=relu');
   const n = await diffModels(fixture('tiny.keras'), same);
   assert.deepEqual(n.factChanges, {});
@@ -76,8 +87,19 @@ test('bad .keras archives are invalid-file errors naming the file', async () => 
     ['no-config.keras', buildZip([{ name: 'metadata.json', data: Buffer.from('{}') }]), /no config\.json/],
     ['config-array.keras', buildZip([{ name: 'config.json', data: Buffer.from('[1,2]') }]), /not a JSON object/],
     ['config-junk.keras', buildZip([{ name: 'config.json', data: Buffer.from('\x00\x01junk') }]), /not valid JSON/],
-    ['metadata-junk.keras', buildZip([{ name: 'config.json', data: Buffer.from('{}') }, { name: 'metadata.json', data: Buffer.from('{') }]), /metadata\.json .* not valid JSON/],
-    ['config-too-big.keras', buildZip([{ name: 'config.json', data: Buffer.alloc(17 * 1024 * 1024, 0x20) }]), /over the 16\.0 MiB cap/],
+    [
+      'metadata-junk.keras',
+      buildZip([
+        { name: 'config.json', data: Buffer.from('{}') },
+        { name: 'metadata.json', data: Buffer.from('{') },
+      ]),
+      /metadata\.json .* not valid JSON/,
+    ],
+    [
+      'config-too-big.keras',
+      buildZip([{ name: 'config.json', data: Buffer.alloc(17 * 1024 * 1024, 0x20) }]),
+      /over the 16\.0 MiB cap/,
+    ],
   ];
   for (const [name, data, re] of cases) {
     const file = write(dir, name, data);

@@ -19,9 +19,8 @@ async function readJson(zip: ZipArchive, name: string, opts: ParseOptions): Prom
   }
 }
 
-
 function short(v: unknown): string {
-  const s = typeof v === 'string' ? v : JSON.stringify(v) ?? 'null';
+  const s = typeof v === 'string' ? v : (JSON.stringify(v) ?? 'null');
   return s.length > 80 ? `${s.slice(0, 79)}…` : s;
 }
 
@@ -30,7 +29,20 @@ function layerLine(layer: Record<string, unknown>): string {
   const cls = typeof layer['class_name'] === 'string' ? layer['class_name'] : '?';
   const cfg = asRecord(layer['config']) ?? {};
   const parts = [cls];
-  for (const k of ['units', 'filters', 'kernel_size', 'strides', 'activation', 'rate', 'batch_shape', 'batch_input_shape', 'input_dim', 'output_dim', 'num_heads', 'key_dim']) {
+  for (const k of [
+    'units',
+    'filters',
+    'kernel_size',
+    'strides',
+    'activation',
+    'rate',
+    'batch_shape',
+    'batch_input_shape',
+    'input_dim',
+    'output_dim',
+    'num_heads',
+    'key_dim',
+  ]) {
     if (cfg[k] !== undefined && cfg[k] !== null) parts.push(`${k}=${short(cfg[k])}`);
   }
   return parts.join(' ');
@@ -58,7 +70,8 @@ export async function parseKerasZip(zip: ZipArchive, opts: ParseOptions): Promis
   layers.slice(0, 1000).forEach((l, i) => {
     const layer = asRecord(l);
     if (!layer) return;
-    const name = typeof asRecord(layer['config'])?.['name'] === 'string' ? String(asRecord(layer['config'])?.['name']) : String(i);
+    const name =
+      typeof asRecord(layer['config'])?.['name'] === 'string' ? String(asRecord(layer['config'])?.['name']) : String(i);
     facts[`layer[${i}] ${name}`] = layerLine(layer);
   });
   if (layers.length > 1000) warnings.push(`${layers.length - 1000} more layers not listed`);

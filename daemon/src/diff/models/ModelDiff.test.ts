@@ -37,7 +37,8 @@ function head(file: string): Buffer {
 }
 
 test('detectModelFormat: every fixture, by its bytes and its name', () => {
-  for (const [name, format] of ALL_FIXTURES) assert.equal(detectModelFormat(fixture(name), head(fixture(name))), format, name);
+  for (const [name, format] of ALL_FIXTURES)
+    assert.equal(detectModelFormat(fixture(name), head(fixture(name))), format, name);
   // Content wins over a misleading name where the signature is strong...
   assert.equal(detectModelFormat('x.bin', head(fixture('tiny.gguf'))), 'gguf');
   assert.equal(detectModelFormat('x.bin', head(fixture('mlp_h32.pt'))), 'pytorch');
@@ -60,7 +61,10 @@ test('diffing any fixture with itself: no change, every tensor unchanged', async
     const d = await diffModels(fixture(name), fixture(name));
     assert.equal(d.format, format, name);
     assert.equal(d.bytesCompared, true, name);
-    assert.ok(d.tensors.every((t) => t.status === 'unchanged'), name);
+    assert.ok(
+      d.tensors.every((t) => t.status === 'unchanged'),
+      name,
+    );
     assert.deepEqual(d.factChanges, {}, name);
     assert.equal(d.paramsBefore, d.paramsAfter);
     const line = modelSummaryLine(d);
@@ -75,14 +79,18 @@ test('identical copies at other paths: no change, proven when bytes are compared
     const copy = path.join(dir, name);
     fs.copyFileSync(fixture(name), copy);
     const d = await diffModels(fixture(name), copy, { compareBytes: true });
-    assert.ok(d.tensors.every((t) => t.status === 'unchanged'), name);
+    assert.ok(
+      d.tensors.every((t) => t.status === 'unchanged'),
+      name,
+    );
     assert.deepEqual(d.factChanges, {}, name);
     assert.match(modelSummaryLine(d), /^no change/, name);
   }
 });
 
 test('the same model in three formats: same tensor names and shapes', async () => {
-  const shapes = async (f: string): Promise<[string, number[]][]> => (await summarizeModel(fixture(f))).tensors.map((t) => [t.name, t.shape]);
+  const shapes = async (f: string): Promise<[string, number[]][]> =>
+    (await summarizeModel(fixture(f))).tensors.map((t) => [t.name, t.shape]);
   const pt = await shapes('mlp_h64.pt');
   assert.deepEqual(await shapes('mlp_h64.onnx'), pt);
   assert.deepEqual(await shapes('mlp_h64.safetensors'), pt);
@@ -92,7 +100,12 @@ test('the same model in three formats: same tensor names and shapes', async () =
 });
 
 test('the summary line: dimension, signed params with separators, counts of each status', () => {
-  const t = (name: string, shape: number[], dtype = 'float32'): TensorInfo => ({ name, dtype, shape, params: shape.reduce((a, b) => a * b, 1) });
+  const t = (name: string, shape: number[], dtype = 'float32'): TensorInfo => ({
+    name,
+    dtype,
+    shape,
+    params: shape.reduce((a, b) => a * b, 1),
+  });
   const base = (over: Partial<ModelDiff>): ModelDiff => ({
     type: 'model',
     format: 'safetensors',
@@ -115,7 +128,10 @@ test('the summary line: dimension, signed params with separators, counts of each
     paramsBefore: 384,
     paramsAfter: 2794,
   });
-  assert.equal(modelSummaryLine(d), 'hidden 32→64: +2,410 params; 2 tensors reshaped; 1 tensor added; 1 tensor retyped');
+  assert.equal(
+    modelSummaryLine(d),
+    'hidden 32→64: +2,410 params; 2 tensors reshaped; 1 tensor added; 1 tensor retyped',
+  );
   const shrink = base({
     tensors: [
       { name: 'a', status: 'reshaped', before: t('a', [1000, 1000]), after: t('a', [10, 1000]) },
@@ -125,16 +141,33 @@ test('the summary line: dimension, signed params with separators, counts of each
     paramsAfter: 10_000,
   });
   assert.equal(modelSummaryLine(shrink), 'hidden 1000→10: \u2212990,005 params; 1 tensor reshaped; 1 tensor removed');
-  const twoDims = base({ tensors: [{ name: 'a', status: 'reshaped', before: t('a', [2, 3]), after: t('a', [4, 5]) }], paramsBefore: 6, paramsAfter: 20 });
+  const twoDims = base({
+    tensors: [{ name: 'a', status: 'reshaped', before: t('a', [2, 3]), after: t('a', [4, 5]) }],
+    paramsBefore: 6,
+    paramsAfter: 20,
+  });
   assert.equal(modelSummaryLine(twoDims), 'dims 2→4, 3→5: +14 params; 1 tensor reshaped');
-  const rank = base({ tensors: [{ name: 'a', status: 'reshaped', before: t('a', [6]), after: t('a', [2, 3]) }], paramsBefore: 6, paramsAfter: 6 });
+  const rank = base({
+    tensors: [{ name: 'a', status: 'reshaped', before: t('a', [6]), after: t('a', [2, 3]) }],
+    paramsBefore: 6,
+    paramsAfter: 6,
+  });
   assert.equal(modelSummaryLine(rank), '1 tensor reshaped');
   const changed = base({ tensors: [{ name: 'a', status: 'changed', before: t('a', [6]), after: t('a', [6]) }] });
   assert.equal(modelSummaryLine(changed), '1 tensor changed');
   assert.equal(modelSummaryLine(base({})), 'no change');
-  assert.equal(modelSummaryLine(base({ factChanges: { 'param.C': ['1.0', '2.0'], 'param.tol': ['0.0001', '0.001'] } })), 'C 1.0→2.0; tol 0.0001→0.001');
-  assert.equal(modelSummaryLine(base({ factChanges: { a: ['1', '2'], b: [null, 'x'], c: ['y', null] } })), '3 facts changed');
-  assert.equal(modelSummaryLine(base({ factChanges: { producer: ['pytorch 1.13.0', 'pytorch 2.1.0'] } })), 'producer pytorch 1.13.0→pytorch 2.1.0');
+  assert.equal(
+    modelSummaryLine(base({ factChanges: { 'param.C': ['1.0', '2.0'], 'param.tol': ['0.0001', '0.001'] } })),
+    'C 1.0→2.0; tol 0.0001→0.001',
+  );
+  assert.equal(
+    modelSummaryLine(base({ factChanges: { a: ['1', '2'], b: [null, 'x'], c: ['y', null] } })),
+    '3 facts changed',
+  );
+  assert.equal(
+    modelSummaryLine(base({ factChanges: { producer: ['pytorch 1.13.0', 'pytorch 2.1.0'] } })),
+    'producer pytorch 1.13.0→pytorch 2.1.0',
+  );
 });
 
 test('unknown binaries: size and BLAKE3, a changed byte is a change', async () => {
@@ -156,7 +189,10 @@ test('unknown binaries: size and BLAKE3, a changed byte is a change', async () =
 
 test('missing files, folders and FIFOs are clear errors, never a hang', async () => {
   const dir = tempDir('special');
-  await assert.rejects(summarizeModel(path.join(dir, 'nope.pt')), (e: unknown) => e instanceof MlsnapError && e.kind === 'not-found' && e.message.includes('nope.pt'));
+  await assert.rejects(
+    summarizeModel(path.join(dir, 'nope.pt')),
+    (e: unknown) => e instanceof MlsnapError && e.kind === 'not-found' && e.message.includes('nope.pt'),
+  );
   const sub = path.join(dir, 'folder.safetensors');
   fs.mkdirSync(sub);
   await expectInvalid(() => summarizeModel(sub), sub, { match: /not a regular file/ });
@@ -166,7 +202,7 @@ test('missing files, folders and FIFOs are clear errors, never a hang', async ()
   await expectInvalid(() => diffModels(fixture('evil.pkl'), fifo), fifo, { match: /not a regular file/ });
 });
 
-test('a wrong signature under a model extension is refused by that format\'s parser', async () => {
+test("a wrong signature under a model extension is refused by that format's parser", async () => {
   const dir = tempDir('wrong-magic');
   const gif = Buffer.concat([Buffer.from('GIF89a'), Buffer.alloc(200, 7)]);
   for (const [name, re] of [

@@ -8,7 +8,15 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ModelDiff, ModelSummary, TensorChange, TensorInfo } from '../../../../shared/src/diff';
 import { MlsnapError } from '../../../../shared/src/errors';
-import { hashRange, invalid, resolveOptions, withFile, type ModelCaps, type ParseOptions, type ReadStats } from './FileSource';
+import {
+  hashRange,
+  invalid,
+  resolveOptions,
+  withFile,
+  type ModelCaps,
+  type ParseOptions,
+  type ReadStats,
+} from './FileSource';
 import { parseGguf } from './Gguf';
 import { parseKerasZip } from './Keras';
 import { parseOnnx } from './Onnx';
@@ -45,7 +53,12 @@ export interface ModelDiffOptions extends Omit<ModelOptions, 'name'> {
 const HDF5_MAGIC = Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]);
 
 function isZip(head: Buffer): boolean {
-  return head.length >= 4 && head[0] === 0x50 && head[1] === 0x4b && ((head[2] === 3 && head[3] === 4) || (head[2] === 5 && head[3] === 6));
+  return (
+    head.length >= 4 &&
+    head[0] === 0x50 &&
+    head[1] === 0x4b &&
+    ((head[2] === 3 && head[3] === 4) || (head[2] === 5 && head[3] === 6))
+  );
 }
 
 /**
@@ -95,7 +108,10 @@ async function readHead(file: string, stats: ReadStats | undefined): Promise<Buf
 
 async function parseUnknown(file: string, opts: ParseOptions, head: Buffer, container?: string): Promise<ParsedModel> {
   return withFile(file, opts.stats, async (src) => {
-    const facts: Record<string, string> = { size: `${src.size.toLocaleString('en-US')} bytes`, blake3: await hashRange(src, 0, src.size) };
+    const facts: Record<string, string> = {
+      size: `${src.size.toLocaleString('en-US')} bytes`,
+      blake3: await hashRange(src, 0, src.size),
+    };
     const warnings: string[] = [];
     if (container) facts['container'] = container;
     else if (head.subarray(0, 8).equals(HDF5_MAGIC)) {
@@ -109,14 +125,16 @@ async function parseUnknown(file: string, opts: ParseOptions, head: Buffer, cont
 async function parseZip(file: string, opts: ParseOptions, ext: string, head: Buffer): Promise<ParsedModel> {
   const kind = await withFile(file, opts.stats, async (src) => {
     const zip = await ZipArchive.open(src, opts.caps);
-    if (ext === '.keras' || (zip.find('config.json') && !findDataPkl(zip))) return { model: await parseKerasZip(zip, opts) };
+    if (ext === '.keras' || (zip.find('config.json') && !findDataPkl(zip)))
+      return { model: await parseKerasZip(zip, opts) };
     if (findDataPkl(zip)) return { model: await parsePyTorchZip(zip, opts) };
     return { entries: zip.entries.length };
   });
   if (kind.model) return kind.model;
   const m = await parseUnknown(file, opts, head, 'zip');
   m.summary.facts['entries'] = String(kind.entries);
-  if (['.pt', '.pth', '.ckpt', '.bin'].includes(ext)) m.summary.warnings.push('zip archive without data.pkl: not a torch.save archive');
+  if (['.pt', '.pth', '.ckpt', '.bin'].includes(ext))
+    m.summary.warnings.push('zip archive without data.pkl: not a torch.save archive');
   return m;
 }
 
@@ -139,7 +157,10 @@ async function parseAny(file: string, opts: ParseOptions, name = file): Promise<
         if (isLegacyTorch(head)) return await parseLegacyTorch(file, opts);
         if (!isZip(head)) {
           if (compressionOf(head)) return await parsePickleFile(file, opts);
-          throw invalid(file, `not a ${format === 'keras' ? 'Keras archive' : 'torch.save file'}: not a zip archive (first bytes ${head.subarray(0, 4).toString('hex')})`);
+          throw invalid(
+            file,
+            `not a ${format === 'keras' ? 'Keras archive' : 'torch.save file'}: not a zip archive (first bytes ${head.subarray(0, 4).toString('hex')})`,
+          );
         }
         return await parseZip(file, opts, ext, head);
       case 'unknown':
@@ -211,7 +232,8 @@ export async function diffModels(before: string, after: string, opts?: ModelDiff
     else if (!identical && opts?.compareBytes) toCompare.push(change);
     tensors.push(change);
   }
-  for (const t of aa.summary.tensors) if (!beforeNames.has(t.name)) tensors.push({ name: t.name, status: 'added', after: t });
+  for (const t of aa.summary.tensors)
+    if (!beforeNames.has(t.name)) tensors.push({ name: t.name, status: 'added', after: t });
 
   let bytesCompared = identical;
   if (!identical && opts?.compareBytes) {
@@ -229,7 +251,9 @@ export async function diffModels(before: string, after: string, opts?: ModelDiff
     }
     if (missing > 0) {
       bytesCompared = false;
-      aa.summary.warnings.push(`bytes of ${missing} tensors could not be compared (format keeps no byte range for them)`);
+      aa.summary.warnings.push(
+        `bytes of ${missing} tensors could not be compared (format keeps no byte range for them)`,
+      );
     }
   }
 
@@ -326,11 +350,14 @@ export function modelSummaryLine(d: ModelDiff): string {
   const otherFacts = facts.filter(([k]) => !k.startsWith('param.'));
   for (const [k, [x, y]] of paramFacts.slice(0, 3)) parts.push(`${k.slice(6)} ${short(x)}→${short(y)}`);
   if (paramFacts.length > 3) parts.push(`${paramFacts.length - 3} more params changed`);
-  if (otherFacts.length > 0 && otherFacts.length <= 2) for (const [k, [x, y]] of otherFacts) parts.push(`${k} ${short(x)}→${short(y)}`);
+  if (otherFacts.length > 0 && otherFacts.length <= 2)
+    for (const [k, [x, y]] of otherFacts) parts.push(`${k} ${short(x)}→${short(y)}`);
   else if (otherFacts.length > 2) parts.push(`${otherFacts.length} facts changed`);
   if (parts.length === 0) {
     const hasTensors = d.before.tensors.length > 0 || d.after.tensors.length > 0;
-    parts.push(d.bytesCompared || !hasTensors ? 'no change' : 'no change in tensor names, shapes or dtypes (bytes not compared)');
+    parts.push(
+      d.bytesCompared || !hasTensors ? 'no change' : 'no change in tensor names, shapes or dtypes (bytes not compared)',
+    );
   }
   // Always said, changed or not: loading this version would run code.
   const unsafe = d.after.facts['unsafe globals'];

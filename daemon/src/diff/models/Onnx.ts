@@ -101,9 +101,29 @@ message TypeProto {
 
 /** TensorProto.DataType → normalised dtype name. */
 export const ONNX_DTYPES: Record<number, string> = {
-  1: 'float32', 2: 'uint8', 3: 'int8', 4: 'uint16', 5: 'int16', 6: 'int32', 7: 'int64', 8: 'string', 9: 'bool',
-  10: 'float16', 11: 'float64', 12: 'uint32', 13: 'uint64', 14: 'complex64', 15: 'complex128', 16: 'bfloat16',
-  17: 'float8_e4m3fn', 18: 'float8_e4m3fnuz', 19: 'float8_e5m2', 20: 'float8_e5m2fnuz', 21: 'uint4', 22: 'int4', 23: 'float4_e2m1',
+  1: 'float32',
+  2: 'uint8',
+  3: 'int8',
+  4: 'uint16',
+  5: 'int16',
+  6: 'int32',
+  7: 'int64',
+  8: 'string',
+  9: 'bool',
+  10: 'float16',
+  11: 'float64',
+  12: 'uint32',
+  13: 'uint64',
+  14: 'complex64',
+  15: 'complex128',
+  16: 'bfloat16',
+  17: 'float8_e4m3fn',
+  18: 'float8_e4m3fnuz',
+  19: 'float8_e5m2',
+  20: 'float8_e5m2fnuz',
+  21: 'uint4',
+  22: 'int4',
+  23: 'float4_e2m1',
 };
 
 interface OnnxTypes {
@@ -130,7 +150,13 @@ function types(): OnnxTypes {
   return TYPES;
 }
 
-const CONVERT: protobuf.IConversionOptions = { longs: Number, enums: Number, bytes: String, defaults: false, arrays: true };
+const CONVERT: protobuf.IConversionOptions = {
+  longs: Number,
+  enums: Number,
+  bytes: String,
+  defaults: false,
+  arrays: true,
+};
 
 interface FieldHeader {
   field: number;
@@ -158,7 +184,10 @@ async function nextField(c: Cursor, end: number, what: string): Promise<FieldHea
   else throw invalid(c.file, `corrupt protobuf: wire type ${wire} in ${what} at offset ${start}`);
   const payload = c.pos;
   if (wire === 2 && payload + value > end) {
-    throw invalid(c.file, `truncated or corrupt: ${what} field ${field} of ${value} bytes at offset ${payload} runs past its end (${end})`);
+    throw invalid(
+      c.file,
+      `truncated or corrupt: ${what} field ${field} of ${value} bytes at offset ${payload} runs past its end (${end})`,
+    );
   }
   if (c.pos > end) throw invalid(c.file, `truncated or corrupt: ${what} field ${field} runs past its end`);
   return { field, wire, start, value, payload };
@@ -181,7 +210,13 @@ interface ShapeDim {
 }
 
 function typeString(t: unknown): string {
-  const tt = t as { tensor_type?: { elem_type?: number; shape?: { dim?: ShapeDim[] } }; sequence_type?: unknown; map_type?: unknown } | undefined;
+  const tt = t as
+    | {
+        tensor_type?: { elem_type?: number; shape?: { dim?: ShapeDim[] } };
+        sequence_type?: unknown;
+        map_type?: unknown;
+      }
+    | undefined;
   if (!tt) return '?';
   if (tt.tensor_type) {
     const dtype = ONNX_DTYPES[tt.tensor_type.elem_type ?? 0] ?? `type${tt.tensor_type.elem_type ?? 0}`;
@@ -218,7 +253,9 @@ export async function parseOnnx(file: string, opts: ParseOptions): Promise<Parse
 
     const small = async (h: FieldHeader, what: string): Promise<Buffer | null> => {
       if (h.value > caps.onnxMessageBytes) {
-        warnings.push(`${what} of ${formatBytes(h.value)} skipped (over the ${formatBytes(caps.onnxMessageBytes)} cap)`);
+        warnings.push(
+          `${what} of ${formatBytes(h.value)} skipped (over the ${formatBytes(caps.onnxMessageBytes)} cap)`,
+        );
         c.skip(h.value);
         return null;
       }
@@ -245,7 +282,8 @@ export async function parseOnnx(file: string, opts: ParseOptions): Promise<Parse
         }
         if (h.field === 9) raw = { pos: h.payload, len: h.value };
         else if ([4, 5, 6, 7, 10, 11].includes(h.field)) otherData = true;
-        else if ([1, 8, 13].includes(h.field) && h.value <= caps.onnxMessageBytes) parts.push(await c.bytesAt(h.start, h.payload + h.value - h.start, 'tensor field'));
+        else if ([1, 8, 13].includes(h.field) && h.value <= caps.onnxMessageBytes)
+          parts.push(await c.bytesAt(h.start, h.payload + h.value - h.start, 'tensor field'));
         c.skip(h.value);
       }
       const t = decode(T.tensor, Buffer.concat(parts), file, 'initializer');
@@ -253,7 +291,8 @@ export async function parseOnnx(file: string, opts: ParseOptions): Promise<Parse
       const dims = Array.isArray(t['dims']) ? (t['dims'] as number[]) : [];
       const dtype = ONNX_DTYPES[Number(t['data_type'] ?? 0)] ?? `type${String(t['data_type'] ?? 0)}`;
       if (tensors.length >= caps.tensors) throw invalid(file, `more than ${caps.tensors} initializers`);
-      if (dims.some((d) => !Number.isSafeInteger(d) || d < 0)) throw invalid(file, `initializer "${name}" has invalid dims ${JSON.stringify(dims)}`);
+      if (dims.some((d) => !Number.isSafeInteger(d) || d < 0))
+        throw invalid(file, `initializer "${name}" has invalid dims ${JSON.stringify(dims)}`);
       tensors.push({ name, dtype, shape: dims, params: paramsOf(dims) });
       if (t['data_location'] === 1) external++;
       if (raw) content.set(name, fileRangeHasher(file, raw.pos, raw.len, opts.stats));
@@ -275,10 +314,14 @@ export async function parseOnnx(file: string, opts: ParseOptions): Promise<Parse
             if (!buf) break;
             const n = decode(T.node, buf, file, 'node');
             const op = typeof n['op_type'] === 'string' ? n['op_type'] : '?';
-            const domain = typeof n['domain'] === 'string' && n['domain'] !== '' && n['domain'] !== 'ai.onnx' ? `${n['domain']}.` : '';
+            const domain =
+              typeof n['domain'] === 'string' && n['domain'] !== '' && n['domain'] !== 'ai.onnx'
+                ? `${n['domain']}.`
+                : '';
             const key = `${domain}${op}`;
             opCounts[key] = (opCounts[key] ?? 0) + 1;
-            for (const a of (n['attribute'] as { type?: number }[] | undefined) ?? []) if (a.type === 5 || a.type === 10) subgraphs++;
+            for (const a of (n['attribute'] as { type?: number }[] | undefined) ?? [])
+              if (a.type === 5 || a.type === 10) subgraphs++;
             break;
           }
           case 2:
@@ -370,7 +413,8 @@ export async function parseOnnx(file: string, opts: ParseOptions): Promise<Parse
     facts['opset'] = opsets.join(', ');
     if (functions) facts['functions'] = String(functions);
     if (external) facts['external data'] = `${external} tensors (not in this file)`;
-    if (typedData) warnings.push(`${typedData} initializers keep their values in typed fields: their bytes are not compared`);
+    if (typedData)
+      warnings.push(`${typedData} initializers keep their values in typed fields: their bytes are not compared`);
     return { summary: { format: 'onnx', size, facts, tensors, warnings, opCounts }, content };
   });
 }

@@ -24,7 +24,10 @@ test('evil.pkl: posix.system is flagged unsafe with the command it would run, an
   assert.equal(fs.existsSync(marker), false);
   const s = await summarizeModel(fixture('evil.pkl'));
   assert.equal(s.format, 'pickle');
-  assert.deepEqual(s.globals?.map((g) => `${g.module}.${g.name}`), exp.globals);
+  assert.deepEqual(
+    s.globals?.map((g) => `${g.module}.${g.name}`),
+    exp.globals,
+  );
   assert.deepEqual(s.globals, [{ module: 'posix', name: 'system', unsafe: true }]);
   assert.equal(s.facts['unsafe globals'], 'posix.system');
   assert.ok(s.warnings.includes('posix.system would execute code when loaded'));
@@ -41,7 +44,11 @@ test('hand-made malicious pickles (all protocols, GLOBAL/STACK_GLOBAL/INST/OBJ) 
   const marker = path.join(dir, `pwned-${randomBytes(8).toString('hex')}`);
   const cmd = `touch ${marker}`;
   const cases: [string, Buffer, string][] = [
-    ['os-system-p0.pkl', Buffer.concat([pk.global0('os', 'system'), Buffer.from(`(S'${cmd}'\ntR.`, 'latin1')]), 'os.system'],
+    [
+      'os-system-p0.pkl',
+      Buffer.concat([pk.global0('os', 'system'), Buffer.from(`(S'${cmd}'\ntR.`, 'latin1')]),
+      'os.system',
+    ],
     ['posix-system-p4.pkl', callPickle('posix', 'system', cmd), 'posix.system'],
     ['nt-system.pkl', callPickle('nt', 'system', cmd), 'nt.system'],
     ['eval.pkl', callPickle('builtins', 'eval', `__import__('os').system('${cmd}')`), 'builtins.eval'],
@@ -49,27 +56,92 @@ test('hand-made malicious pickles (all protocols, GLOBAL/STACK_GLOBAL/INST/OBJ) 
     ['import.pkl', callPickle('builtins', '__import__', 'os'), 'builtins.__import__'],
     ['open.pkl', callPickle('builtins', 'open', marker), 'builtins.open'],
     ['inst.pkl', Buffer.from(`(S'${cmd}'\nisubprocess\ngetoutput\n.`, 'latin1'), 'subprocess.getoutput'],
-    ['obj.pkl', Buffer.concat([Buffer.from('('), pk.global0('subprocess', 'Popen'), Buffer.from(`S'${cmd}'\no.`, 'latin1')]), 'subprocess.Popen'],
-    ['getattr.pkl', Buffer.concat([pk.proto(2), pk.global0('builtins', 'getattr'), pk.global0('os', 'path'), Buffer.from("X\x06\x00\x00\x00system\x86R.", 'latin1')]), 'builtins.getattr'],
+    [
+      'obj.pkl',
+      Buffer.concat([Buffer.from('('), pk.global0('subprocess', 'Popen'), Buffer.from(`S'${cmd}'\no.`, 'latin1')]),
+      'subprocess.Popen',
+    ],
+    [
+      'getattr.pkl',
+      Buffer.concat([
+        pk.proto(2),
+        pk.global0('builtins', 'getattr'),
+        pk.global0('os', 'path'),
+        Buffer.from('X\x06\x00\x00\x00system\x86R.', 'latin1'),
+      ]),
+      'builtins.getattr',
+    ],
     ['ext.pkl', Buffer.from([0x80, 0x02, 0x82, 0x01, 0x2e]), 'copyreg.extension_1'],
-    ['hidden-in-state.pkl', Buffer.concat([pk.proto(4), pk.stackGlobal('collections', 'OrderedDict'), Buffer.from(')R'), Buffer.from('}'), pk.str('x'), callPickle('posix', 'system', cmd).subarray(2, -1), Buffer.from('sb.')]), 'posix.system'],
+    [
+      'hidden-in-state.pkl',
+      Buffer.concat([
+        pk.proto(4),
+        pk.stackGlobal('collections', 'OrderedDict'),
+        Buffer.from(')R'),
+        Buffer.from('}'),
+        pk.str('x'),
+        callPickle('posix', 'system', cmd).subarray(2, -1),
+        Buffer.from('sb.'),
+      ]),
+      'posix.system',
+    ],
   ];
   for (const [name, data, unsafe] of cases) {
     const file = write(dir, name, data);
     const s = await summarizeModel(file);
     const flagged = (s.globals ?? []).filter((g) => g.unsafe).map((g) => `${g.module}.${g.name}`);
     assert.ok(flagged.includes(unsafe), `${name}: ${JSON.stringify(s.globals)}`);
-    assert.ok(s.warnings.some((w) => w.startsWith(`${unsafe} would execute code`)), name);
+    assert.ok(
+      s.warnings.some((w) => w.startsWith(`${unsafe} would execute code`)),
+      name,
+    );
     await diffModels(file, fixture('evil.pkl'));
   }
   assert.equal(fs.existsSync(marker), false, 'a command ran');
 });
 
 test('allow-list: state-dict and sklearn plumbing is safe, code execution never is', () => {
-  for (const [m, n] of [['collections', 'OrderedDict'], ['torch._utils', '_rebuild_tensor_v2'], ['torch', 'FloatStorage'], ['torch', 'BFloat16Storage'], ['numpy.core.multiarray', '_reconstruct'], ['numpy', 'dtype'], ['numpy', 'ndarray'], ['sklearn.linear_model._logistic', 'LogisticRegression'], ['joblib.numpy_pickle', 'NumpyArrayWrapper'], ['copyreg', '_reconstructor'], ['builtins', 'set'], ['builtins', 'frozenset'], ['builtins', 'slice'], ['builtins', 'complex'], ['builtins', 'bytearray'], ['builtins', 'object']]) {
+  for (const [m, n] of [
+    ['collections', 'OrderedDict'],
+    ['torch._utils', '_rebuild_tensor_v2'],
+    ['torch', 'FloatStorage'],
+    ['torch', 'BFloat16Storage'],
+    ['numpy.core.multiarray', '_reconstruct'],
+    ['numpy', 'dtype'],
+    ['numpy', 'ndarray'],
+    ['sklearn.linear_model._logistic', 'LogisticRegression'],
+    ['joblib.numpy_pickle', 'NumpyArrayWrapper'],
+    ['copyreg', '_reconstructor'],
+    ['builtins', 'set'],
+    ['builtins', 'frozenset'],
+    ['builtins', 'slice'],
+    ['builtins', 'complex'],
+    ['builtins', 'bytearray'],
+    ['builtins', 'object'],
+  ]) {
     assert.equal(isUnsafeGlobal(m as string, n as string), false, `${m}.${n}`);
   }
-  for (const [m, n] of [['os', 'system'], ['posix', 'system'], ['nt', 'system'], ['subprocess', 'Popen'], ['subprocess', 'check_output'], ['builtins', 'eval'], ['builtins', 'exec'], ['builtins', '__import__'], ['builtins', 'getattr'], ['builtins', 'open'], ['__builtin__', 'eval'], ['torch', 'load'], ['torch.storage', '_load_from_bytes'], ['numpy', 'load'], ['runpy', '_run_code'], ['joblib.numpy_pickle_compat', 'NDArrayWrapper'], ['mymodule', 'Thing'], ['os.path', 'join'], ['importlib', 'import_module']]) {
+  for (const [m, n] of [
+    ['os', 'system'],
+    ['posix', 'system'],
+    ['nt', 'system'],
+    ['subprocess', 'Popen'],
+    ['subprocess', 'check_output'],
+    ['builtins', 'eval'],
+    ['builtins', 'exec'],
+    ['builtins', '__import__'],
+    ['builtins', 'getattr'],
+    ['builtins', 'open'],
+    ['__builtin__', 'eval'],
+    ['torch', 'load'],
+    ['torch.storage', '_load_from_bytes'],
+    ['numpy', 'load'],
+    ['runpy', '_run_code'],
+    ['joblib.numpy_pickle_compat', 'NDArrayWrapper'],
+    ['mymodule', 'Thing'],
+    ['os.path', 'join'],
+    ['importlib', 'import_module'],
+  ]) {
     assert.equal(isUnsafeGlobal(m as string, n as string), true, `${m}.${n}`);
   }
 });
@@ -98,7 +170,11 @@ for p in range(6):
 
 test('logreg.joblib: the estimator, its params and arrays match what sklearn reported when it was written', async () => {
   for (const name of ['logreg.joblib', 'logreg_c2.joblib', 'logreg_zlib.joblib']) {
-    const exp = EXPECTED[name] as { estimator: string; params: Record<string, string>; arrays: Record<string, { shape: number[]; dtype: string }> };
+    const exp = EXPECTED[name] as {
+      estimator: string;
+      params: Record<string, string>;
+      arrays: Record<string, { shape: number[]; dtype: string }>;
+    };
     const s = await summarizeModel(fixture(name));
     assert.equal(s.format, 'pickle');
     assert.equal(s.facts['estimator'], exp.estimator);
@@ -109,7 +185,10 @@ test('logreg.joblib: the estimator, its params and arrays match what sklearn rep
       exp.arrays,
     );
     assert.equal(s.facts['container'], name === 'logreg_zlib.joblib' ? 'compressed joblib (zlib)' : 'joblib');
-    assert.ok((s.globals ?? []).every((g) => !g.unsafe), JSON.stringify(s.globals));
+    assert.ok(
+      (s.globals ?? []).every((g) => !g.unsafe),
+      JSON.stringify(s.globals),
+    );
     assert.deepEqual(s.warnings, []);
   }
 });
@@ -132,10 +211,14 @@ test('joblib diff: C changed 1.0 → 2.0; with compareBytes the fitted arrays di
 
 test('the walker stops cleanly at STOP: trailing bytes are left alone', async () => {
   const dir = tempDir('pkl-trail');
-  const file = write(dir, 'trailing.pkl', Buffer.concat([fs.readFileSync(fixture('logreg.joblib')), randomBytes(4096)]));
+  const file = write(
+    dir,
+    'trailing.pkl',
+    Buffer.concat([fs.readFileSync(fixture('logreg.joblib')), randomBytes(4096)]),
+  );
   const s = await summarizeModel(file);
   assert.equal(s.facts['estimator'], 'sklearn.linear_model._logistic.LogisticRegression');
-  assert.ok(s.warnings.includes('4096 bytes after the pickle\'s STOP were not read'), s.warnings.join('\n'));
+  assert.ok(s.warnings.includes("4096 bytes after the pickle's STOP were not read"), s.warnings.join('\n'));
 });
 
 test('compressed joblib: other compressions are reported, bombs stop at the cap', async () => {
@@ -153,7 +236,10 @@ test('compressed joblib: other compressions are reported, bombs stop at the cap'
   d.end();
   await ended;
   const bomb = write(dir, 'bomb.joblib', Buffer.concat(chunks));
-  await expectInvalid(() => summarizeModel(bomb, { caps: { decompressedBytes: 4 * 1024 * 1024 } }), bomb, { match: /inflates to more than the 4\.0 MiB cap/, maxRssMb: 64 });
+  await expectInvalid(() => summarizeModel(bomb, { caps: { decompressedBytes: 4 * 1024 * 1024 } }), bomb, {
+    match: /inflates to more than the 4\.0 MiB cap/,
+    maxRssMb: 64,
+  });
   const corrupt = write(dir, 'corrupt.joblib', Buffer.from([0x78, 0x9c, 1, 2, 3, 4, 5]));
   await expectInvalid(() => summarizeModel(corrupt), corrupt, { match: /compressed pickle is corrupt/ });
 });
@@ -177,11 +263,31 @@ test('bad pickles are invalid-file errors naming the file, fast and bounded', as
     ['memo-miss.pkl', Buffer.from([0x80, 0x02, 0x68, 0x05, 0x2e]), /memo key 5 was never stored/],
     ['underflow.pkl', Buffer.from([0x80, 0x02, 0x52, 0x2e]), /stack underflow/],
     ['no-mark.pkl', Buffer.from([0x80, 0x02, 0x74, 0x2e]), /no MARK/],
-    ['stack-global-int.pkl', Buffer.from([0x80, 0x04, 0x4b, 0x01, 0x4b, 0x02, 0x93, 0x2e]), /STACK_GLOBAL needs two strings/],
-    ['huge-unicode.pkl', Buffer.concat([Buffer.from([0x80, 0x04, 0x58]), u32(0xffffffff), Buffer.from('abc.')]), /truncated: string of 4294967295 bytes/],
-    ['huge-bytes8.pkl', Buffer.concat([Buffer.from([0x80, 0x04, 0x8e]), Buffer.from([0, 0, 0, 0, 0, 0, 0, 0x40]), Buffer.from('.')]), /out of range/],
-    ['huge-long4.pkl', Buffer.concat([Buffer.from([0x80, 0x02, 0x8b]), u32(0x7fffffff), Buffer.from('.')]), /LONG4 of 2147483647 bytes/],
-    ['long-line.pkl', Buffer.concat([Buffer.from('c'), Buffer.alloc(100_000, 0x61)]), /text argument longer than 65536 bytes/],
+    [
+      'stack-global-int.pkl',
+      Buffer.from([0x80, 0x04, 0x4b, 0x01, 0x4b, 0x02, 0x93, 0x2e]),
+      /STACK_GLOBAL needs two strings/,
+    ],
+    [
+      'huge-unicode.pkl',
+      Buffer.concat([Buffer.from([0x80, 0x04, 0x58]), u32(0xffffffff), Buffer.from('abc.')]),
+      /truncated: string of 4294967295 bytes/,
+    ],
+    [
+      'huge-bytes8.pkl',
+      Buffer.concat([Buffer.from([0x80, 0x04, 0x8e]), Buffer.from([0, 0, 0, 0, 0, 0, 0, 0x40]), Buffer.from('.')]),
+      /out of range/,
+    ],
+    [
+      'huge-long4.pkl',
+      Buffer.concat([Buffer.from([0x80, 0x02, 0x8b]), u32(0x7fffffff), Buffer.from('.')]),
+      /LONG4 of 2147483647 bytes/,
+    ],
+    [
+      'long-line.pkl',
+      Buffer.concat([Buffer.from('c'), Buffer.alloc(100_000, 0x61)]),
+      /text argument longer than 65536 bytes/,
+    ],
     ['bad-int.pkl', Buffer.from('Iabc\n.'), /bad INT/],
     ['append-to-int.pkl', Buffer.from([0x80, 0x02, 0x4b, 0x01, 0x4b, 0x02, 0x61, 0x2e]), /APPEND to a int/],
     ['random.pkl', randomBytes(10_000).fill(0x28, 0, 1).fill(0xfe, 1, 2), /unknown opcode 0xfe/],
@@ -191,18 +297,41 @@ test('bad pickles are invalid-file errors naming the file, fast and bounded', as
     await expectInvalid(() => summarizeModel(file), file, { match: re });
   }
   // Caps: opcodes, memo, stack depth.
-  const many = write(dir, 'many-ops.pkl', Buffer.concat([Buffer.from([0x80, 0x02]), Buffer.alloc(200_000, 0x4e), Buffer.from('.')]));
-  await expectInvalid(() => summarizeModel(many, { caps: { pickleOps: 10_000 } }), many, { match: /more than 10000 opcodes/ });
-  await expectInvalid(() => summarizeModel(many, { caps: { pickleStack: 1000 } }), many, { match: /stack deeper than the 1000 cap/ });
-  const marks = write(dir, 'marks.pkl', Buffer.concat([Buffer.from([0x80, 0x02]), Buffer.alloc(5_000_000, 0x28), Buffer.from('.')]));
+  const many = write(
+    dir,
+    'many-ops.pkl',
+    Buffer.concat([Buffer.from([0x80, 0x02]), Buffer.alloc(200_000, 0x4e), Buffer.from('.')]),
+  );
+  await expectInvalid(() => summarizeModel(many, { caps: { pickleOps: 10_000 } }), many, {
+    match: /more than 10000 opcodes/,
+  });
+  await expectInvalid(() => summarizeModel(many, { caps: { pickleStack: 1000 } }), many, {
+    match: /stack deeper than the 1000 cap/,
+  });
+  const marks = write(
+    dir,
+    'marks.pkl',
+    Buffer.concat([Buffer.from([0x80, 0x02]), Buffer.alloc(5_000_000, 0x28), Buffer.from('.')]),
+  );
   await expectInvalid(() => summarizeModel(marks), marks, { match: /more than 2000000 opcodes|nested MARKs/ });
-  const memo = write(dir, 'memo.pkl', Buffer.concat([Buffer.from([0x80, 0x04, 0x4e]), Buffer.alloc(5000, 0x94), Buffer.from('.')]));
-  await expectInvalid(() => summarizeModel(memo, { caps: { pickleMemo: 100 } }), memo, { match: /memo larger than the 100 cap/ });
+  const memo = write(
+    dir,
+    'memo.pkl',
+    Buffer.concat([Buffer.from([0x80, 0x04, 0x4e]), Buffer.alloc(5000, 0x94), Buffer.from('.')]),
+  );
+  await expectInvalid(() => summarizeModel(memo, { caps: { pickleMemo: 100 } }), memo, {
+    match: /memo larger than the 100 cap/,
+  });
   // A long string is kept truncated, not refused.
   const long = await walk(Buffer.concat([pk.proto(4), pk.str('x'.repeat(5000)), pk.stop]), { pickleStringBytes: 100 });
   assert.equal(render(long.root, 10_000), `'${'x'.repeat(100)}'…(5000 bytes)`);
   // Past the total budget, strings are kept short: a pickle of many long strings stays small.
-  const strings = Buffer.concat([pk.proto(4), Buffer.from(']('), ...new Array(50).fill(pk.str('y'.repeat(10_000))), Buffer.from('e.')]);
+  const strings = Buffer.concat([
+    pk.proto(4),
+    Buffer.from(']('),
+    ...new Array(50).fill(pk.str('y'.repeat(10_000))),
+    Buffer.from('e.'),
+  ]);
   const kept = await walk(strings, { pickleRetainedBytes: 100_000 });
   assert.ok(kept.root.t === 'list' && kept.root.items.length === 50);
   const lengths = kept.root.items.map((v) => (v.t === 'str' ? v.v.length : -1));

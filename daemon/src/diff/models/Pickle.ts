@@ -11,7 +11,20 @@
  */
 import * as zlib from 'node:zlib';
 import type { TensorInfo } from '../../../../shared/src/diff';
-import { BufferSource, Cursor, fileRangeHasher, formatBytes, hashBuffer, invalid, paramsOf, safeNumber, withFile, type ModelCaps, type ParseOptions, type Source } from './FileSource';
+import {
+  BufferSource,
+  Cursor,
+  fileRangeHasher,
+  formatBytes,
+  hashBuffer,
+  invalid,
+  paramsOf,
+  safeNumber,
+  withFile,
+  type ModelCaps,
+  type ParseOptions,
+  type Source,
+} from './FileSource';
 import type { ParsedModel } from './types';
 
 // ---------------------------------------------------------------------------------------------
@@ -72,34 +85,125 @@ const FALSE: PV = { t: 'bool', v: false };
 
 /** Modules whose every name runs code or touches the system when called. */
 const UNSAFE_MODULES = new Set([
-  'os', 'posix', 'nt', 'subprocess', 'sys', 'shutil', 'socket', 'runpy', 'importlib', 'pty', 'commands', 'webbrowser',
-  'ctypes', 'multiprocessing', 'code', 'codeop', 'pickle', '_pickle', 'cPickle', 'marshal', 'dill', 'cloudpickle',
-  'types', 'inspect', 'threading', 'asyncio', 'signal', 'tempfile', 'pathlib', 'io', '_io', 'glob', 'urllib', 'http',
-  'requests', 'ftplib', 'smtplib', 'telnetlib', 'operator', 'functools', 'bdb', 'pdb', 'timeit', 'platform', 'builtins.eval',
+  'os',
+  'posix',
+  'nt',
+  'subprocess',
+  'sys',
+  'shutil',
+  'socket',
+  'runpy',
+  'importlib',
+  'pty',
+  'commands',
+  'webbrowser',
+  'ctypes',
+  'multiprocessing',
+  'code',
+  'codeop',
+  'pickle',
+  '_pickle',
+  'cPickle',
+  'marshal',
+  'dill',
+  'cloudpickle',
+  'types',
+  'inspect',
+  'threading',
+  'asyncio',
+  'signal',
+  'tempfile',
+  'pathlib',
+  'io',
+  '_io',
+  'glob',
+  'urllib',
+  'http',
+  'requests',
+  'ftplib',
+  'smtplib',
+  'telnetlib',
+  'operator',
+  'functools',
+  'bdb',
+  'pdb',
+  'timeit',
+  'platform',
+  'builtins.eval',
 ]);
 
 /** builtins that are harmless to construct. Everything else in builtins is unsafe. */
 const SAFE_BUILTINS = new Set([
-  'object', 'set', 'frozenset', 'slice', 'complex', 'bytearray', 'bytes', 'str', 'int', 'float', 'bool', 'list', 'dict',
-  'tuple', 'range', 'NoneType', 'Ellipsis', 'NotImplemented',
+  'object',
+  'set',
+  'frozenset',
+  'slice',
+  'complex',
+  'bytearray',
+  'bytes',
+  'str',
+  'int',
+  'float',
+  'bool',
+  'list',
+  'dict',
+  'tuple',
+  'range',
+  'NoneType',
+  'Ellipsis',
+  'NotImplemented',
 ]);
 
 const SAFE_EXACT = new Set([
-  'collections.OrderedDict', 'collections.defaultdict', 'collections.deque', 'collections.Counter',
-  'copyreg._reconstructor', 'copy_reg._reconstructor', 'copyreg.__newobj__', 'copyreg.__newobj_ex__', '_codecs.encode',
-  'torch._utils._rebuild_tensor', 'torch._utils._rebuild_tensor_v2', 'torch._utils._rebuild_tensor_v3',
-  'torch._utils._rebuild_parameter', 'torch._utils._rebuild_parameter_with_state', 'torch._utils._rebuild_sparse_tensor',
-  'torch._utils._rebuild_qtensor', 'torch._utils._rebuild_meta_tensor_no_storage', 'torch._utils._rebuild_wrapper_subclass',
-  'torch.storage.UntypedStorage', 'torch.storage.TypedStorage', 'torch.storage._TypedStorage', 'torch.device', 'torch.Size',
-  'numpy.core.multiarray._reconstruct', 'numpy._core.multiarray._reconstruct', 'numpy.core.multiarray.scalar',
-  'numpy._core.multiarray.scalar', 'numpy.dtype', 'numpy.ndarray', 'numpy.core.numeric._frombuffer', 'numpy._core.numeric._frombuffer',
-  'numpy.random._pickle.__randomstate_ctor', 'numpy.random._pickle.__bit_generator_ctor', 'numpy.random._pickle.__generator_ctor',
-  'numpy.random.mtrand.RandomState', 'numpy.random._mt19937.MT19937', 'numpy.random._pcg64.PCG64',
-  'joblib.numpy_pickle.NumpyArrayWrapper', 'datetime.datetime', 'datetime.date', 'datetime.time', 'datetime.timedelta', 'datetime.timezone',
-  'decimal.Decimal', 'uuid.UUID',
+  'collections.OrderedDict',
+  'collections.defaultdict',
+  'collections.deque',
+  'collections.Counter',
+  'copyreg._reconstructor',
+  'copy_reg._reconstructor',
+  'copyreg.__newobj__',
+  'copyreg.__newobj_ex__',
+  '_codecs.encode',
+  'torch._utils._rebuild_tensor',
+  'torch._utils._rebuild_tensor_v2',
+  'torch._utils._rebuild_tensor_v3',
+  'torch._utils._rebuild_parameter',
+  'torch._utils._rebuild_parameter_with_state',
+  'torch._utils._rebuild_sparse_tensor',
+  'torch._utils._rebuild_qtensor',
+  'torch._utils._rebuild_meta_tensor_no_storage',
+  'torch._utils._rebuild_wrapper_subclass',
+  'torch.storage.UntypedStorage',
+  'torch.storage.TypedStorage',
+  'torch.storage._TypedStorage',
+  'torch.device',
+  'torch.Size',
+  'numpy.core.multiarray._reconstruct',
+  'numpy._core.multiarray._reconstruct',
+  'numpy.core.multiarray.scalar',
+  'numpy._core.multiarray.scalar',
+  'numpy.dtype',
+  'numpy.ndarray',
+  'numpy.core.numeric._frombuffer',
+  'numpy._core.numeric._frombuffer',
+  'numpy.random._pickle.__randomstate_ctor',
+  'numpy.random._pickle.__bit_generator_ctor',
+  'numpy.random._pickle.__generator_ctor',
+  'numpy.random.mtrand.RandomState',
+  'numpy.random._mt19937.MT19937',
+  'numpy.random._pcg64.PCG64',
+  'joblib.numpy_pickle.NumpyArrayWrapper',
+  'datetime.datetime',
+  'datetime.date',
+  'datetime.time',
+  'datetime.timedelta',
+  'datetime.timezone',
+  'decimal.Decimal',
+  'uuid.UUID',
 ]);
 
-const TORCH_SAFE_NAME = /^(?:[A-Za-z0-9]*Storage|u?int\d+|float\d+(?:_[a-z0-9]+)?|bfloat16|complex\d+|bool|half|double|long|int|short|float|cfloat|cdouble|chalf|q?u?int\d+|quint\dx\d|dtype|layout|strided|sparse_coo|sparse_csr|per_tensor_affine|per_channel_affine|memory_format|contiguous_format|channels_last|preserve_format)$/;
+const TORCH_SAFE_NAME =
+  /^(?:[A-Za-z0-9]*Storage|u?int\d+|float\d+(?:_[a-z0-9]+)?|bfloat16|complex\d+|bool|half|double|long|int|short|float|cfloat|cdouble|chalf|q?u?int\d+|quint\dx\d|dtype|layout|strided|sparse_coo|sparse_csr|per_tensor_affine|per_channel_affine|memory_format|contiguous_format|channels_last|preserve_format)$/;
 
 export function isUnsafeGlobal(module: string, name: string): boolean {
   const top = module.split('.')[0] ?? module;
@@ -248,7 +352,8 @@ class Walker {
   }
 
   private memoPut(i: number, v: PV): void {
-    if (!this.memo.has(i) && this.memo.size >= this.caps.pickleMemo) this.fail(`memo larger than the ${this.caps.pickleMemo} cap`);
+    if (!this.memo.has(i) && this.memo.size >= this.caps.pickleMemo)
+      this.fail(`memo larger than the ${this.caps.pickleMemo} cap`);
     this.memo.set(i, v);
   }
 
@@ -380,7 +485,13 @@ class Walker {
           this.push(await this.text(c.u8(), 'latin1'));
           break;
         case 0x56: // UNICODE: raw-unicode-escape
-          this.push({ t: 'str', v: (await this.line()).replace(/\\u([0-9a-fA-F]{4})|\\U([0-9a-fA-F]{8})/g, (_m, a: string | undefined, b: string | undefined) => String.fromCodePoint(parseInt(a ?? b ?? '0', 16))) });
+          this.push({
+            t: 'str',
+            v: (await this.line()).replace(
+              /\\u([0-9a-fA-F]{4})|\\U([0-9a-fA-F]{8})/g,
+              (_m, a: string | undefined, b: string | undefined) => String.fromCodePoint(parseInt(a ?? b ?? '0', 16)),
+            ),
+          });
           break;
         case 0x58:
           await this.n(4);
@@ -558,7 +669,10 @@ class Walker {
           this.push(this.memoGet(c.u32()));
           break;
         case 0x70:
-          this.memoPut(parseMemoIndex(await this.line(), () => this.fail('bad PUT index', at)), this.top());
+          this.memoPut(
+            parseMemoIndex(await this.line(), () => this.fail('bad PUT index', at)),
+            this.top(),
+          );
           break;
         case 0x71:
           await this.n(1);
@@ -662,7 +776,14 @@ function unquote(line: string): string {
 
 /** Walks one pickle from the cursor's position to its STOP. */
 export async function walkPickle(c: Cursor, caps: ModelCaps): Promise<WalkResult> {
-  const shared: WalkShared = { ops: 0, retained: 0, globals: new Map(), unsafeCalls: [], joblibArrays: 0, warnings: [] };
+  const shared: WalkShared = {
+    ops: 0,
+    retained: 0,
+    globals: new Map(),
+    unsafeCalls: [],
+    joblibArrays: 0,
+    warnings: [],
+  };
   const w = new Walker(c, caps, shared, 0);
   const root = await w.run();
   return {
@@ -711,7 +832,19 @@ export function intTuple(v: PV | undefined): number[] | null {
 }
 
 /** numpy dtype codes → normalised names. */
-const NUMPY_KIND: Record<string, string> = { f: 'float', i: 'int', u: 'uint', c: 'complex', b: 'bool', O: 'object', U: 'str', S: 'bytes', V: 'void', M: 'datetime64', m: 'timedelta64' };
+const NUMPY_KIND: Record<string, string> = {
+  f: 'float',
+  i: 'int',
+  u: 'uint',
+  c: 'complex',
+  b: 'bool',
+  O: 'object',
+  U: 'str',
+  S: 'bytes',
+  V: 'void',
+  M: 'datetime64',
+  m: 'timedelta64',
+};
 
 export interface DtypeInfo {
   name: string;
@@ -736,7 +869,14 @@ export function dtypeOf(v: PV | undefined): DtypeInfo | null {
     flags = intOf(v.state.items[7]) ?? 0;
   }
   const base = NUMPY_KIND[kind] ?? kind;
-  const name = kind === 'b' ? 'bool' : kind === 'O' ? 'object' : ['f', 'i', 'u', 'c'].includes(kind) ? `${base}${num * 8}` : `${base}${num || ''}`;
+  const name =
+    kind === 'b'
+      ? 'bool'
+      : kind === 'O'
+        ? 'object'
+        : ['f', 'i', 'u', 'c'].includes(kind)
+          ? `${base}${num * 8}`
+          : `${base}${num || ''}`;
   return { name, itemsize, hasObject: kind === 'O' || (flags & 1) === 1 };
 }
 
@@ -809,7 +949,10 @@ function renderInner(v: PV, depth: number, max: number): string {
     case 'set':
       return `{${list(v.items)}}`;
     case 'dict':
-      return `{${v.entries.slice(0, 20).map(([k, x]) => `${renderInner(k, depth + 1, max)}: ${renderInner(x, depth + 1, max)}`).join(', ')}${v.entries.length > 20 ? ', …' : ''}}`;
+      return `{${v.entries
+        .slice(0, 20)
+        .map(([k, x]) => `${renderInner(k, depth + 1, max)}: ${renderInner(x, depth + 1, max)}`)
+        .join(', ')}${v.entries.length > 20 ? ', …' : ''}}`;
     case 'global':
       return `${v.module}.${v.name}`;
     case 'obj':
@@ -846,16 +989,51 @@ function isScalar(v: PV): boolean {
 
 /** torch storage class → dtype. */
 const TORCH_STORAGE: Record<string, string> = {
-  FloatStorage: 'float32', DoubleStorage: 'float64', HalfStorage: 'float16', BFloat16Storage: 'bfloat16',
-  LongStorage: 'int64', IntStorage: 'int32', ShortStorage: 'int16', CharStorage: 'int8', ByteStorage: 'uint8',
-  BoolStorage: 'bool', ComplexFloatStorage: 'complex64', ComplexDoubleStorage: 'complex128', QInt8Storage: 'qint8',
-  QUInt8Storage: 'quint8', QInt32Storage: 'qint32', QUInt4x2Storage: 'quint4x2', QUInt2x4Storage: 'quint2x4',
-  Float8_e4m3fnStorage: 'float8_e4m3fn', Float8_e5m2Storage: 'float8_e5m2', UInt16Storage: 'uint16', UInt32Storage: 'uint32', UInt64Storage: 'uint64',
+  FloatStorage: 'float32',
+  DoubleStorage: 'float64',
+  HalfStorage: 'float16',
+  BFloat16Storage: 'bfloat16',
+  LongStorage: 'int64',
+  IntStorage: 'int32',
+  ShortStorage: 'int16',
+  CharStorage: 'int8',
+  ByteStorage: 'uint8',
+  BoolStorage: 'bool',
+  ComplexFloatStorage: 'complex64',
+  ComplexDoubleStorage: 'complex128',
+  QInt8Storage: 'qint8',
+  QUInt8Storage: 'quint8',
+  QInt32Storage: 'qint32',
+  QUInt4x2Storage: 'quint4x2',
+  QUInt2x4Storage: 'quint2x4',
+  Float8_e4m3fnStorage: 'float8_e4m3fn',
+  Float8_e5m2Storage: 'float8_e5m2',
+  UInt16Storage: 'uint16',
+  UInt32Storage: 'uint32',
+  UInt64Storage: 'uint64',
 };
 
 export const DTYPE_BYTES: Record<string, number> = {
-  float32: 4, float64: 8, float16: 2, bfloat16: 2, int64: 8, int32: 4, int16: 2, int8: 1, uint8: 1, bool: 1,
-  complex64: 8, complex128: 16, qint8: 1, quint8: 1, qint32: 4, float8_e4m3fn: 1, float8_e5m2: 1, uint16: 2, uint32: 4, uint64: 8,
+  float32: 4,
+  float64: 8,
+  float16: 2,
+  bfloat16: 2,
+  int64: 8,
+  int32: 4,
+  int16: 2,
+  int8: 1,
+  uint8: 1,
+  bool: 1,
+  complex64: 8,
+  complex128: 16,
+  qint8: 1,
+  quint8: 1,
+  qint32: 4,
+  float8_e4m3fn: 1,
+  float8_e5m2: 1,
+  uint16: 2,
+  uint32: 4,
+  uint64: 8,
 };
 
 /** A tensor rebuilt by torch._utils._rebuild_tensor(_v2): where its data lives. */
@@ -889,7 +1067,14 @@ export function torchTensorOf(v: PV): TorchTensorRef | null {
   if (dtArg && dtArg.t === 'global' && dtArg.module === 'torch') dtype = dtArg.name;
   const shape = intTuple(sizeV);
   if (!shape) return null;
-  return { dtype, shape, stride: intTuple(strideV), offset: intOf(offsetV) ?? 0, storageKey: key.v, storageNumel: intOf(numel) };
+  return {
+    dtype,
+    shape,
+    stride: intTuple(strideV),
+    offset: intOf(offsetV) ?? 0,
+    storageKey: key.v,
+    storageNumel: intOf(numel),
+  };
 }
 
 export interface FoundTensor {
@@ -935,15 +1120,21 @@ export function collectTensors(root: PV, cap: number): FoundTensor[] {
 }
 
 /** The first sklearn-like estimator in the tree (root, or inside a dict/list at depth 1). */
-export function findEstimator(root: PV): { cls: string; params: Record<string, string>; version: string | null } | null {
+export function findEstimator(
+  root: PV,
+): { cls: string; params: Record<string, string>; version: string | null } | null {
   const candidates: PV[] = [root];
   if (root.t === 'dict') candidates.push(...root.entries.map(([, v]) => v));
   if (root.t === 'list' || root.t === 'tuple') candidates.push(...root.items);
   for (const v of candidates) {
     if (v.t !== 'obj' || v.func.t !== 'global' || !v.state) continue;
-    if (/^(?:collections|builtins|__builtin__|copyreg|copy_reg|numpy|torch|joblib)(?:\.|$)/.test(v.func.module)) continue;
+    if (/^(?:collections|builtins|__builtin__|copyreg|copy_reg|numpy|torch|joblib)(?:\.|$)/.test(v.func.module))
+      continue;
     if (arrayOf(v) || torchTensorOf(v)) continue;
-    const state = v.state.t === 'tuple' && v.state.items.length === 2 && v.state.items[0]?.t === 'dict' ? v.state.items[0] : v.state;
+    const state =
+      v.state.t === 'tuple' && v.state.items.length === 2 && v.state.items[0]?.t === 'dict'
+        ? v.state.items[0]
+        : v.state;
     if (state.t !== 'dict') continue;
     const params: Record<string, string> = {};
     let version: string | null = null;
@@ -986,12 +1177,15 @@ export async function parsePickleFile(file: string, opts: ParseOptions): Promise
     let src: Source = fsrc;
     if (compression === 'bz2' || compression === 'xz' || compression === 'lzma' || compression === 'lz4') {
       facts['container'] = `compressed joblib (${compression})`;
-      warnings.push(`compressed joblib (${compression}) is not supported: its content (and any code it would run) was not inspected`);
+      warnings.push(
+        `compressed joblib (${compression}) is not supported: its content (and any code it would run) was not inspected`,
+      );
       return { summary: { format: 'pickle', size, facts, tensors: [], warnings, globals: [] } };
     }
     if (compression) {
       const cap = opts.caps.decompressedBytes;
-      if (size > cap) throw invalid(file, `compressed pickle of ${formatBytes(size)} is over the ${formatBytes(cap)} cap`);
+      if (size > cap)
+        throw invalid(file, `compressed pickle of ${formatBytes(size)} is over the ${formatBytes(cap)} cap`);
       let body = await fsrc.read(0, size, 'compressed pickle');
       let kind: string = compression;
       if (compression === 'zf') {
@@ -1000,7 +1194,10 @@ export async function parsePickleFile(file: string, opts: ParseOptions): Promise
         kind = 'zlib';
       }
       try {
-        const data = kind === 'gzip' ? zlib.gunzipSync(body, { maxOutputLength: cap }) : zlib.inflateSync(body, { maxOutputLength: cap });
+        const data =
+          kind === 'gzip'
+            ? zlib.gunzipSync(body, { maxOutputLength: cap })
+            : zlib.inflateSync(body, { maxOutputLength: cap });
         src = new BufferSource(file, data);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError) {
@@ -1031,7 +1228,16 @@ export function reportGlobals(res: WalkResult, facts: Record<string, string>, wa
   }
 }
 
-function summarizeWalk(file: string, size: number, res: WalkResult, src: Source, opts: ParseOptions, facts: Record<string, string>, warnings: string[], inMemory: boolean): ParsedModel {
+function summarizeWalk(
+  file: string,
+  size: number,
+  res: WalkResult,
+  src: Source,
+  opts: ParseOptions,
+  facts: Record<string, string>,
+  warnings: string[],
+  inMemory: boolean,
+): ParsedModel {
   reportGlobals(res, facts, warnings);
   if (res.joblibArrays > 0 && !facts['container']) facts['container'] = 'joblib';
   if (res.end < src.size) warnings.push(`${src.size - res.end} bytes after the pickle's STOP were not read`);

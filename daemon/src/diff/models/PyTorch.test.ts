@@ -8,7 +8,12 @@ import { buildZip, callPickle, EXPECTED, expectInvalid, fixture, tempDir, write 
 
 /** The fixture's architecture: Linear(8,H) -> ReLU -> Linear(H,4). */
 function architecture(h: number): [string, number[]][] {
-  return [['0.weight', [h, 8]], ['0.bias', [h]], ['2.weight', [4, h]], ['2.bias', [4]]];
+  return [
+    ['0.weight', [h, 8]],
+    ['0.bias', [h]],
+    ['2.weight', [4, h]],
+    ['2.bias', [4]],
+  ];
 }
 
 for (const h of [32, 64]) {
@@ -17,9 +22,18 @@ for (const h of [32, 64]) {
     const exp = EXPECTED[name] as { tensors: Record<string, { shape: number[]; dtype: string }>; params: number };
     const s = await summarizeModel(fixture(name));
     assert.equal(s.format, 'pytorch');
-    assert.deepEqual(s.tensors.map((t) => [t.name, t.shape]), architecture(h));
-    assert.deepEqual(Object.fromEntries(s.tensors.map((t) => [t.name, { shape: t.shape, dtype: t.dtype }])), exp.tensors);
-    assert.equal(s.tensors.reduce((n, t) => n + t.params, 0), exp.params);
+    assert.deepEqual(
+      s.tensors.map((t) => [t.name, t.shape]),
+      architecture(h),
+    );
+    assert.deepEqual(
+      Object.fromEntries(s.tensors.map((t) => [t.name, { shape: t.shape, dtype: t.dtype }])),
+      exp.tensors,
+    );
+    assert.equal(
+      s.tensors.reduce((n, t) => n + t.params, 0),
+      exp.params,
+    );
     assert.equal(s.facts['archive'], `mlp_h${h}`);
     assert.equal(s.facts['storages'], '4');
     assert.equal(s.facts['version'], '3');
@@ -35,7 +49,10 @@ for (const h of [32, 64]) {
 test('h32 vs h64 .pt: reshaped tensors named, +416 params, "32→64"', async () => {
   const d = await diffModels(fixture('mlp_h32.pt'), fixture('mlp_h64.pt'));
   assert.equal(d.format, 'pytorch');
-  assert.deepEqual(d.tensors.filter((t) => t.status === 'reshaped').map((t) => t.name), ['0.weight', '0.bias', '2.weight']);
+  assert.deepEqual(
+    d.tensors.filter((t) => t.status === 'reshaped').map((t) => t.name),
+    ['0.weight', '0.bias', '2.weight'],
+  );
   assert.equal(d.tensors.find((t) => t.name === '2.bias')?.status, 'unchanged');
   assert.equal(d.paramsAfter - d.paramsBefore, 13 * (64 - 32));
   assert.equal(d.bytesCompared, false);
@@ -44,7 +61,7 @@ test('h32 vs h64 .pt: reshaped tensors named, +416 params, "32→64"', async () 
   assert.match(line, /^hidden 32→64: \+416 params; 3 tensors reshaped/);
 });
 
-test('compareBytes on .pt hashes each tensor\'s slice of its storage', async () => {
+test("compareBytes on .pt hashes each tensor's slice of its storage", async () => {
   const dir = tempDir('pt');
   const src = fixture('mlp_h32.pt');
   const buf = fs.readFileSync(src);
@@ -58,7 +75,15 @@ test('compareBytes on .pt hashes each tensor\'s slice of its storage', async () 
   const file = write(dir, 'edited.pt', edited);
   const d = await diffModels(src, file, { compareBytes: true });
   assert.equal(d.bytesCompared, true);
-  assert.deepEqual(d.tensors.map((t) => [t.name, t.status]), [['0.weight', 'unchanged'], ['0.bias', 'unchanged'], ['2.weight', 'unchanged'], ['2.bias', 'changed']]);
+  assert.deepEqual(
+    d.tensors.map((t) => [t.name, t.status]),
+    [
+      ['0.weight', 'unchanged'],
+      ['0.bias', 'unchanged'],
+      ['2.weight', 'unchanged'],
+      ['2.bias', 'changed'],
+    ],
+  );
   assert.equal(modelSummaryLine(d), '1 tensor changed');
   const h = await diffModels(fixture('mlp_h32.pt'), fixture('mlp_h64.pt'), { compareBytes: true });
   assert.equal(h.tensors.find((t) => t.name === '2.bias')?.status, 'changed'); // different seed
@@ -77,13 +102,23 @@ test('legacy (pre-1.6) torch.save files are detected and reported as unsupported
   const dir = tempDir('pt-legacy');
   const cut = write(dir, 'cut.pt', fs.readFileSync(fixture('legacy.pt')).subarray(0, 100));
   const c = await summarizeModel(cut);
-  assert.ok(c.warnings.some((w) => /could not walk the legacy pickle: .*truncated/.test(w)), c.warnings.join('\n'));
+  assert.ok(
+    c.warnings.some((w) => /could not walk the legacy pickle: .*truncated/.test(w)),
+    c.warnings.join('\n'),
+  );
 });
 
 test('a torch archive whose data.pkl would run code is flagged; the code never runs', async () => {
   const dir = tempDir('pt-evil');
   const marker = path.join(dir, `pwned-${randomBytes(8).toString('hex')}`);
-  const file = write(dir, 'evil.pt', buildZip([{ name: 'evil/data.pkl', data: callPickle('posix', 'system', `touch ${marker}`), method: 0 }, { name: 'evil/version', data: Buffer.from('3\n') }]));
+  const file = write(
+    dir,
+    'evil.pt',
+    buildZip([
+      { name: 'evil/data.pkl', data: callPickle('posix', 'system', `touch ${marker}`), method: 0 },
+      { name: 'evil/version', data: Buffer.from('3\n') },
+    ]),
+  );
   const s = await summarizeModel(file);
   assert.equal(s.format, 'pytorch');
   assert.equal(s.facts['unsafe globals'], 'posix.system');
@@ -95,11 +130,15 @@ test('a torch archive whose data.pkl would run code is flagged; the code never r
 
 test('TorchScript archives are recognised (their code/ runs on torch.jit.load)', async () => {
   const dir = tempDir('pt-script');
-  const file = write(dir, 'script.pt', buildZip([
-    { name: 'm/data.pkl', data: Buffer.from([0x80, 0x02, 0x7d, 0x2e]) },
-    { name: 'm/constants.pkl', data: Buffer.from([0x80, 0x02, 0x29, 0x2e]) },
-    { name: 'm/code/__torch__.py', data: Buffer.from('def forward(self): ...') },
-  ]));
+  const file = write(
+    dir,
+    'script.pt',
+    buildZip([
+      { name: 'm/data.pkl', data: Buffer.from([0x80, 0x02, 0x7d, 0x2e]) },
+      { name: 'm/constants.pkl', data: Buffer.from([0x80, 0x02, 0x29, 0x2e]) },
+      { name: 'm/code/__torch__.py', data: Buffer.from('def forward(self): ...') },
+    ]),
+  );
   const s = await summarizeModel(file);
   assert.equal(s.facts['container'], 'TorchScript archive');
   assert.match(s.warnings.join('\n'), /torch\.jit\.load/);

@@ -7,13 +7,24 @@
  * reported as unsupported; its main pickle is still walked to flag unsafe globals.
  */
 import type { TensorInfo } from '../../../../shared/src/diff';
-import { BufferSource, Cursor, hashRange, invalid, paramsOf, withFile, type ParseOptions, type Source } from './FileSource';
+import {
+  BufferSource,
+  Cursor,
+  hashRange,
+  invalid,
+  paramsOf,
+  withFile,
+  type ParseOptions,
+  type Source,
+} from './FileSource';
 import { collectTensors, DTYPE_BYTES, reportGlobals, walkPickle, type GlobalRef } from './Pickle';
 import type { ParsedModel } from './types';
 import { ZipArchive, type ZipEntry } from './Zip';
 
 /** Protocol-2 pickle of the legacy magic number 0x1950a86a20f9469cfc6c (LONG1). */
-export const LEGACY_TORCH_MAGIC = Buffer.from([0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19]);
+export const LEGACY_TORCH_MAGIC = Buffer.from([
+  0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19,
+]);
 
 export function isLegacyTorch(head: Buffer): boolean {
   return head.subarray(0, LEGACY_TORCH_MAGIC.length).equals(LEGACY_TORCH_MAGIC);
@@ -21,7 +32,9 @@ export function isLegacyTorch(head: Buffer): boolean {
 
 /** The `<archive>/data.pkl` entry of a torch.save zip, if any. */
 export function findDataPkl(zip: ZipArchive): ZipEntry | undefined {
-  return zip.entries.filter((e) => /^(?:[^/]+\/)?data\.pkl$/.test(e.name)).sort((a, b) => a.name.length - b.name.length)[0];
+  return zip.entries
+    .filter((e) => /^(?:[^/]+\/)?data\.pkl$/.test(e.name))
+    .sort((a, b) => a.name.length - b.name.length)[0];
 }
 
 export async function parsePyTorchZip(zip: ZipArchive, opts: ParseOptions): Promise<ParsedModel> {
@@ -72,7 +85,8 @@ export async function parsePyTorchZip(zip: ZipArchive, opts: ParseOptions): Prom
   const caps = opts.caps;
   for (const t of collectTensors(res.root, caps.tensors)) {
     if (!t.torch) {
-      if (t.array) tensors.push({ name: t.name, dtype: t.array.dtype, shape: t.array.shape, params: paramsOf(t.array.shape) });
+      if (t.array)
+        tensors.push({ name: t.name, dtype: t.array.dtype, shape: t.array.shape, params: paramsOf(t.array.shape) });
       continue;
     }
     const ref = t.torch;
@@ -90,7 +104,9 @@ export async function parsePyTorchZip(zip: ZipArchive, opts: ParseOptions): Prom
     const from = ref.offset * elsize;
     const to = from + extent * elsize;
     if (to > entry.uncompressedSize) {
-      warnings.push(`tensor "${t.name}" needs ${to} bytes of storage ${ref.storageKey}, which has ${entry.uncompressedSize}`);
+      warnings.push(
+        `tensor "${t.name}" needs ${to} bytes of storage ${ref.storageKey}, which has ${entry.uncompressedSize}`,
+      );
       continue;
     }
     const stats = opts.stats;
@@ -105,7 +121,10 @@ export async function parsePyTorchZip(zip: ZipArchive, opts: ParseOptions): Prom
       }),
     );
   }
-  return { summary: { format: 'pytorch', size: zip.src.size, facts, tensors, warnings, globals: res.globals }, content };
+  return {
+    summary: { format: 'pytorch', size: zip.src.size, facts, tensors, warnings, globals: res.globals },
+    content,
+  };
 }
 
 function contiguousStride(shape: number[]): number[] {

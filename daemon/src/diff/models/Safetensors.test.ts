@@ -17,7 +17,9 @@ const DTYPE: Record<string, string> = { F32: 'float32', F64: 'float64', F16: 'fl
 /** A safetensors file whose only tensor claims `bytes` of data; the data itself is a hole. */
 function sparseSafetensors(file: string, name: string, shape: number[], dtype = 'F32', elsize = 4): void {
   const bytes = shape.reduce((a, b) => a * b, 1) * elsize;
-  const header = Buffer.from(JSON.stringify({ __metadata__: { note: 'sparse' }, [name]: { dtype, shape, data_offsets: [0, bytes] } }));
+  const header = Buffer.from(
+    JSON.stringify({ __metadata__: { note: 'sparse' }, [name]: { dtype, shape, data_offsets: [0, bytes] } }),
+  );
   const len = Buffer.alloc(8);
   len.writeBigUInt64LE(BigInt(header.length));
   fs.writeFileSync(file, Buffer.concat([len, header]));
@@ -45,7 +47,15 @@ for (const h of [32, 64]) {
     );
     for (const [k, v] of Object.entries(meta as Record<string, string>)) assert.equal(s.facts[`metadata.${k}`], v);
     // The architecture: Linear(8,H) -> ReLU -> Linear(H,4).
-    assert.deepEqual(s.tensors.map((t) => [t.name, t.shape]), [['0.weight', [h, 8]], ['0.bias', [h]], ['2.weight', [4, h]], ['2.bias', [4]]]);
+    assert.deepEqual(
+      s.tensors.map((t) => [t.name, t.shape]),
+      [
+        ['0.weight', [h, 8]],
+        ['0.bias', [h]],
+        ['2.weight', [4, h]],
+        ['2.bias', [4]],
+      ],
+    );
   });
 }
 
@@ -56,7 +66,15 @@ test('h32 vs h64: three tensors reshaped, +416 params (13 × 32), the summary na
   assert.equal(d.paramsBefore, params(32));
   assert.equal(d.paramsAfter, params(64));
   assert.equal(d.paramsAfter - d.paramsBefore, 416);
-  assert.deepEqual(d.tensors.map((t) => [t.name, t.status]), [['0.weight', 'reshaped'], ['0.bias', 'reshaped'], ['2.weight', 'reshaped'], ['2.bias', 'unchanged']]);
+  assert.deepEqual(
+    d.tensors.map((t) => [t.name, t.status]),
+    [
+      ['0.weight', 'reshaped'],
+      ['0.bias', 'reshaped'],
+      ['2.weight', 'reshaped'],
+      ['2.bias', 'unchanged'],
+    ],
+  );
   assert.equal(d.bytesCompared, false);
   assert.equal(d.after.facts['tensor bytes'], 'not compared');
   assert.deepEqual(d.factChanges['metadata.hidden'], ['32', '64']);
@@ -85,7 +103,15 @@ test('compareBytes: a tensor whose bytes changed is "changed", the others "uncha
 
   const d = await diffModels(src, edited, { compareBytes: true });
   assert.equal(d.bytesCompared, true);
-  assert.deepEqual(d.tensors.map((t) => [t.name, t.status]), [['0.weight', 'unchanged'], ['0.bias', 'unchanged'], ['2.weight', 'unchanged'], ['2.bias', 'changed']]);
+  assert.deepEqual(
+    d.tensors.map((t) => [t.name, t.status]),
+    [
+      ['0.weight', 'unchanged'],
+      ['0.bias', 'unchanged'],
+      ['2.weight', 'unchanged'],
+      ['2.bias', 'changed'],
+    ],
+  );
   assert.equal(modelSummaryLine(d), '1 tensor changed');
 
   // Without compareBytes the same pair is honest about what it did not look at.
@@ -128,21 +154,41 @@ test('bad safetensors files are invalid-file errors naming the file, fast', asyn
   const cases: [string, Buffer, RegExp][] = [
     ['empty.safetensors', Buffer.alloc(0), /truncated/],
     ['short.safetensors', Buffer.from([1, 2, 3]), /truncated/],
-    ['truncated-data.safetensors', good.subarray(0, good.length - 100), /truncated: tensor "2\.weight" data_offsets \[1152, 1664\] run beyond/],
+    [
+      'truncated-data.safetensors',
+      good.subarray(0, good.length - 100),
+      /truncated: tensor "2\.weight" data_offsets \[1152, 1664\] run beyond/,
+    ],
     ['truncated-header.safetensors', good.subarray(0, 200), /beyond the end of the file/],
-    ['claims-100mb.safetensors', Buffer.concat([u64(100n * 1024n * 1024n), Buffer.from('{"a":1}')]), /beyond the end of the file/],
-    ['claims-exabytes.safetensors', Buffer.concat([u64(0xffffffffffffffffn), Buffer.from('{}')]), /exceeds the 100\.0 MiB cap/],
+    [
+      'claims-100mb.safetensors',
+      Buffer.concat([u64(100n * 1024n * 1024n), Buffer.from('{"a":1}')]),
+      /beyond the end of the file/,
+    ],
+    [
+      'claims-exabytes.safetensors',
+      Buffer.concat([u64(0xffffffffffffffffn), Buffer.from('{}')]),
+      /exceeds the 100\.0 MiB cap/,
+    ],
     ['wrong-magic.safetensors', Buffer.concat([u64(4n), Buffer.from('PK\x03\x04')]), /does not start with "\{"/],
     ['not-json.safetensors', Buffer.concat([u64(6n), Buffer.from('{"a":]')]), /not valid JSON/],
     ['array.safetensors', Buffer.concat([u64(2n), Buffer.from('[]')]), /does not start with "\{"/],
     ['bad-shape.safetensors', st({ t: { dtype: 'F32', shape: [-1], data_offsets: [0, 4] } }, 4), /shape/],
-    ['bad-length.safetensors', st({ t: { dtype: 'F32', shape: [2], data_offsets: [0, 4] } }, 4), /needs 8 bytes, data_offsets give 4/],
+    [
+      'bad-length.safetensors',
+      st({ t: { dtype: 'F32', shape: [2], data_offsets: [0, 4] } }, 4),
+      /needs 8 bytes, data_offsets give 4/,
+    ],
     ['reversed.safetensors', st({ t: { dtype: 'F32', shape: [1], data_offsets: [4, 0] } }, 4), /reversed/],
     ['no-dtype.safetensors', st({ t: { shape: [1], data_offsets: [0, 4] } }, 4), /dtype missing/],
-    ['nested-junk.safetensors', (() => {
-      const j = Buffer.from(`{"t":${'['.repeat(100_000)}${']'.repeat(100_000)}}`);
-      return Buffer.concat([u64(BigInt(j.length)), j]);
-    })(), /tensor "t": entry is not an object/],
+    [
+      'nested-junk.safetensors',
+      (() => {
+        const j = Buffer.from(`{"t":${'['.repeat(100_000)}${']'.repeat(100_000)}}`);
+        return Buffer.concat([u64(BigInt(j.length)), j]);
+      })(),
+      /tensor "t": entry is not an object/,
+    ],
   ];
   for (const [name, data, re] of cases) {
     const file = write(dir, name, data);

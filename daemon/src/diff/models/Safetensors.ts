@@ -32,12 +32,14 @@ const DTYPES: Record<string, [string, number]> = {
 export async function parseSafetensors(file: string, opts: ParseOptions): Promise<ParsedModel> {
   return withFile(file, opts.stats, async (src) => {
     const size = src.size;
-    if (size < 8) throw invalid(file, `truncated: ${size} bytes, a safetensors file starts with an 8-byte header length`);
+    if (size < 8)
+      throw invalid(file, `truncated: ${size} bytes, a safetensors file starts with an 8-byte header length`);
     const n64 = (await src.read(0, 8, 'header length')).readBigUInt64LE(0);
     const cap = opts.caps.safetensorsHeaderBytes;
     if (n64 > BigInt(cap)) throw invalid(file, `safetensors header length ${n64} exceeds the ${formatBytes(cap)} cap`);
     const n = Number(n64);
-    if (8 + n > size) throw invalid(file, `safetensors header length ${n} runs beyond the end of the file (${size} bytes)`);
+    if (8 + n > size)
+      throw invalid(file, `safetensors header length ${n} runs beyond the end of the file (${size} bytes)`);
     if (n < 2) throw invalid(file, `safetensors header length ${n} is too small for a JSON object`);
     const raw = await src.read(8, n, 'safetensors header');
     if (raw[0] !== 0x7b) throw invalid(file, 'not a safetensors file: the header does not start with "{"');
@@ -47,7 +49,8 @@ export async function parseSafetensors(file: string, opts: ParseOptions): Promis
     } catch (err) {
       throw invalid(file, `safetensors header is not valid JSON (${(err as Error).message})`);
     }
-    if (typeof header !== 'object' || header === null || Array.isArray(header)) throw invalid(file, 'safetensors header is not a JSON object');
+    if (typeof header !== 'object' || header === null || Array.isArray(header))
+      throw invalid(file, 'safetensors header is not a JSON object');
 
     const dataStart = 8 + n;
     const dataSize = size - dataStart;
@@ -68,26 +71,40 @@ export async function parseSafetensors(file: string, opts: ParseOptions): Promis
         }
         continue;
       }
-      if (tensors.length >= opts.caps.tensors) throw invalid(file, `more than ${opts.caps.tensors} tensors in the header`);
-      if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw invalid(file, `tensor "${name}": entry is not an object`);
+      if (tensors.length >= opts.caps.tensors)
+        throw invalid(file, `more than ${opts.caps.tensors} tensors in the header`);
+      if (typeof entry !== 'object' || entry === null || Array.isArray(entry))
+        throw invalid(file, `tensor "${name}": entry is not an object`);
       const e = entry as Record<string, unknown>;
       const dtypeRaw = e['dtype'];
       const shape = e['shape'];
       const offsets = e['data_offsets'];
       if (typeof dtypeRaw !== 'string') throw invalid(file, `tensor "${name}": dtype missing`);
-      if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0)) throw invalid(file, `tensor "${name}": shape is not a list of non-negative integers`);
-      if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((d) => Number.isSafeInteger(d) && (d as number) >= 0)) {
+      if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0))
+        throw invalid(file, `tensor "${name}": shape is not a list of non-negative integers`);
+      if (
+        !Array.isArray(offsets) ||
+        offsets.length !== 2 ||
+        !offsets.every((d) => Number.isSafeInteger(d) && (d as number) >= 0)
+      ) {
         throw invalid(file, `tensor "${name}": data_offsets is not [begin, end]`);
       }
       const [begin, end] = offsets as [number, number];
       if (begin > end) throw invalid(file, `tensor "${name}": data_offsets [${begin}, ${end}] are reversed`);
-      if (end > dataSize) throw invalid(file, `truncated: tensor "${name}" data_offsets [${begin}, ${end}] run beyond the ${dataSize} data bytes in the file`);
+      if (end > dataSize)
+        throw invalid(
+          file,
+          `truncated: tensor "${name}" data_offsets [${begin}, ${end}] run beyond the ${dataSize} data bytes in the file`,
+        );
       const dims = shape as number[];
       const params = paramsOf(dims);
       const known = DTYPES[dtypeRaw];
       if (known) {
         if (params * known[1] !== end - begin) {
-          throw invalid(file, `tensor "${name}": ${dtypeRaw} ${JSON.stringify(dims)} needs ${params * known[1]} bytes, data_offsets give ${end - begin}`);
+          throw invalid(
+            file,
+            `tensor "${name}": ${dtypeRaw} ${JSON.stringify(dims)} needs ${params * known[1]} bytes, data_offsets give ${end - begin}`,
+          );
         }
       } else {
         warnings.push(`tensor "${name}": unknown dtype ${dtypeRaw}, byte size not checked`);

@@ -39,7 +39,8 @@ export class ZipArchive {
   static async open(src: Source, caps: ModelCaps): Promise<ZipArchive> {
     const file = src.file;
     const size = src.size;
-    if (size < 22) throw invalid(file, `not a zip archive: ${size} bytes is shorter than an end-of-central-directory record`);
+    if (size < 22)
+      throw invalid(file, `not a zip archive: ${size} bytes is shorter than an end-of-central-directory record`);
     const tailLen = Math.min(size, 22 + 0xffff);
     const tailStart = size - tailLen;
     const tail = await src.read(tailStart, tailLen, 'zip end of central directory');
@@ -64,10 +65,13 @@ export class ZipArchive {
       const loc = eocd - 20;
       if (tail.readUInt32LE(loc + 16) > 1) throw invalid(file, 'multi-disk zip archives are not supported');
       const e64Pos = safeNumber(file, tail.readBigUInt64LE(loc + 8), 'zip64 end-of-central-directory offset');
-      if (e64Pos + 56 > eocdPos - 20) throw invalid(file, `zip64 end-of-central-directory offset ${e64Pos} is out of the file`);
+      if (e64Pos + 56 > eocdPos - 20)
+        throw invalid(file, `zip64 end-of-central-directory offset ${e64Pos} is out of the file`);
       const e64 = await src.read(e64Pos, 56, 'zip64 end of central directory');
-      if (e64.readUInt32LE(0) !== SIG_EOCD64) throw invalid(file, 'zip64 end-of-central-directory record has a bad signature');
-      if (e64.readUInt32LE(16) !== 0 || e64.readUInt32LE(20) !== 0) throw invalid(file, 'multi-disk zip archives are not supported');
+      if (e64.readUInt32LE(0) !== SIG_EOCD64)
+        throw invalid(file, 'zip64 end-of-central-directory record has a bad signature');
+      if (e64.readUInt32LE(16) !== 0 || e64.readUInt32LE(20) !== 0)
+        throw invalid(file, 'multi-disk zip archives are not supported');
       count = safeNumber(file, e64.readBigUInt64LE(32), 'zip64 entry count');
       cdSize = safeNumber(file, e64.readBigUInt64LE(40), 'zip64 central directory size');
       cdOffset = safeNumber(file, e64.readBigUInt64LE(48), 'zip64 central directory offset');
@@ -79,13 +83,22 @@ export class ZipArchive {
       }
     }
     if (count > caps.zipEntries) throw invalid(file, `zip has ${count} entries, more than the ${caps.zipEntries} cap`);
-    if (cdSize > caps.zipCentralDirBytes) throw invalid(file, `zip central directory is ${formatBytes(cdSize)}, over the ${formatBytes(caps.zipCentralDirBytes)} cap`);
-    if (cdOffset + cdSize > cdEnd) throw invalid(file, `zip central directory (${cdSize} bytes at ${cdOffset}) runs past its end record: truncated or not a zip`);
+    if (cdSize > caps.zipCentralDirBytes)
+      throw invalid(
+        file,
+        `zip central directory is ${formatBytes(cdSize)}, over the ${formatBytes(caps.zipCentralDirBytes)} cap`,
+      );
+    if (cdOffset + cdSize > cdEnd)
+      throw invalid(
+        file,
+        `zip central directory (${cdSize} bytes at ${cdOffset}) runs past its end record: truncated or not a zip`,
+      );
     const cd = await src.read(cdOffset, cdSize, 'zip central directory');
     const entries: ZipEntry[] = [];
     let p = 0;
     for (let i = 0; i < count; i++) {
-      if (p + 46 > cd.length || cd.readUInt32LE(p) !== SIG_CENTRAL) throw invalid(file, `zip central directory entry ${i} is corrupt`);
+      if (p + 46 > cd.length || cd.readUInt32LE(p) !== SIG_CENTRAL)
+        throw invalid(file, `zip central directory entry ${i} is corrupt`);
       const flags = cd.readUInt16LE(p + 8);
       const method = cd.readUInt16LE(p + 10);
       const crc32 = cd.readUInt32LE(p + 16);
@@ -101,7 +114,7 @@ export class ZipArchive {
       const name = flags & 0x800 ? nameBuf.toString('utf8') : nameBuf.toString('latin1');
       // Zip64 extended information: only the fields whose 32-bit value is saturated, in order.
       const extra = cd.subarray(p + 46 + nameLen, p + 46 + nameLen + extraLen);
-      for (let x = 0; x + 4 <= extra.length; ) {
+      for (let x = 0; x + 4 <= extra.length;) {
         const id = extra.readUInt16LE(x);
         const len = extra.readUInt16LE(x + 2);
         if (x + 4 + len > extra.length) break;
@@ -121,7 +134,10 @@ export class ZipArchive {
         x += 4 + len;
       }
       if (localHeaderOffset + 30 + compressedSize > cdOffset) {
-        throw invalid(file, `zip entry "${name}" (${compressedSize} bytes at ${localHeaderOffset}) overlaps the central directory: truncated or corrupt`);
+        throw invalid(
+          file,
+          `zip entry "${name}" (${compressedSize} bytes at ${localHeaderOffset}) overlaps the central directory: truncated or corrupt`,
+        );
       }
       entries.push({ name, method, flags, crc32, compressedSize, uncompressedSize, localHeaderOffset });
       p = next;
@@ -141,10 +157,14 @@ export class ZipArchive {
   /** Where the entry's (compressed) bytes are in the file. */
   async dataRange(entry: ZipEntry): Promise<{ start: number; length: number }> {
     const h = await this.src.read(entry.localHeaderOffset, 30, `zip local header of "${entry.name}"`);
-    if (h.readUInt32LE(0) !== SIG_LOCAL) throw invalid(this.file, `zip entry "${entry.name}": bad local header signature`);
+    if (h.readUInt32LE(0) !== SIG_LOCAL)
+      throw invalid(this.file, `zip entry "${entry.name}": bad local header signature`);
     const start = entry.localHeaderOffset + 30 + h.readUInt16LE(26) + h.readUInt16LE(28);
     if (start + entry.compressedSize > this.src.size) {
-      throw invalid(this.file, `truncated: zip entry "${entry.name}" needs ${entry.compressedSize} bytes at ${start}, file has ${this.src.size}`);
+      throw invalid(
+        this.file,
+        `truncated: zip entry "${entry.name}" needs ${entry.compressedSize} bytes at ${start}, file has ${this.src.size}`,
+      );
     }
     return { start, length: entry.compressedSize };
   }
@@ -154,14 +174,27 @@ export class ZipArchive {
     const file = this.file;
     const what = `zip entry "${entry.name}"`;
     if (entry.flags & 1) throw invalid(file, `${what} is encrypted`);
-    if (entry.method !== 0 && entry.method !== 8) throw invalid(file, `${what} uses compression method ${entry.method}; only stored and deflate are supported`);
-    if (entry.uncompressedSize > cap) throw invalid(file, `${what} declares ${formatBytes(entry.uncompressedSize)} uncompressed, over the ${formatBytes(cap)} cap`);
-    if (entry.compressedSize > cap) throw invalid(file, `${what} is ${formatBytes(entry.compressedSize)} compressed, over the ${formatBytes(cap)} cap`);
+    if (entry.method !== 0 && entry.method !== 8)
+      throw invalid(file, `${what} uses compression method ${entry.method}; only stored and deflate are supported`);
+    if (entry.uncompressedSize > cap)
+      throw invalid(
+        file,
+        `${what} declares ${formatBytes(entry.uncompressedSize)} uncompressed, over the ${formatBytes(cap)} cap`,
+      );
+    if (entry.compressedSize > cap)
+      throw invalid(
+        file,
+        `${what} is ${formatBytes(entry.compressedSize)} compressed, over the ${formatBytes(cap)} cap`,
+      );
     const { start, length } = await this.dataRange(entry);
     const raw = await this.src.read(start, length, what);
     let data: Buffer;
     if (entry.method === 0) {
-      if (entry.compressedSize !== entry.uncompressedSize) throw invalid(file, `${what} is stored but its sizes differ (${entry.compressedSize} vs ${entry.uncompressedSize})`);
+      if (entry.compressedSize !== entry.uncompressedSize)
+        throw invalid(
+          file,
+          `${what} is stored but its sizes differ (${entry.compressedSize} vs ${entry.uncompressedSize})`,
+        );
       data = raw;
     } else {
       try {
@@ -169,7 +202,10 @@ export class ZipArchive {
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         if (code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError) {
-          throw invalid(file, `${what} inflates to more than the ${formatBytes(cap)} cap (declared ${formatBytes(entry.uncompressedSize)}): refused as a possible zip bomb`);
+          throw invalid(
+            file,
+            `${what} inflates to more than the ${formatBytes(cap)} cap (declared ${formatBytes(entry.uncompressedSize)}): refused as a possible zip bomb`,
+          );
         }
         throw invalid(file, `${what} has corrupt deflate data (${(err as Error).message})`);
       }

@@ -23,13 +23,20 @@ export function fixture(name: string): string {
 /** What make_models.py computed with torch/onnx/sklearn/pickletools when it wrote the fixtures. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
-export const EXPECTED: Record<string, Json> = JSON.parse(fs.readFileSync(fixture('expected.json'), 'utf8')) as Record<string, Json>;
+export const EXPECTED: Record<string, Json> = JSON.parse(fs.readFileSync(fixture('expected.json'), 'utf8')) as Record<
+  string,
+  Json
+>;
 
 /**
  * Asserts that `run` rejects with MlsnapError('invalid-file') naming `file`, within `maxMs`,
  * and without the process growing by more than `maxRssMb`. Returns the message.
  */
-export async function expectInvalid(run: () => Promise<unknown>, file: string, opts: { maxMs?: number; maxRssMb?: number; match?: RegExp } = {}): Promise<string> {
+export async function expectInvalid(
+  run: () => Promise<unknown>,
+  file: string,
+  opts: { maxMs?: number; maxRssMb?: number; match?: RegExp } = {},
+): Promise<string> {
   const rss0 = process.memoryUsage().rss;
   let peak = rss0;
   const timer = setInterval(() => {
@@ -194,7 +201,8 @@ export const pk = {
     h.writeUInt32LE(b.length, 1);
     return Buffer.concat([h, b]);
   },
-  stackGlobal: (module: string, name: string): Buffer => Buffer.concat([pk.str(module), pk.str(name), Buffer.from([0x93])]),
+  stackGlobal: (module: string, name: string): Buffer =>
+    Buffer.concat([pk.str(module), pk.str(name), Buffer.from([0x93])]),
   global0: (module: string, name: string): Buffer => Buffer.from(`c${module}\n${name}\n`, 'latin1'),
   tuple1: Buffer.from([0x85]),
   reduce: Buffer.from('R'),
@@ -220,7 +228,11 @@ function ggufString(s: string): Buffer {
 }
 
 /** A GGUF v3 file: tensors are float32 with `shape` given row-major (stored reversed). */
-export function buildGguf(kvs: GgufKv[], tensors: { name: string; shape: number[]; fill?: number }[], version = 3): Buffer {
+export function buildGguf(
+  kvs: GgufKv[],
+  tensors: { name: string; shape: number[]; fill?: number }[],
+  version = 3,
+): Buffer {
   const parts: Buffer[] = [Buffer.from('GGUF')];
   const counts = Buffer.alloc(20);
   counts.writeUInt32LE(version, 0);

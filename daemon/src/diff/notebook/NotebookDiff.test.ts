@@ -63,7 +63,10 @@ function assertFixturePairDiff(d: NotebookDiff, matchedBy: 'id' | 'content'): vo
 
   const removed = d.cells.find((c) => c.status === 'removed');
   assert.equal(removed?.beforeIndex, 3);
-  assert.deepEqual(removed?.sourceDiff?.map((l) => l.op), ['remove']);
+  assert.deepEqual(
+    removed?.sourceDiff?.map((l) => l.op),
+    ['remove'],
+  );
   const added = d.cells.find((c) => c.status === 'added');
   assert.equal(added?.afterIndex, 4);
   assert.equal(added?.outputChanges.length, 2);
@@ -126,12 +129,16 @@ describe('executed fixture notebooks', () => {
     const code = hidden.cells.filter((c) => c.cellType === 'code');
     assert.equal(code.length, 5);
     for (const c of code) assert.equal(c.executionCountChanged, true, c.id);
-    for (const c of hidden.cells.filter((x) => x.cellType === 'markdown')) assert.equal(c.executionCountChanged, undefined);
+    for (const c of hidden.cells.filter((x) => x.cellType === 'markdown'))
+      assert.equal(c.executionCountChanged, undefined);
 
     const shown = diffNotebooks(fixture('ec_before.ipynb'), fixture('ec_after.ipynb'), { showExecutionCounts: true });
     assert.equal(shown.counts.modified, 5);
     for (const c of shown.cells.filter((x) => x.cellType === 'code')) {
-      assert.ok(c.executionCount && c.executionCount.before !== c.executionCount.after, `${c.id} shows its counts before → after`);
+      assert.ok(
+        c.executionCount && c.executionCount.before !== c.executionCount.after,
+        `${c.id} shows its counts before → after`,
+      );
     }
     assert.equal(shown.counts.unchanged, 2);
     assert.equal(notebookSummaryLine(shown), '5 cells modified (outputs changed in 1)');
@@ -160,7 +167,10 @@ describe('executed fixture notebooks', () => {
     assertFixturePairDiff(d, 'content');
     assert.equal(d.cells.find((c) => c.status === 'modified')?.id, 'plot');
     // pyout / pyerr read as execute_result / error.
-    const removed = diffNotebooks(fixture('before_v3.ipynb'), toBuf({ nbformat: 4, nbformat_minor: 5, metadata: {}, cells: [] }));
+    const removed = diffNotebooks(
+      fixture('before_v3.ipynb'),
+      toBuf({ nbformat: 4, nbformat_minor: 5, metadata: {}, cells: [] }),
+    );
     const types = removed.cells.flatMap((c) => c.outputChanges.map((o) => o.before?.type));
     assert.ok(types.includes('execute_result'));
     assert.ok(types.includes('error'));
@@ -182,7 +192,10 @@ describe('invalid input', () => {
     assert.throws(
       () => diffNotebooks(bad, fixture('after.ipynb'), { file: 'work/broken.ipynb' }),
       (err: unknown) =>
-        err instanceof MlsnapError && err.kind === 'invalid-file' && err.path === 'work/broken.ipynb' && err.message.startsWith('work/broken.ipynb: not valid JSON'),
+        err instanceof MlsnapError &&
+        err.kind === 'invalid-file' &&
+        err.path === 'work/broken.ipynb' &&
+        err.message.startsWith('work/broken.ipynb: not valid JSON'),
     );
     assert.throws(
       () => diffNotebooks(fixture('before.ipynb'), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 1, 2]), { file: 'x.ipynb' }),
@@ -194,7 +207,10 @@ describe('invalid input', () => {
     for (const text of ['[1, 2]', '{"metadata": {}}', '"cells"', 'null']) {
       assert.throws(
         () => diffNotebooks(Buffer.from(text), Buffer.from(text), { file: 'data.ipynb' }),
-        (err: unknown) => err instanceof MlsnapError && err.kind === 'invalid-file' && /^data\.ipynb: not a Jupyter notebook/.test(err.message),
+        (err: unknown) =>
+          err instanceof MlsnapError &&
+          err.kind === 'invalid-file' &&
+          /^data\.ipynb: not a Jupyter notebook/.test(err.message),
         text,
       );
     }
@@ -205,7 +221,11 @@ describe('invalid input', () => {
       nbformat: 4,
       nbformat_minor: 5,
       metadata: {},
-      cells: [7, { cell_type: 'code', source: ['a = 1\n', 'a'], outputs: [null, { output_type: 'stream', text: 3 }] }, { source: 'x' }],
+      cells: [
+        7,
+        { cell_type: 'code', source: ['a = 1\n', 'a'], outputs: [null, { output_type: 'stream', text: 3 }] },
+        { source: 'x' },
+      ],
     };
     const d = diffNotebooks(Buffer.from('\ufeff' + JSON.stringify(nb)), toBuf(nb));
     assert.equal(d.cells.length, 2);
@@ -214,7 +234,12 @@ describe('invalid input', () => {
 });
 
 describe('synthetic notebooks', () => {
-  const code = (id: string | undefined, source: string | string[], outputs: unknown[] = [], extra: Json = {}): Json => ({
+  const code = (
+    id: string | undefined,
+    source: string | string[],
+    outputs: unknown[] = [],
+    extra: Json = {},
+  ): Json => ({
     cell_type: 'code',
     ...(id === undefined ? {} : { id }),
     execution_count: 1,
@@ -248,28 +273,52 @@ describe('synthetic notebooks', () => {
       { op: 'remove', text: "KeyError: 'k'" },
       { op: 'add', text: "KeyError: 'j'" },
     ]);
-    assert.equal(stripAnsi('\u001b[38;5;28;01mraise\u001b[39;00m x\u001b]8;;http://a\u0007link\u001b]8;;\u0007'), 'raise xlink');
+    assert.equal(
+      stripAnsi('\u001b[38;5;28;01mraise\u001b[39;00m x\u001b]8;;http://a\u0007link\u001b]8;;\u0007'),
+      'raise xlink',
+    );
   });
 
   test('outputs added, removed and re-encoded images', () => {
     const png = Buffer.from('not really a png, but bytes').toString('base64');
     const wrapped = png.replace(/(.{8})/g, '$1\n');
-    const img = (data: string): Json => ({ output_type: 'display_data', metadata: {}, data: { 'image/png': data, 'text/plain': ['<Figure>'] } });
+    const img = (data: string): Json => ({
+      output_type: 'display_data',
+      metadata: {},
+      data: { 'image/png': data, 'text/plain': ['<Figure>'] },
+    });
     const d = diffNotebooks(
-      nb([code('a', 'plot()', [img(png)]), code('b', 'print(1)', [{ output_type: 'stream', name: 'stdout', text: '1\n' }])]),
-      nb([code('a', 'plot()', [img(wrapped)]), code('b', 'print(1)', [{ output_type: 'stream', name: 'stdout', text: '1\n' }, { output_type: 'stream', name: 'stderr', text: 'warn\n' }])]),
+      nb([
+        code('a', 'plot()', [img(png)]),
+        code('b', 'print(1)', [{ output_type: 'stream', name: 'stdout', text: '1\n' }]),
+      ]),
+      nb([
+        code('a', 'plot()', [img(wrapped)]),
+        code('b', 'print(1)', [
+          { output_type: 'stream', name: 'stdout', text: '1\n' },
+          { output_type: 'stream', name: 'stderr', text: 'warn\n' },
+        ]),
+      ]),
     );
     assert.equal(cell(d, 'a').status, 'unchanged', 'same image bytes, other base64 line wrapping');
     const b = cell(d, 'b');
     assert.equal(b.status, 'modified');
-    assert.deepEqual(b.outputChanges, [{ index: 1, status: 'added', after: { type: 'stream', mimes: [], text: 'warn\n' } }]);
+    assert.deepEqual(b.outputChanges, [
+      { index: 1, status: 'added', after: { type: 'stream', mimes: [], text: 'warn\n' } },
+    ]);
     assert.equal(b.sourceDiff, undefined, 'the source did not change');
     assert.equal(notebookSummaryLine(d), '1 cell modified (outputs changed in 1)');
   });
 
   test('metadata changes only with showMetadata', () => {
-    const before = nb([code('a', 'x', [], { metadata: { tags: ['t'] } })], { kernelspec: { name: 'python3' }, authors: [] });
-    const after = nb([code('a', 'x', [], { metadata: { tags: ['u'] } })], { kernelspec: { name: 'conda-env' }, authors: [] });
+    const before = nb([code('a', 'x', [], { metadata: { tags: ['t'] } })], {
+      kernelspec: { name: 'python3' },
+      authors: [],
+    });
+    const after = nb([code('a', 'x', [], { metadata: { tags: ['u'] } })], {
+      kernelspec: { name: 'conda-env' },
+      authors: [],
+    });
     assertNoChange(diffNotebooks(before, after), 'only metadata changed; use --metadata');
     const d = diffNotebooks(before, after, { showMetadata: true });
     assert.equal(cell(d, 'a').metadataChanged, true);
@@ -290,8 +339,16 @@ describe('synthetic notebooks', () => {
   });
 
   test('content matching: edited cells pair up, unrelated ones are added and removed', () => {
-    const before = nb([code(undefined, 'import numpy as np'), code(undefined, 'df = load("train.csv")\ndf.head()'), code(undefined, 'model.fit(X, y)')]);
-    const after = nb([code(undefined, 'import numpy as np'), code(undefined, 'df = load("test.csv")\ndf.head()'), code(undefined, 'print(42)')]);
+    const before = nb([
+      code(undefined, 'import numpy as np'),
+      code(undefined, 'df = load("train.csv")\ndf.head()'),
+      code(undefined, 'model.fit(X, y)'),
+    ]);
+    const after = nb([
+      code(undefined, 'import numpy as np'),
+      code(undefined, 'df = load("test.csv")\ndf.head()'),
+      code(undefined, 'print(42)'),
+    ]);
     const d = diffNotebooks(before, after);
     assert.deepEqual(d.counts, { added: 1, removed: 1, modified: 1, moved: 0, unchanged: 1 });
     assert.equal(d.cells.find((c) => c.status === 'modified')?.id, 'after[1]');
@@ -320,7 +377,9 @@ describe('large notebooks', () => {
       const t0 = performance.now();
       const d = diffNotebooks(before, after);
       const ms = performance.now() - t0;
-      console.log(`diff of two ${(before.length / 1e6).toFixed(1)} MB / 500-cell notebooks (${withIds ? 'ids' : 'content matching'}): ${ms.toFixed(0)} ms — ${notebookSummaryLine(d)}`);
+      console.log(
+        `diff of two ${(before.length / 1e6).toFixed(1)} MB / 500-cell notebooks (${withIds ? 'ids' : 'content matching'}): ${ms.toFixed(0)} ms — ${notebookSummaryLine(d)}`,
+      );
       assert.ok(ms < 3000, `${ms} ms`);
       assert.ok(d.counts.unchanged > 450);
       assert.ok(d.counts.modified > 0 && d.counts.moved > 0);
@@ -338,7 +397,11 @@ describe('large notebooks', () => {
     const d = diffNotebooks(before, after);
     assert.equal(d.counts.added, 2);
     assert.equal(d.counts.removed, 2);
-    assert.ok(d.cells.every((c) => c.executionCountChanged || c.cellType === 'markdown' || c.status === 'added' || c.status === 'removed'));
+    assert.ok(
+      d.cells.every(
+        (c) => c.executionCountChanged || c.cellType === 'markdown' || c.status === 'added' || c.status === 'removed',
+      ),
+    );
   });
 });
 
@@ -347,7 +410,16 @@ describe('detail shown on request', () => {
     nbformat: 4,
     nbformat_minor: 5,
     metadata: { kernelspec: { name: 'python3', display_name: 'Python 3' }, language_info: { name: 'python' } },
-    cells: [{ id: 'a', cell_type: 'code', source: 'x = 1', metadata: { tags: ['parameters'] }, execution_count: 1, outputs: [] }],
+    cells: [
+      {
+        id: 'a',
+        cell_type: 'code',
+        source: 'x = 1',
+        metadata: { tags: ['parameters'] },
+        execution_count: 1,
+        outputs: [],
+      },
+    ],
   });
 
   test('--metadata names each changed key with its values, for cells and the notebook', () => {
@@ -357,7 +429,13 @@ describe('detail shown on request', () => {
     const hidden = diffNotebooks(toBuf(base()), toBuf(after));
     assert.equal(notebookSummaryLine(hidden), 'only metadata changed; use --metadata');
     const shown = diffNotebooks(toBuf(base()), toBuf(after), { showMetadata: true });
-    assert.deepEqual(shown.metadataDetail, [{ key: 'kernelspec', before: '{"display_name":"Python 3","name":"python3"}', after: '{"display_name":".venv","name":"venv"}' }]);
+    assert.deepEqual(shown.metadataDetail, [
+      {
+        key: 'kernelspec',
+        before: '{"display_name":"Python 3","name":"python3"}',
+        after: '{"display_name":".venv","name":"venv"}',
+      },
+    ]);
     assert.deepEqual(cell(shown, 'a').metadataChanges, [
       { key: 'collapsed', before: null, after: 'true' },
       { key: 'tags', before: '["parameters"]', after: '[]' },

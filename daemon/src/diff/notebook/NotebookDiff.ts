@@ -1,7 +1,21 @@
 import { createHash } from 'node:crypto';
-import type { CellDiff, CellStatus, KeyChange, LineChange, NotebookDiff, OutputChange, OutputSummary } from '../../../../shared/src/diff';
+import type {
+  CellDiff,
+  CellStatus,
+  KeyChange,
+  LineChange,
+  NotebookDiff,
+  OutputChange,
+  OutputSummary,
+} from '../../../../shared/src/diff';
 import { diffText, splitLines } from './lineDiff';
-import { parseNotebook, stableStringify, type ParsedCell, type ParsedNotebook, type ParsedOutput } from './parseNotebook';
+import {
+  parseNotebook,
+  stableStringify,
+  type ParsedCell,
+  type ParsedNotebook,
+  type ParsedOutput,
+} from './parseNotebook';
 
 /**
  * Cell-level diff of two notebooks (nbformat 3 or 4).
@@ -61,7 +75,11 @@ interface Pair {
   by: 'id' | 'content';
 }
 
-export function diffParsedNotebooks(a: ParsedNotebook, b: ParsedNotebook, opts: NotebookDiffOptions = {}): NotebookDiff {
+export function diffParsedNotebooks(
+  a: ParsedNotebook,
+  b: ParsedNotebook,
+  opts: NotebookDiffOptions = {},
+): NotebookDiff {
   const pairs = matchCells(a.cells, b.cells);
   const pairByBefore = new Map<number, Pair>();
   for (const p of pairs) pairByBefore.set(p.before.index, p);
@@ -106,7 +124,11 @@ export function diffParsedNotebooks(a: ParsedNotebook, b: ParsedNotebook, opts: 
 }
 
 /** What the default view leaves out, so "no change" is never said of a notebook that changed. */
-function hiddenChanges(pairs: Pair[], opts: NotebookDiffOptions, notebookMetadataChanged: boolean): { executionCounts: number; metadata: number } {
+function hiddenChanges(
+  pairs: Pair[],
+  opts: NotebookDiffOptions,
+  notebookMetadataChanged: boolean,
+): { executionCounts: number; metadata: number } {
   let executionCounts = 0;
   let metadata = opts.showMetadata || !notebookMetadataChanged ? 0 : 1;
   for (const { before, after } of pairs) {
@@ -123,7 +145,9 @@ export function notebookSummaryLine(d: NotebookDiff): string {
   const noun = (count: number): string => (parts.length === 0 ? (count === 1 ? ' cell' : ' cells') : '');
   if (n.modified > 0) {
     const withOutputs = d.cells.filter((c) => c.status === 'modified' && c.outputChanges.length > 0).length;
-    parts.push(`${n.modified}${noun(n.modified)} modified${withOutputs > 0 ? ` (outputs changed in ${withOutputs})` : ''}`);
+    parts.push(
+      `${n.modified}${noun(n.modified)} modified${withOutputs > 0 ? ` (outputs changed in ${withOutputs})` : ''}`,
+    );
   }
   if (n.added > 0) parts.push(`${n.added}${noun(n.added)} added`);
   if (n.removed > 0) parts.push(`${n.removed}${noun(n.removed)} removed`);
@@ -218,7 +242,10 @@ function matchByContent(before: ParsedCell[], after: ParsedCell[]): Pair[] {
     };
     let unmatchedAfter = 0;
     for (let i = 0; i < after.length; i++) if ((afterMatch[i] as number) < 0) unmatchedAfter++;
-    const window = Math.max(2, Math.min(CANDIDATE_WINDOW, Math.floor(MAX_SIMILARITY_PAIRS / (2 * Math.max(1, unmatchedAfter)))));
+    const window = Math.max(
+      2,
+      Math.min(CANDIDATE_WINDOW, Math.floor(MAX_SIMILARITY_PAIRS / (2 * Math.max(1, unmatchedAfter)))),
+    );
     let lastMatchedAfter = -1;
     let lastMatchedBefore = -1;
     for (const c of after) {
@@ -391,7 +418,8 @@ function diffPair(p: Pair, inOrder: boolean, opts: NotebookDiffOptions): CellDif
   const typeChanged = before.cellType !== after.cellType;
   const outputChanges = diffOutputs(before.outputs, after.outputs, opts.showExecutionCounts === true);
   const executionCountChanged = before.executionCount !== after.executionCount;
-  const metadataChanged = opts.showMetadata === true && stableStringify(before.metadata) !== stableStringify(after.metadata);
+  const metadataChanged =
+    opts.showMetadata === true && stableStringify(before.metadata) !== stableStringify(after.metadata);
 
   const modified =
     sourceChanged ||
@@ -412,7 +440,8 @@ function diffPair(p: Pair, inOrder: boolean, opts: NotebookDiffOptions): CellDif
   };
   if (sourceChanged) d.sourceDiff = diffText(before.source, after.source);
   if (executionCountChanged) d.executionCountChanged = true;
-  if (executionCountChanged && opts.showExecutionCounts === true) d.executionCount = { before: before.executionCount, after: after.executionCount };
+  if (executionCountChanged && opts.showExecutionCounts === true)
+    d.executionCount = { before: before.executionCount, after: after.executionCount };
   if (metadataChanged) {
     d.metadataChanged = true;
     d.metadataChanges = keyChanges(asMetadata(before.metadata), asMetadata(after.metadata));
@@ -525,5 +554,7 @@ function metadataValue(m: Record<string, unknown>, key: string): string | null {
 }
 
 function asMetadata(v: unknown): Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : { '(metadata)': v };
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+    ? (v as Record<string, unknown>)
+    : { '(metadata)': v };
 }

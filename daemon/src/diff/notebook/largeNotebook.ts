@@ -12,7 +12,24 @@
  * `withIds: false` writes nbformat 4.4 without cell ids, so cells are matched by content.
  */
 
-const WORDS = ['model', 'loss', 'train', 'data', 'batch', 'epoch', 'optimizer', 'step', 'grad', 'layer', 'weights', 'frame', 'plot', 'mean', 'scale', 'rate'];
+const WORDS = [
+  'model',
+  'loss',
+  'train',
+  'data',
+  'batch',
+  'epoch',
+  'optimizer',
+  'step',
+  'grad',
+  'layer',
+  'weights',
+  'frame',
+  'plot',
+  'mean',
+  'scale',
+  'rate',
+];
 
 function rng(seed: number): () => number {
   let s = seed >>> 0 || 0x9e3779b9;
@@ -56,15 +73,26 @@ interface BaseCell {
 function baseCell(key: number): BaseCell {
   const r = rng(key + 1);
   const word = (): string => WORDS[Math.floor(r() * WORDS.length)] as string;
-  if (key % 5 === 0) return { key, markdown: true, lines: [`## Section ${key / 5}: ${word()} ${word()}`, '', `Notes about the ${word()} and the ${word()}.`] };
+  if (key % 5 === 0)
+    return {
+      key,
+      markdown: true,
+      lines: [`## Section ${key / 5}: ${word()} ${word()}`, '', `Notes about the ${word()} and the ${word()}.`],
+    };
   const n = 3 + Math.floor(r() * 10);
   const lines: string[] = [];
-  for (let i = 0; i < n; i++) lines.push(`${word()}_${key}_${i} = ${word()}(${Math.floor(r() * 1000)}, ${word()}=${(r() * 10).toFixed(3)})`);
+  for (let i = 0; i < n; i++)
+    lines.push(`${word()}_${key}_${i} = ${word()}(${Math.floor(r() * 1000)}, ${word()}=${(r() * 10).toFixed(3)})`);
   lines.push(`plot(${word()}_${key}_0)`);
   return { key, markdown: false, lines };
 }
 
-export function makeLargeNotebook(cells: number, imageBytes: number, seed: number, opts: { withIds?: boolean } = {}): Buffer {
+export function makeLargeNotebook(
+  cells: number,
+  imageBytes: number,
+  seed: number,
+  opts: { withIds?: boolean } = {},
+): Buffer {
   const withIds = opts.withIds !== false;
   let order: BaseCell[] = [];
   for (let k = 0; k < cells; k++) order.push(baseCell(k));
@@ -109,13 +137,20 @@ export function makeLargeNotebook(cells: number, imageBytes: number, seed: numbe
     }
     count++;
     const image = imagePayload(imageBytes, c.key * 1009 + (imageVersion.get(c.key) ?? 0));
-    const stream = JSON.stringify([`step ${c.key}: loss=${(1 / (c.key + 1)).toFixed(5)}\n`, `done ${c.lines.length} lines\n`]);
+    const stream = JSON.stringify([
+      `step ${c.key}: loss=${(1 / (c.key + 1)).toFixed(5)}\n`,
+      `done ${c.lines.length} lines\n`,
+    ]);
     json.push(
       `{"cell_type": "code", ${id}"execution_count": ${count}, "metadata": {}, "source": ${source}, "outputs": [` +
         `{"output_type": "stream", "name": "stdout", "text": ${stream}}, ` +
         `{"output_type": "display_data", "metadata": {}, "data": {"image/png": "${image}", "text/plain": ["<Figure size 640x480 with 1 Axes>"]}}]}`,
     );
   }
-  const meta = '{"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}, "language_info": {"name": "python"}}';
-  return Buffer.from(`{"cells": [\n${json.join(',\n')}\n], "metadata": ${meta}, "nbformat": 4, "nbformat_minor": ${withIds ? 5 : 4}}\n`, 'utf8');
+  const meta =
+    '{"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}, "language_info": {"name": "python"}}';
+  return Buffer.from(
+    `{"cells": [\n${json.join(',\n')}\n], "metadata": ${meta}, "nbformat": 4, "nbformat_minor": ${withIds ? 5 : 4}}\n`,
+    'utf8',
+  );
 }

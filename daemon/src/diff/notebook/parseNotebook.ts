@@ -50,7 +50,6 @@ const V3_MIMES: Record<string, string> = {
   markdown: 'text/markdown',
 };
 
-
 /** nbformat "multiline strings" are a string or a list of strings. */
 export function joinText(value: unknown): string {
   if (typeof value === 'string') return value;
@@ -143,7 +142,9 @@ function parseOutput(o: Record<string, unknown>, v3: boolean): ParsedOutput {
   if (type === 'error') {
     out.ename = typeof o['ename'] === 'string' ? o['ename'] : '';
     out.evalue = typeof o['evalue'] === 'string' ? o['evalue'] : '';
-    out.traceback = Array.isArray(o['traceback']) ? o['traceback'].filter((t): t is string => typeof t === 'string') : [];
+    out.traceback = Array.isArray(o['traceback'])
+      ? o['traceback'].filter((t): t is string => typeof t === 'string')
+      : [];
     return out;
   }
   const bundle = asRecord(o['data']);

@@ -39,6 +39,7 @@ function assertSameKind(a: VersionInfo, b: VersionInfo): void {
 /** The version recorded before `v` of the same file. */
 function previousOf(project: Project, v: VersionInfo): VersionInfo {
   const prev = project.store.previousVersion(v.path, v.seq);
-  if (!prev) throw new MlsnapError('not-found', `${v.path}@${v.seq} is the first version; name two versions to compare`, v.path);
+  if (!prev)
+    throw new MlsnapError('not-found', `${v.path}@${v.seq} is the first version; name two versions to compare`, v.path);
   return prev;
 }

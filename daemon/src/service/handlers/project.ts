@@ -1,6 +1,8 @@
 import type { HandlerContext, HandlersOf } from './HandlerContext';
 
-export function projectHandlers(ctx: HandlerContext): HandlersOf<'project/init' | 'project/status' | 'project/files' | 'project/configure'> {
+export function projectHandlers(
+  ctx: HandlerContext,
+): HandlersOf<'project/init' | 'project/status' | 'project/files' | 'project/configure'> {
   return {
     'project/init': async (p) => (await ctx.registry.init(p.root)).info(),
     'project/status': async (p) => (await ctx.project(p.root)).info(),

@@ -6,7 +6,8 @@ import { resolveRef, resolveVersion } from '../resolveRef';
 import { restoreVersion } from '../restoreVersion';
 import type { HandlerContext, HandlersOf } from './HandlerContext';
 
-type VersionMethods = 'version/log' | 'ref/show' | 'version/restore' | 'version/read' | 'version/tag' | 'environment/get';
+type VersionMethods =
+  'version/log' | 'ref/show' | 'version/restore' | 'version/read' | 'version/tag' | 'environment/get';
 
 export function versionHandlers(ctx: HandlerContext): HandlersOf<VersionMethods> {
   return {
@@ -18,14 +19,23 @@ export function versionHandlers(ctx: HandlerContext): HandlersOf<VersionMethods>
       const project = await ctx.project(p.root);
       const r = resolveRef(project.store, p.ref);
       const envId = r.version?.environmentId ?? null;
-      return { version: r.version, snapshot: r.snapshot, environment: envId === null ? null : project.store.environment(envId), git: r.snapshot.git };
+      return {
+        version: r.version,
+        snapshot: r.snapshot,
+        environment: envId === null ? null : project.store.environment(envId),
+        git: r.snapshot.git,
+      };
     },
     'version/restore': async (p) => restoreVersion(await ctx.project(p.root), p),
     'version/read': async (p) => {
       const project = await ctx.project(p.root);
       const v = resolveVersion(project.store, p.ref);
       if (v.size > MAX_READ_BYTES) {
-        throw new MlsnapError('conflict', `${v.path}@${v.seq} is ${v.size} bytes, too large to open in the editor; use \`mlsnap cat\``, v.path);
+        throw new MlsnapError(
+          'conflict',
+          `${v.path}@${v.seq} is ${v.size} bytes, too large to open in the editor; use \`mlsnap cat\``,
+          v.path,
+        );
       }
       return { base64: (await project.blobs.readBuffer(v.blob)).toString('base64'), size: v.size };
     },

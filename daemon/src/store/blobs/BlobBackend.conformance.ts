@@ -205,7 +205,10 @@ function failedPuts(make: Make): void {
     assert.equal(ok.created, true);
     assert.equal(calls, 1);
     const refused = new Error('the source changed');
-    await assert.rejects(b.put('ab/other', pattern(50), { beforeCommit: () => Promise.reject(refused) }), (e) => e === refused);
+    await assert.rejects(
+      b.put('ab/other', pattern(50), { beforeCommit: () => Promise.reject(refused) }),
+      (e) => e === refused,
+    );
     assert.equal(await b.stat('ab/other'), null);
   });
 

@@ -81,7 +81,11 @@ export class SourceChanged extends Error {
 }
 
 export function isFileSource(source: BlobSource): source is FileSource {
-  return !(source instanceof Uint8Array) && !(Symbol.asyncIterator in source) && typeof (source as FileSource).file === 'string';
+  return (
+    !(source instanceof Uint8Array) &&
+    !(Symbol.asyncIterator in source) &&
+    typeof (source as FileSource).file === 'string'
+  );
 }
 
 const KEY = /^[A-Za-z0-9_-][A-Za-z0-9._-]*(\/[A-Za-z0-9_-][A-Za-z0-9._-]*)*$/;
@@ -93,6 +97,7 @@ export function assertKey(key: string): void {
 
 export function assertRange(range: ByteRange | undefined): void {
   if (range === undefined) return;
-  const ok = Number.isSafeInteger(range.offset) && Number.isSafeInteger(range.length) && range.offset >= 0 && range.length >= 0;
+  const ok =
+    Number.isSafeInteger(range.offset) && Number.isSafeInteger(range.length) && range.offset >= 0 && range.length >= 0;
   if (!ok) throw new RangeError(`invalid byte range ${JSON.stringify(range)}`);
 }

@@ -9,7 +9,18 @@ import { Readable } from 'node:stream';
 import { Blake3Hasher } from '@napi-rs/blake-hash';
 import { MlsnapError } from '../../../../shared/src/errors';
 import { tempDir, waitFor, writeRandomFile } from '../../../../test/support/tmp';
-import { assertKey, assertRange, BlobNotFound, isFileSource, SourceChanged, type BlobBackend, type BlobSource, type ByteRange, type PutOptions, type PutResult } from './BlobBackend';
+import {
+  assertKey,
+  assertRange,
+  BlobNotFound,
+  isFileSource,
+  SourceChanged,
+  type BlobBackend,
+  type BlobSource,
+  type ByteRange,
+  type PutOptions,
+  type PutResult,
+} from './BlobBackend';
 import { runBackendConformance } from './BlobBackend.conformance';
 import { ContentStore, type StoreOptions, type StoredBlob } from './ContentStore';
 import { LocalBackend } from './LocalBackend';
@@ -50,7 +61,11 @@ test('a file is stored under its BLAKE3 hash and reads back byte for byte', asyn
   assert.equal(r.created, true);
   assert.ok((await store.readBuffer(r.hash)).equals(data));
   assert.equal(fs.readdirSync(path.join(dir, '.mlsnap', 'tmp')).length, 0, 'no temp file left');
-  assert.equal(fs.readFileSync(path.join(dir, '.mlsnap', 'blobs', r.hash.slice(0, 2), r.hash)).length, data.length, 'the layout on disk is blobs/ab/<hash>');
+  assert.equal(
+    fs.readFileSync(path.join(dir, '.mlsnap', 'blobs', r.hash.slice(0, 2), r.hash)).length,
+    data.length,
+    'the layout on disk is blobs/ab/<hash>',
+  );
 });
 
 test('identical content is stored once and the existing blob is never rewritten', async () => {
@@ -70,7 +85,9 @@ test('identical content is stored once and the existing blob is never rewritten'
 test('compressible files are stored as zstd, incompressible ones raw, both read back exactly', async () => {
   const dir = tempDir('blob');
   const { store } = localStore(path.join(dir, '.mlsnap'));
-  const text = Buffer.from(JSON.stringify({ cells: Array.from({ length: 20000 }, (_, i) => ({ source: `print(${i})` })) }));
+  const text = Buffer.from(
+    JSON.stringify({ cells: Array.from({ length: 20000 }, (_, i) => ({ source: `print(${i})` })) }),
+  );
   const t = await store.storeBuffer(text, { compress: true });
   assert.equal(t.encoding, 'zstd');
   assert.ok(t.storedSize < text.length / 3, `compressed to ${t.storedSize} of ${text.length}`);
@@ -124,7 +141,10 @@ test('beforeCommit can refuse a new blob: nothing is stored, no temp file is lef
   const file = path.join(dir, 'm.pt');
   writeRandomFile(file, 2 * 1024 * 1024);
   for (const compress of [false, true]) {
-    await assert.rejects(storeFile(store, file, { compress, beforeCommit: () => Promise.reject(new Error('replaced')) }), /replaced/);
+    await assert.rejects(
+      storeFile(store, file, { compress, beforeCommit: () => Promise.reject(new Error('replaced')) }),
+      /replaced/,
+    );
   }
   assert.deepEqual(await store.listHashes(), []);
   assert.equal(fs.readdirSync(path.join(dir, '.mlsnap', 'tmp')).length, 0);
@@ -146,7 +166,9 @@ test('a file far larger than the memory allowed is streamed: peak RSS stays flat
   const file = path.join(dir, 'big.safetensors');
   const size = 768 * 1024 * 1024;
   writeRandomFile(file, size);
-  const res = spawnSync(process.execPath, ['--import', 'tsx', '-e', CHILD, path.join(dir, '.mlsnap'), file], { encoding: 'utf8' });
+  const res = spawnSync(process.execPath, ['--import', 'tsx', '-e', CHILD, path.join(dir, '.mlsnap'), file], {
+    encoding: 'utf8',
+  });
   assert.equal(res.status, 0, res.stderr);
   const out = JSON.parse(res.stdout) as { hash: string; maxRssMiB: number };
   // tsx itself costs ~60-80 MiB; a non-streaming copy would need > 768 MiB.
@@ -154,7 +176,7 @@ test('a file far larger than the memory allowed is streamed: peak RSS stays flat
   const hasher = new Blake3Hasher();
   const fd = fs.openSync(file, 'r');
   const buf = Buffer.alloc(1 << 20);
-  for (let n; (n = fs.readSync(fd, buf)) > 0; ) hasher.update(buf.subarray(0, n));
+  for (let n; (n = fs.readSync(fd, buf)) > 0;) hasher.update(buf.subarray(0, n));
   fs.closeSync(fd);
   assert.equal(out.hash, hasher.digest('hex'));
 });
@@ -166,7 +188,10 @@ test('a writer killed mid-blob leaves only a temp file, swept at next open; ever
   writeRandomFile(file, 1024 * 1024 * 1024);
   const child = spawn(process.execPath, ['--import', 'tsx', '-e', CHILD, storeDir, file], { stdio: 'ignore' });
   const tmp = path.join(storeDir, 'tmp');
-  await waitFor('the temp blob to grow', () => fs.existsSync(tmp) && fs.readdirSync(tmp).some((n) => fs.statSync(path.join(tmp, n)).size > 32 * 2 ** 20));
+  await waitFor(
+    'the temp blob to grow',
+    () => fs.existsSync(tmp) && fs.readdirSync(tmp).some((n) => fs.statSync(path.join(tmp, n)).size > 32 * 2 ** 20),
+  );
   child.kill('SIGKILL');
   await new Promise((r) => child.once('exit', r));
   const { store, backend } = localStore(storeDir);
@@ -193,7 +218,10 @@ test('a missing blob: find is null, openRead throws not-found at once, materiali
   const hash = 'ab'.repeat(32);
   assert.equal(await store.find(hash), null);
   assert.equal(store.findLocal(hash), null);
-  assert.throws(() => store.openRead(hash), (e: unknown) => e instanceof MlsnapError && e.kind === 'not-found');
+  assert.throws(
+    () => store.openRead(hash),
+    (e: unknown) => e instanceof MlsnapError && e.kind === 'not-found',
+  );
   await assert.rejects(store.materialize(hash), /run `mlsnap check`/);
 });
 
@@ -235,7 +263,8 @@ class MemoryBackend implements BlobBackend {
   async put(key: string, source: BlobSource, opts: PutOptions = {}): Promise<PutResult> {
     assertKey(key);
     const data = await bytesOf(source);
-    if (opts.length !== undefined && data.length !== opts.length) throw new SourceChanged(`${data.length} bytes, not ${opts.length}`);
+    if (opts.length !== undefined && data.length !== opts.length)
+      throw new SourceChanged(`${data.length} bytes, not ${opts.length}`);
     await opts.beforeCommit?.();
     const existing = this.objects.get(key);
     if (existing) return { created: false, size: existing.length };
@@ -287,7 +316,10 @@ test('over a backend without local files: store, dedup, read, materialize a temp
   writeRandomFile(file, 5 * 1024 * 1024 + 3);
   const data = fs.readFileSync(file);
   const r = await storeFile(store, file, { compress: false });
-  assert.deepEqual({ hash: r.hash, encoding: r.encoding, created: r.created }, { hash: blake3(data), encoding: 'raw', created: true });
+  assert.deepEqual(
+    { hash: r.hash, encoding: r.encoding, created: r.created },
+    { hash: blake3(data), encoding: 'raw', created: true },
+  );
   assert.equal((await storeFile(store, file, { compress: false })).created, false);
   assert.deepEqual([...backend.objects.keys()], [`${r.hash.slice(0, 2)}/${r.hash}`]);
   assert.ok((await store.readBuffer(r.hash)).equals(data));
@@ -307,7 +339,10 @@ test('over a backend without local files: store, dedup, read, materialize a temp
   assert.deepEqual((await store.listHashes()).sort(), [r.hash, z.hash].sort());
 
   // Missing blobs are reported through the stream when the backend cannot be asked at once.
-  await assert.rejects(store.readBuffer('cd'.repeat(32)), (e: unknown) => e instanceof MlsnapError && e.kind === 'not-found');
+  await assert.rejects(
+    store.readBuffer('cd'.repeat(32)),
+    (e: unknown) => e instanceof MlsnapError && e.kind === 'not-found',
+  );
   await store.delete(z.hash);
   assert.equal(await store.find(z.hash), null);
 });

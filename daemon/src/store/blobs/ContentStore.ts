@@ -146,7 +146,12 @@ export class ContentStore {
   }
 
   /** Put under the final key; content that appeared under the other encoding meanwhile wins. */
-  private async put(hash: string, size: number, encoded: Encoded, beforeCommit?: () => Promise<void>): Promise<StoredBlob> {
+  private async put(
+    hash: string,
+    size: number,
+    encoded: Encoded,
+    beforeCommit?: () => Promise<void>,
+  ): Promise<StoredBlob> {
     const key = ContentStore.keyOf(hash, encoded.encoding);
     const check = async (): Promise<void> => {
       await beforeCommit?.();
@@ -194,12 +199,16 @@ export class ContentStore {
   async materialize(hash: string): Promise<{ path: string; release(): Promise<void> }> {
     const local = this.findLocal(hash);
     const encoding = local === undefined ? await this.find(hash) : local;
-    if (encoding === null) throw new MlsnapError('not-found', `blob ${hash} is missing from the store; run \`mlsnap check\``);
+    if (encoding === null)
+      throw new MlsnapError('not-found', `blob ${hash} is missing from the store; run \`mlsnap check\``);
     const own = encoding === 'raw' ? this.localPathOf(hash, 'raw') : null;
     if (own !== null) return { path: own, release: async () => undefined };
     const tmp = path.join(this.opts.scratchDir, `${process.pid}-${randomBytes(8).toString('hex')}`);
     try {
-      await pipeline(Readable.from(this.decoded(hash, encoding), { objectMode: false }), fs.createWriteStream(tmp, { flags: 'wx', mode: 0o600 }));
+      await pipeline(
+        Readable.from(this.decoded(hash, encoding), { objectMode: false }),
+        fs.createWriteStream(tmp, { flags: 'wx', mode: 0o600 }),
+      );
     } catch (e) {
       await fsp.rm(tmp, { force: true });
       throw e;
@@ -274,7 +283,8 @@ async function encode(chunks: AsyncIterable<Buffer>, compress: boolean): Promise
   // framesOf yields at least one frame, empty for empty input (stored as one empty zstd frame).
   const first = head.done === true ? Buffer.alloc(0) : head.value;
   const packed = sharedCompressor().compress(first);
-  if (first.length > 0 && packed.length > first.length * ZSTD_MIN_GAIN) return { encoding: 'raw', body: prepend(first, frames) };
+  if (first.length > 0 && packed.length > first.length * ZSTD_MIN_GAIN)
+    return { encoding: 'raw', body: prepend(first, frames) };
   return { encoding: 'zstd', body: prepend(packed, compressEach(frames)) };
 }
 
@@ -284,7 +294,8 @@ async function* prepend(first: Buffer, rest: AsyncIterator<Buffer>): AsyncGenera
 }
 
 async function* compressEach(frames: AsyncIterator<Buffer>): AsyncGenerator<Buffer> {
-  for (let r = await frames.next(); r.done !== true; r = await frames.next()) yield sharedCompressor().compress(r.value);
+  for (let r = await frames.next(); r.done !== true; r = await frames.next())
+    yield sharedCompressor().compress(r.value);
 }
 
 /** Regroup chunks into frames of exactly ZSTD_FRAME_INPUT bytes (the last one shorter), copying each byte once. */
@@ -294,7 +305,7 @@ async function* framesOf(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> 
   let yielded = false;
   const take = (n: number): Buffer => {
     const parts: Buffer[] = [];
-    for (let need = n; need > 0; ) {
+    for (let need = n; need > 0;) {
       const head = pending[0] as Buffer;
       if (head.length <= need) {
         parts.push(head);

@@ -17,7 +17,8 @@ export class BlobTable {
 
   insert(b: { hash: string; size: number; storedSize: number; encoding: string }): void {
     assertEncoding(b.encoding);
-    this.s.sql('INSERT OR IGNORE INTO blob (hash, size, stored_size, encoding, created_at) VALUES (?, ?, ?, ?, ?)')
+    this.s
+      .sql('INSERT OR IGNORE INTO blob (hash, size, stored_size, encoding, created_at) VALUES (?, ?, ?, ?, ?)')
       .run(b.hash, b.size, b.storedSize, b.encoding, Date.now());
   }
 

@@ -11,7 +11,8 @@ export class EnvironmentTable {
     const hash = createHash('sha256').update(json).digest('hex');
     const existing = this.s.sql('SELECT id FROM environment WHERE hash = ?').get(hash) as { id: number } | undefined;
     if (existing) return existing.id;
-    const res = this.s.sql('INSERT INTO environment (hash, json, complete, created_at) VALUES (?, ?, ?, ?)')
+    const res = this.s
+      .sql('INSERT INTO environment (hash, json, complete, created_at) VALUES (?, ?, ?, ?)')
       .run(hash, json, env.complete ? 1 : 0, Date.now());
     return Number(res.lastInsertRowid);
   }

@@ -24,7 +24,8 @@ export class SnapshotTable {
 
   insert(id: string, now: number, input: { trigger: Trigger; message: string | null; git: GitState | null }): void {
     assertTrigger(input.trigger);
-    this.s.sql(
+    this.s
+      .sql(
         `INSERT INTO snapshot (id, created_at, trigger, message, git_commit, git_branch, git_dirty, git_patch_blob, git_patch_truncated)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
@@ -48,12 +49,20 @@ export class SnapshotTable {
 
   /** Snapshot ids starting with `prefix` (two at most: enough to tell it is ambiguous). */
   byPrefix(prefix: string): string[] {
-    return (this.s.sql("SELECT id FROM snapshot WHERE id LIKE ? || '%' ESCAPE '\\' LIMIT 2").all(escapeLike(prefix)) as { id: string }[]).map((r) => r.id);
+    return (
+      this.s.sql("SELECT id FROM snapshot WHERE id LIKE ? || '%' ESCAPE '\\' LIMIT 2").all(escapeLike(prefix)) as {
+        id: string;
+      }[]
+    ).map((r) => r.id);
   }
 
   /** Blobs the snapshots point at (their git patches). */
   patchBlobs(): string[] {
-    return (this.s.sql('SELECT DISTINCT git_patch_blob AS h FROM snapshot WHERE git_patch_blob IS NOT NULL').all() as { h: string }[]).map((r) => r.h);
+    return (
+      this.s.sql('SELECT DISTINCT git_patch_blob AS h FROM snapshot WHERE git_patch_blob IS NOT NULL').all() as {
+        h: string;
+      }[]
+    ).map((r) => r.h);
   }
 }
 

@@ -62,7 +62,8 @@ export class TrackedFileTable {
   /** Insert or update the file's row with its new fingerprint; returns its id. */
   upsert(relPath: string, kind: FileKind, fp: StatFingerprint, hash: string, takenNs: bigint): number {
     assertFileKind(kind);
-    const row = this.s.sql(
+    const row = this.s
+      .sql(
         `INSERT INTO tracked_file (path, kind, fp_size, fp_mtime_ns, fp_ctime_ns, fp_ino, fp_hash, fp_taken_ns)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (path) DO UPDATE SET kind = excluded.kind, fp_size = excluded.fp_size,
@@ -70,7 +71,16 @@ export class TrackedFileTable {
            fp_hash = excluded.fp_hash, fp_taken_ns = excluded.fp_taken_ns
          RETURNING id`,
       )
-      .get(relPath, kind, fp.size, fp.mtimeNs.toString(), fp.ctimeNs.toString(), fp.ino.toString(), hash, takenNs.toString()) as {
+      .get(
+        relPath,
+        kind,
+        fp.size,
+        fp.mtimeNs.toString(),
+        fp.ctimeNs.toString(),
+        fp.ino.toString(),
+        hash,
+        takenNs.toString(),
+      ) as {
       id: number;
     };
     this.fingerprints?.set(relPath, { ...fp, hash, takenNs });
@@ -88,7 +98,8 @@ export class TrackedFileTable {
 
   /** Every file with its kind and version count, by path. */
   withVersionCounts(): { path: string; kind: FileKind; n: number }[] {
-    return this.s.sql(
+    return this.s
+      .sql(
         `SELECT f.path, f.kind, count(v.id) AS n FROM tracked_file f LEFT JOIN version v ON v.file_id = f.id
          GROUP BY f.id ORDER BY f.path`,
       )

@@ -52,20 +52,36 @@ export class VersionTable {
   /** Append the file's next version (seq = last + 1) and its lineage link; returns its id. */
   insert(v: VersionInsert): number {
     assertTrigger(v.trigger);
-    const last = (this.s.sql('SELECT max(seq) AS m FROM version WHERE file_id = ?').get(v.fileId) as { m: number | null }).m ?? 0;
-    const res = this.s.sql(
+    const last =
+      (this.s.sql('SELECT max(seq) AS m FROM version WHERE file_id = ?').get(v.fileId) as { m: number | null }).m ?? 0;
+    const res = this.s
+      .sql(
         `INSERT INTO version (file_id, seq, blob_hash, size, mtime_ms, created_at, trigger, message, snapshot_id, environment_id)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(v.fileId, last + 1, v.blobHash, v.size, Math.round(v.mtimeMs), v.createdAt, v.trigger, v.message, v.snapshotId, v.environmentId);
+      .run(
+        v.fileId,
+        last + 1,
+        v.blobHash,
+        v.size,
+        Math.round(v.mtimeMs),
+        v.createdAt,
+        v.trigger,
+        v.message,
+        v.snapshotId,
+        v.environmentId,
+      );
     if (v.lineage) {
-      this.s.sql('INSERT INTO lineage (version_id, source_path, reason) VALUES (?, ?, ?)').run(res.lastInsertRowid, v.lineage.sourcePath, v.lineage.reason);
+      this.s
+        .sql('INSERT INTO lineage (version_id, source_path, reason) VALUES (?, ?, ?)')
+        .run(res.lastInsertRowid, v.lineage.sourcePath, v.lineage.reason);
     }
     return Number(res.lastInsertRowid);
   }
 
   latestHash(relPath: string): string | null {
-    const row = this.s.sql(
+    const row = this.s
+      .sql(
         `SELECT v.blob_hash AS h FROM version v JOIN tracked_file f ON f.id = v.file_id
          WHERE f.path = ? ORDER BY v.seq DESC LIMIT 1`,
       )
@@ -87,7 +103,11 @@ export class VersionTable {
   }
 
   byTag(relPath: string, tag: string): VersionInfo | null {
-    return this.one(`${VERSION_SELECT} JOIN tag tg ON tg.version_id = v.id WHERE f.path = ? AND tg.name = ?`, relPath, tag);
+    return this.one(
+      `${VERSION_SELECT} JOIN tag tg ON tg.version_id = v.id WHERE f.path = ? AND tg.name = ?`,
+      relPath,
+      tag,
+    );
   }
 
   byId(id: number): VersionInfo | null {
@@ -104,7 +124,11 @@ export class VersionTable {
 
   /** The first `limit` versions of a snapshot, by path. */
   inSnapshot(snapshotId: string, limit: number): VersionInfo[] {
-    return (this.s.sql(`${VERSION_SELECT} WHERE v.snapshot_id = ? ORDER BY f.path LIMIT ?`).all(snapshotId, limit) as VersionRow[]).map(toVersion);
+    return (
+      this.s
+        .sql(`${VERSION_SELECT} WHERE v.snapshot_id = ? ORDER BY f.path LIMIT ?`)
+        .all(snapshotId, limit) as VersionRow[]
+    ).map(toVersion);
   }
 
   countInSnapshot(snapshotId: string): number {

@@ -10,8 +10,17 @@ test('known triggers, kinds and encodings pass; unknown ones are refused, naming
   for (const t of ['watch', 'save', 'manual', 'reconcile']) assertTrigger(t);
   for (const k of ['notebook', 'model', 'metrics', 'other']) assertFileKind(k);
   for (const e of ['raw', 'zstd']) assertEncoding(e);
-  assert.throws(() => assertTrigger('restore'), (e: unknown) => e instanceof MlsnapError && e.kind === 'bad-request' && e.message === 'unknown trigger "restore"; expected one of watch, save, manual, reconcile');
-  assert.throws(() => assertFileKind('dataset'), /unknown file kind "dataset"; expected one of notebook, model, metrics, other/);
+  assert.throws(
+    () => assertTrigger('restore'),
+    (e: unknown) =>
+      e instanceof MlsnapError &&
+      e.kind === 'bad-request' &&
+      e.message === 'unknown trigger "restore"; expected one of watch, save, manual, reconcile',
+  );
+  assert.throws(
+    () => assertFileKind('dataset'),
+    /unknown file kind "dataset"; expected one of notebook, model, metrics, other/,
+  );
   assert.throws(() => assertEncoding('lz4'), /unknown blob encoding "lz4"; expected one of raw, zstd/);
 });
 
@@ -32,12 +41,30 @@ test('the store refuses an unknown trigger or kind, and the snapshot is rolled b
   try {
     const ok = { message: null, git: null, takenNs: 10n };
     store.recordSnapshot({ ...ok, trigger: 'manual', versions: [version('a.pt', 'model', 'h1')] });
-    assert.throws(() => store.recordSnapshot({ ...ok, trigger: 'bogus' as 'manual', versions: [version('b.pt', 'model', 'h2')] }), /unknown trigger "bogus"/);
-    assert.throws(() => store.recordSnapshot({ ...ok, trigger: 'manual', versions: [version('c.pt', 'model', 'h3'), version('d.x', 'dataset', 'h4')] }), /unknown file kind "dataset"/);
+    assert.throws(
+      () => store.recordSnapshot({ ...ok, trigger: 'bogus' as 'manual', versions: [version('b.pt', 'model', 'h2')] }),
+      /unknown trigger "bogus"/,
+    );
+    assert.throws(
+      () =>
+        store.recordSnapshot({
+          ...ok,
+          trigger: 'manual',
+          versions: [version('c.pt', 'model', 'h3'), version('d.x', 'dataset', 'h4')],
+        }),
+      /unknown file kind "dataset"/,
+    );
     assert.deepEqual(store.trackedPaths(), ['a.pt']);
-    assert.deepEqual([...store.allFingerprints().keys()], ['a.pt'], 'no fingerprint of a rolled-back version is remembered');
+    assert.deepEqual(
+      [...store.allFingerprints().keys()],
+      ['a.pt'],
+      'no fingerprint of a rolled-back version is remembered',
+    );
     assert.deepEqual(store.counts(), { trackedFiles: 1, versions: 1, blobs: 1, storedBytes: 3 });
-    assert.throws(() => store.insertBlob({ hash: 'h5', size: 1, storedSize: 1, encoding: 'lz4' }), /unknown blob encoding/);
+    assert.throws(
+      () => store.insertBlob({ hash: 'h5', size: 1, storedSize: 1, encoding: 'lz4' }),
+      /unknown blob encoding/,
+    );
   } finally {
     store.close();
   }

@@ -13,7 +13,11 @@ export function assertTrigger(value: string): asserts value is Trigger {
 }
 
 export function assertFileKind(value: string): asserts value is FileKind {
-  assertOneOf('file kind', value, FILE_KINDS.map((k) => k.kind));
+  assertOneOf(
+    'file kind',
+    value,
+    FILE_KINDS.map((k) => k.kind),
+  );
 }
 
 export function assertEncoding(value: string): asserts value is BlobEncoding {
@@ -22,6 +26,9 @@ export function assertEncoding(value: string): asserts value is BlobEncoding {
 
 function assertOneOf(what: string, value: string, allowed: readonly string[]): void {
   if (!allowed.includes(value)) {
-    throw new MlsnapError('bad-request', `unknown ${what} ${JSON.stringify(value)}; expected one of ${allowed.join(', ')}`);
+    throw new MlsnapError(
+      'bad-request',
+      `unknown ${what} ${JSON.stringify(value)}; expected one of ${allowed.join(', ')}`,
+    );
   }
 }
