@@ -13,6 +13,7 @@ import { ProjectCatalog } from './ProjectCatalog';
 import { nodePathSetting, SettingsSync } from './SettingsSync';
 import { StatusBar } from './StatusBar';
 import { VersionFileSystem, VersionSummaries } from './VersionDocuments';
+import { ConfigProblems } from './ConfigProblems';
 
 /**
  * The composition root: builds every service and feature of the extension and owns them.
@@ -35,6 +36,7 @@ export class Extension implements vscode.Disposable {
     );
     this.daemon = this.store.track(new DaemonConnection(daemonHome(), launcher, this.log));
     this.catalog = this.store.track(new ProjectCatalog(this.daemon));
+    this.store.track(new ConfigProblems(this.daemon, this.catalog, this.log));
     this.registerVersionDocuments();
     this.history = this.store.track(new HistoryFeature(this.daemon, this.catalog, this.log));
     registerDaemonCommands(commandRegistrar(this.store, this.log), this.daemon, this.log);

@@ -148,6 +148,11 @@ export interface ProjectInfo {
   blobs: number;
   storedBytes: number;
   watcher: WatcherState;
+  /**
+   * Why the last edit of `.mlsnap/config.json` was refused (not JSON, a bad value); the last
+   * good config stays in force. Absent when the file on disk is the config in force.
+   */
+  configProblem?: string;
 }
 
 export interface WatcherState {

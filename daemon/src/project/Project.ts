@@ -21,6 +21,7 @@ import { SnapshotPipeline, type EnvironmentSource } from './SnapshotPipeline';
 import { TrackedPaths } from './TrackedPaths';
 import { insideProject, STORE_DIR_NAME } from '../../../shared/src/projectPath';
 import { lexicalInside } from './ProjectPaths';
+import { readConfigFile } from './ProjectConfigFile';
 
 export const STORE_DIR = STORE_DIR_NAME;
 export const CONFIG_FILE = 'config.json';
@@ -42,6 +43,8 @@ export class Project {
   private readonly _onDidSkipInvalid = new Emitter<{ path: string; reason: string }>();
   readonly onDidSkipInvalid = this._onDidSkipInvalid.event;
 
+  /** Set by the registry when an edit of config.json was refused (the config in force stays). */
+  configProblem: string | undefined;
   private watcher: FileWatcher | null = null;
   private settle: SettleTracker | null = null;
   private readonly pipeline: SnapshotPipeline;
@@ -209,6 +212,7 @@ export class Project {
       storeDir: Project.storeDirOf(this.root),
       ...this.store.counts(),
       watcher: this.watcher?.state ?? { backend: 'none' },
+      ...(this.configProblem === undefined ? {} : { configProblem: this.configProblem }),
     };
   }
 
@@ -223,18 +227,7 @@ export class Project {
 }
 
 export function readConfig(root: string): ProjectConfig {
-  const file = path.join(Project.storeDirOf(root), CONFIG_FILE);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new MlsnapError('bad-request', `${file} is not valid JSON (${(e as Error).message}); fix or delete it`, file);
-  }
-  const cfg = { ...defaultConfig(), ...(raw as Partial<ProjectConfig>) };
-  if (cfg.watcher !== 'parcel' && cfg.watcher !== 'polling') {
-    throw new MlsnapError('bad-request', `${file}: "watcher" must be "parcel" or "polling"`, file);
-  }
-  return cfg;
+  return readConfigFile(path.join(Project.storeDirOf(root), CONFIG_FILE));
 }
 
 export function writeConfig(root: string, config: ProjectConfig): void {

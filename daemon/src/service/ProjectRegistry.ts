@@ -6,6 +6,8 @@ import { MlsnapError } from '../../../shared/src/errors';
 import { Emitter } from '../Emitter';
 import type { Log } from '../Log';
 import { Project, writeConfig, type ProjectDeps } from '../project/Project';
+import { readConfigFile } from '../project/ProjectConfigFile';
+import { configFileOf, watchConfigFile } from './ConfigFileWatch';
 
 /**
  * The projects one daemon serves. Their roots are remembered in `<MLSNAP_HOME>/projects.json`
@@ -14,6 +16,7 @@ import { Project, writeConfig, type ProjectDeps } from '../project/Project';
 export class ProjectRegistry {
   private readonly open = new Map<string, Project>();
   private readonly opening = new Map<string, Promise<Project>>();
+  private readonly configWatches = new Map<string, { dispose(): void }>();
   private readonly _onDidRecord = new Emitter<{ root: string; snapshot: SnapshotInfo }>();
   readonly onDidRecord = this._onDidRecord.event;
   private readonly _onDidChangeProject = new Emitter<ProjectInfo>();
@@ -101,6 +104,11 @@ export class ProjectRegistry {
     project.onDidRecord((snapshot) => this._onDidRecord.fire({ root, snapshot }));
     project.onDidSkipInvalid((s) => this.log.warn(`${root}: ${s.reason}`));
     this.open.set(root, project);
+    this.configWatches.get(root)?.dispose();
+    this.configWatches.set(
+      root,
+      watchConfigFile(Project.storeDirOf(root), () => void this.reloadConfig(root)),
+    );
     try {
       await project.start({ reconcile });
     } catch (e) {
@@ -128,6 +136,11 @@ export class ProjectRegistry {
     if (settings.exclude !== undefined && settings.exclude.length > 0) next.exclude = settings.exclude;
     if (JSON.stringify(next) === JSON.stringify(project.config)) return project;
     writeConfig(project.root, next);
+    return this.reopen(project);
+  }
+
+  /** Close the project and open it again with the config on disk. */
+  private reopen(project: Project): Promise<Project> {
     // Callers during the reopen wait for it, rather than opening a second instance.
     const reopening = project.close().then(() => this.start(project.root, 'await'));
     this.open.delete(project.root);
@@ -137,6 +150,36 @@ export class ProjectRegistry {
       () => this.opening.delete(project.root),
     );
     return reopening;
+  }
+
+  /**
+   * `.mlsnap/config.json` was edited by hand: a valid edit reopens the project with it (within
+   * a second), an invalid one is reported (log, status, editor) and the last good config stays.
+   */
+  private async reloadConfig(root: string): Promise<void> {
+    const project = this.open.get(root);
+    if (!project || this.opening.has(root)) return;
+    let next: ProjectConfig;
+    try {
+      next = readConfigFile(configFileOf(Project.storeDirOf(root)));
+    } catch (e) {
+      const problem = `${(e as Error).message}; the previous settings stay in force`;
+      if (project.configProblem === problem) return;
+      project.configProblem = problem;
+      this.log.warn(problem);
+      this._onDidChangeProject.fire(project.info());
+      return;
+    }
+    const hadProblem = project.configProblem !== undefined;
+    project.configProblem = undefined;
+    if (JSON.stringify(next) !== JSON.stringify(project.config)) {
+      this.log.info(`${root}: config.json changed; applying it`);
+      await this.reopen(project).catch((e: unknown) =>
+        this.log.error(`${root}: reopening with the new config failed`, e),
+      );
+    } else if (hadProblem) {
+      this._onDidChangeProject.fire(project.info());
+    }
   }
 
   async init(root: string): Promise<Project> {
@@ -173,6 +216,8 @@ export class ProjectRegistry {
   }
 
   async closeAll(): Promise<void> {
+    for (const w of this.configWatches.values()) w.dispose();
+    this.configWatches.clear();
     const projects = this.all();
     this.open.clear();
     for (const p of projects.reverse()) await p.close();
