@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { pollUntil } from '../../shared/src/pollUntil';
 
 /** A fresh temporary folder, removed when the process exits (tests leave nothing behind). */
 export function tempDir(prefix: string): string {
@@ -15,13 +16,9 @@ export async function waitFor<T>(
   check: () => T | null | undefined | false | Promise<T | null | undefined | false>,
   timeoutMs = 15_000,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== null && v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
+  const v = await pollUntil(check, { timeoutMs, intervalMs: 25 });
+  if (v === null) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+  return v;
 }
 
 /** Write `size` bytes of incompressible data, 1 MiB at a time. */

@@ -13,6 +13,7 @@ import {
   type ResultOf,
 } from '../../../shared/src/protocol';
 import { DAEMON_NODE_FLAGS } from '../../../shared/src/daemonProcess';
+import { pollUntil } from '../../../shared/src/pollUntil';
 import { ensureHome, isAlive, logFilePath, readDaemonFile } from '../DaemonHome';
 
 /** How long `ensureRunning` waits for a freshly spawned daemon to answer. */
@@ -79,7 +80,11 @@ export class DaemonClient {
     try {
       await client.call('daemon/status', {});
       return client;
-    } catch {
+    } catch (e) {
+      // A daemon that answers but refuses us will refuse a second start too (it holds the
+      // lock): say so at once instead of waiting for one that cannot start.
+      if (e instanceof MlsnapError && (e.kind === 'unauthorized' || e.kind === 'forbidden'))
+        throw refused(home, info, e);
       return null;
     }
   }
@@ -89,18 +94,22 @@ export class DaemonClient {
     const running = await DaemonClient.connect(home);
     if (running) return running;
     spawnDaemon(home, daemonScript);
-    const deadline = Date.now() + START_TIMEOUT_MS;
-    while (Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 100));
-      const c = await DaemonClient.connect(home);
-      if (c) return c;
-    }
+    const started = await pollUntil(() => DaemonClient.connect(home), { timeoutMs: START_TIMEOUT_MS, intervalMs: 100 });
+    if (started) return started;
     throw new MlsnapError(
       'daemon-unavailable',
       `the daemon did not start within ${START_TIMEOUT_MS / 1000} s; see ${logFilePath(home)}`,
       logFilePath(home),
     );
   }
+}
+
+function refused(home: string, info: DaemonFile, e: MlsnapError): MlsnapError {
+  return new MlsnapError(
+    e.kind,
+    `the daemon (pid ${info.pid}, ${info.host}:${info.port}) refused this request: ${e.message}. ` +
+      `${path.join(home, 'daemon.json')} may be stale or from another daemon; restart it with \`kill ${info.pid}\` and run the command again`,
+  );
 }
 
 /** Start `node daemon.js` detached, its output appended to `<home>/daemon.log`. */

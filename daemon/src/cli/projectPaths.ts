@@ -41,7 +41,9 @@ export function findProjectRoot(start: string): string {
  */
 export function toProjectPath(root: string, cwd: string, p: string): string {
   // cwd may be spelled through a link (/tmp → /private/tmp); the root is real.
-  return resolveInside(root, p, { cwd: realOfExistingPrefix(cwd), allowRoot: true });
+  const rel = resolveInside(root, p, { cwd: realOfExistingPrefix(cwd), allowRoot: true });
+  // The project folder itself travels as "." (an empty path is refused on the wire).
+  return rel === '' ? '.' : rel;
 }
 
 export function toProjectRef(root: string, cwd: string, r: string): string {

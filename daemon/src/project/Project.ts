@@ -156,6 +156,11 @@ export class Project {
     await this.record(rels, 'watch', null);
   }
 
+  /** The tracked files on disk under a project-relative folder ('' = the whole project). */
+  trackedFilesUnder(relDir: string): string[] {
+    return this.paths.walk(relDir);
+  }
+
   /** Record every tracked file that changed since it was last seen. */
   async reconcile(): Promise<SnapshotResult> {
     return this.record(this.paths.walk(), 'reconcile', null);

@@ -24,6 +24,7 @@ import {
 import { DisposableStore } from '../Disposables';
 import type { OutputLog } from '../OutputLog';
 import type { DaemonLauncher } from './DaemonLauncher';
+import { pollUntil } from '../../../shared/src/pollUntil';
 
 export type DaemonState = 'starting' | 'running' | 'stopped';
 
@@ -226,12 +227,14 @@ export class DaemonConnection implements vscode.Disposable {
   }
 
   private async waitForDaemon(): Promise<void> {
-    const deadline = Date.now() + START_TIMEOUT_MS;
-    while (Date.now() < deadline) {
-      const info = readDaemonFile(this.home);
-      if (info && isAlive(info.pid) && fs.existsSync(info.socket)) return;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    const up = await pollUntil(
+      () => {
+        const info = readDaemonFile(this.home);
+        return info !== null && isAlive(info.pid) && fs.existsSync(info.socket);
+      },
+      { timeoutMs: START_TIMEOUT_MS, intervalMs: 100 },
+    );
+    if (up) return;
     throw new MlsnapError(
       'daemon-unavailable',
       `the daemon did not start within ${START_TIMEOUT_MS / 1000} s; see ${logFilePath(this.home)}`,

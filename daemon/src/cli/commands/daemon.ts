@@ -6,6 +6,7 @@ import { DaemonClient } from '../DaemonClient';
 import { CLI_EXIT } from '../exitCodes';
 import { runForeground } from '../foreground';
 import * as fmt from '../format';
+import { pollUntil } from '../../../../shared/src/pollUntil';
 
 /** How long `daemon stop` waits for the daemon to exit and remove its daemon.json. */
 const STOP_TIMEOUT_MS = 15_000;
@@ -39,9 +40,7 @@ const stop: CommandDef = {
 };
 
 async function waitForExit(home: string, pid: number): Promise<void> {
-  const deadline = Date.now() + STOP_TIMEOUT_MS;
-  while (Date.now() < deadline && (isAlive(pid) || readDaemonFile(home) !== null))
-    await new Promise((r) => setTimeout(r, 50));
+  await pollUntil(() => !isAlive(pid) && readDaemonFile(home) === null, { timeoutMs: STOP_TIMEOUT_MS });
   if (isAlive(pid)) {
     throw new MlsnapError(
       'daemon-unavailable',
@@ -52,7 +51,7 @@ async function waitForExit(home: string, pid: number): Promise<void> {
 
 const status: CommandDef = {
   name: 'status',
-  summary: "the daemon's pid, version and projects (exit 3 when it is not running)",
+  summary: "the daemon's pid, version and projects (exit 9 when it is not running)",
   json: true,
   async run({ ctx, print }) {
     const c = await DaemonClient.connect(ctx.home);

@@ -1,10 +1,22 @@
+import type { VersionInfo } from '../../../../shared/src/domain';
 import { MlsnapError } from '../../../../shared/src/errors';
 import { MAX_READ_BYTES } from '../../../../shared/src/protocol';
 import { validateTagName } from '../../../../shared/src/refs';
+import type { Project } from '../../project/Project';
 import { resolveInside } from '../../project/ProjectPaths';
 import { resolveRef, resolveVersion } from '../resolveRef';
 import { restoreVersion } from '../restoreVersion';
 import type { HandlerContext, HandlersOf } from './HandlerContext';
+
+/** `log models/`: the versions of every file recorded under a folder, newest first. */
+function logUnder(project: Project, relDir: string, limit: number): VersionInfo[] {
+  const prefix = `${relDir.replace(/\/$/, '')}/`;
+  const files = project.store.trackedPaths().filter((f) => f.startsWith(prefix));
+  return files
+    .flatMap((f) => project.store.log(f, limit))
+    .sort((a, b) => b.id - a.id)
+    .slice(0, limit);
+}
 
 type VersionMethods =
   'version/log' | 'ref/show' | 'version/restore' | 'version/read' | 'version/tag' | 'environment/get';
@@ -13,7 +25,13 @@ export function versionHandlers(ctx: HandlerContext): HandlersOf<VersionMethods>
   return {
     'version/log': async (p) => {
       const project = await ctx.project(p.root);
-      return project.store.log(p.path === undefined ? undefined : resolveInside(project.root, p.path), p.limit ?? 50);
+      const limit = p.limit ?? 50;
+      if (p.path === undefined) return project.store.log(undefined, limit);
+      const rel = resolveInside(project.root, p.path, { allowRoot: true });
+      if (rel === '') return project.store.log(undefined, limit);
+      const own = project.store.log(rel, limit);
+      if (own.length > 0) return own;
+      return logUnder(project, rel, limit);
     },
     'ref/show': async (p) => {
       const project = await ctx.project(p.root);
