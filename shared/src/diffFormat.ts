@@ -109,9 +109,12 @@ export function lineDiff(lines: LineChange[], context: number, indent: string): 
 }
 
 function modelLines(m: ModelDiff): string[] {
-  const out = [
-    `model (${m.format}): ${m.paramsBefore.toLocaleString('en-US')} → ${m.paramsAfter.toLocaleString('en-US')} parameters${m.bytesCompared ? '' : ' (tensor bytes not compared; --bytes compares them)'}`,
-  ];
+  // A pickle of an estimator has no tensors: "0 → 0 parameters" would say nothing true.
+  const hasTensors = m.before.tensors.length > 0 || m.after.tensors.length > 0;
+  const params = hasTensors
+    ? `: ${m.paramsBefore.toLocaleString('en-US')} → ${m.paramsAfter.toLocaleString('en-US')} parameters${m.bytesCompared ? '' : ' (tensor bytes not compared; --bytes compares them)'}`
+    : '';
+  const out = [`model (${m.format})${params}`];
   for (const [k, [a, b]] of Object.entries(m.factChanges)) out.push(`  ${k}: ${a ?? '—'} → ${b ?? '—'}`);
   const changed = m.tensors.filter((t) => t.status !== 'unchanged');
   for (const t of changed) {

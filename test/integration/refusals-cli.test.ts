@@ -59,3 +59,12 @@ test('daemon status without a daemon exits 9', () => {
   assert.equal(r.status, 9);
   assert.match(r.stdout, /daemon not running/);
 });
+
+test('init says when a folder does not exist, and when it is a project already', () => {
+  const missing = mlsnap(['init', path.join(root, 'no-such-folder')], opts);
+  assert.equal(missing.status, 3);
+  assert.match(missing.stderr, /no-such-folder does not exist; create it first/);
+  const again = mlsnap(['init'], opts);
+  assert.equal(again.status, 0, again.stderr);
+  assert.match(again.stdout, /is already an mlsnap project; nothing changed/);
+});

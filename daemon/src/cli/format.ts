@@ -91,8 +91,8 @@ export function projectBlock(p: ProjectInfo): string {
 }
 
 export function gcBlock(r: GcResult): string {
-  const verb = r.dryRun ? 'would drop' : 'dropped';
-  return `${verb} ${r.versionsDropped} versions and free ${r.blobsFreed} blobs (${bytes(r.bytesFreed)}); kept ${r.keptTagged} tagged versions`;
+  const [drop, free] = r.dryRun ? ['would drop', 'would free'] : ['dropped', 'freed'];
+  return `${drop} ${r.versionsDropped} versions and ${free} ${r.blobsFreed} blobs (${bytes(r.bytesFreed)}); kept ${r.keptTagged} tagged versions`;
 }
 
 export function checkBlock(r: CheckResult): string {

@@ -210,7 +210,7 @@ export class SnapshotPipeline {
         }
         if (e instanceof FileChangedWhileReading) return { skipped: `kept changing while read ${READ_ATTEMPTS} times` };
         if (e instanceof MlsnapError && e.kind === 'invalid-file') {
-          this.log.warn(e.message);
+          // Not logged here: the registry logs each invalid file once (onDidSkipInvalid).
           if (explicit) throw e;
           return { skipped: e.message };
         }

@@ -102,7 +102,17 @@ export class ProjectRegistry {
   private async start(root: string, reconcile: 'await' | 'background'): Promise<Project> {
     const project = Project.open(root, this.deps);
     project.onDidRecord((snapshot) => this._onDidRecord.fire({ root, snapshot }));
-    project.onDidSkipInvalid((s) => this.log.warn(`${root}: ${s.reason}`));
+    // Each save of a broken notebook is another event; its warning is logged once, until it
+    // is recorded again or its reason changes.
+    const warned = new Map<string, string>();
+    project.onDidSkipInvalid((s) => {
+      if (warned.get(s.path) === s.reason) return;
+      warned.set(s.path, s.reason);
+      this.log.warn(`${root}: ${s.reason}`);
+    });
+    project.onDidRecord((snapshot) => {
+      for (const v of snapshot.versions) warned.delete(v.path);
+    });
     this.open.set(root, project);
     this.configWatches.get(root)?.dispose();
     this.configWatches.set(
@@ -184,9 +194,10 @@ export class ProjectRegistry {
 
   async init(root: string): Promise<Project> {
     const key = normalizeRoot(root);
-    if (!fs.existsSync(key) || !fs.statSync(key).isDirectory()) {
-      throw new MlsnapError('not-found', `${key} is not a folder`, key);
-    }
+    if (!fs.existsSync(key))
+      throw new MlsnapError('not-found', `${key} does not exist; create it first (mkdir -p ${key})`, key);
+    if (!fs.statSync(key).isDirectory())
+      throw new MlsnapError('bad-request', `${key} is a file, not a folder; init the folder that holds it`, key);
     this.refuseAsRoot(key);
     Project.init(key);
     if (!this.rememberedRoots().includes(key)) this.remember([...this.rememberedRoots(), key]);

@@ -6,6 +6,7 @@ import type {
   TensorChange,
   VersionDiff,
 } from '../../../shared/src/diff';
+import { signed } from '../../../shared/src/signed';
 
 /**
  * The rendered diff view (a webview without scripts): the same content as `mlsnap diff`,
@@ -58,6 +59,12 @@ function fileSection(d: VersionDiff): string {
   }
 }
 
+/** No row for models without tensors (a pickled estimator): "0 → 0" would say nothing true. */
+function paramsRow(m: ModelDiff): string {
+  if (m.before.tensors.length === 0 && m.after.tensors.length === 0) return '';
+  return `<tr><td>parameters</td><td>${m.paramsBefore.toLocaleString('en-US')}</td><td>${m.paramsAfter.toLocaleString('en-US')} (${signed(m.paramsAfter - m.paramsBefore)})</td></tr>`;
+}
+
 function modelSection(m: ModelDiff): string {
   const changed = m.tensors.filter((t) => t.status !== 'unchanged');
   const same = m.tensors.filter((t) => t.status === 'unchanged');
@@ -65,7 +72,7 @@ function modelSection(m: ModelDiff): string {
   const unsafe = [...(m.before.globals ?? []), ...(m.after.globals ?? [])].filter((g) => g.unsafe);
   const out = [
     `<h2>Model (${esc(m.format)})</h2>`,
-    `<table><tr><th></th><th>before</th><th>after</th></tr><tr><td>parameters</td><td>${m.paramsBefore.toLocaleString('en-US')}</td><td>${m.paramsAfter.toLocaleString('en-US')} (${signed(m.paramsAfter - m.paramsBefore)})</td></tr>`,
+    `<table><tr><th></th><th>before</th><th>after</th></tr>${paramsRow(m)}`,
     ...facts.map(
       ([k, [a, b]]) => `<tr class="changed"><td>${esc(k)}</td><td>${esc(a ?? '—')}</td><td>${esc(b ?? '—')}</td></tr>`,
     ),
@@ -160,10 +167,6 @@ function environmentSection(e: EnvironmentDiff | null, always: boolean): string 
 
 function tr(cls: string, what: string, a: string | null, b: string | null): string {
   return `<tr class="${cls}"><td>${esc(what)}</td><td>${esc(a ?? '—')}</td><td>${esc(b ?? '—')}</td></tr>`;
-}
-
-function signed(n: number): string {
-  return `${n > 0 ? '+' : n < 0 ? '−' : '±'}${Math.abs(n).toLocaleString('en-US')}`;
 }
 
 export function esc(s: string): string {

@@ -10,8 +10,13 @@ export const init: CommandDef = {
   json: true,
   async run({ args, ctx, client, print }) {
     const dir = path.resolve(ctx.cwd, args.length === 0 ? '.' : operand(args, 0, 'a folder'));
-    const info = await (await client()).call('project/init', { root: dir });
-    print(`initialized ${info.storeDir}\n${fmt.projectBlock(info)}`, info);
+    const c = await client();
+    const before = await c.call('daemon/status', {});
+    const info = await c.call('project/init', { root: dir });
+    // A second init changes nothing; saying "initialized" again would suggest it reset something.
+    const again = before.projects.some((p) => p.root === info.root);
+    const head = again ? `${info.root} is already an mlsnap project; nothing changed` : `initialized ${info.storeDir}`;
+    print(`${head}\n${fmt.projectBlock(info)}`, info);
     return CLI_EXIT.ok;
   },
 };

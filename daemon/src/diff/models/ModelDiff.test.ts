@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { Blake3Hasher } from '@napi-rs/blake-hash';
 import type { ModelDiff, TensorInfo } from '../../../../shared/src/diff';
 import { MlsnapError } from '../../../../shared/src/errors';
+import { diffToText } from '../../../../shared/src/diffFormat';
 import { detectModelFormat, diffModels, modelSummaryLine, summarizeModel } from './ModelDiff';
 import { expectInvalid, fixture, tempDir, write } from './models.testkit';
 
@@ -237,4 +238,52 @@ test('content-addressed copies without extensions: names drive detection, identi
   const same = await diffModels(p32, copy, { names: ['mlp.pt', 'mlp.pt'], identical: true });
   assert.equal(same.bytesCompared, true);
   assert.equal(modelSummaryLine(same), 'no change');
+});
+
+test('pickle summaries: no "0 → 0 parameters" for models without tensors, and a global name is never cut', () => {
+  const names = [
+    'sklearn.linear_model._logistic.LogisticRegression',
+    'numpy._core.multiarray._reconstruct',
+    'numpy.dtype',
+    'builtins.slice',
+  ];
+  const summary = (globals: string): ModelDiff['before'] => ({
+    format: 'pickle',
+    size: 10,
+    facts: { globals },
+    tensors: [],
+    warnings: [],
+  });
+  const d: ModelDiff = {
+    type: 'model',
+    format: 'pickle',
+    before: summary(names[0] as string),
+    after: summary(names.join(', ')),
+    tensors: [],
+    paramsBefore: 0,
+    paramsAfter: 0,
+    factChanges: { globals: [names[0] as string, names.join(', ')] },
+    bytesCompared: false,
+  };
+  const line = modelSummaryLine(d);
+  assert.ok(line.includes('sklearn.linear_model._logistic.LogisticRegression'), line);
+  assert.match(line, /\+\d more/);
+  for (const part of line.split(/[→,;]\s*/)) {
+    const name = part
+      .replace(/^globals /, '')
+      .replace(/ \+\d more$/, '')
+      .trim();
+    if (name.includes('.')) assert.ok(names.includes(name), `"${name}" is a cut name`);
+  }
+  const text = diffToText({
+    path: 'm.pkl',
+    before: { ref: 'm.pkl@1', seq: 1 },
+    after: { ref: 'm.pkl@2', seq: 2 },
+    summary: line,
+    file: d,
+    environment: null,
+    identical: false,
+  });
+  assert.doesNotMatch(text, /0 → 0 parameters/);
+  assert.match(text, /^model \(pickle\)$/m);
 });

@@ -318,9 +318,23 @@ function dimName(d: ModelDiff, pair: string): string {
   return 'hidden';
 }
 
+/**
+ * A fact's value kept short for one line. Lists ("a.B, c.D, …") are cut between items and a
+ * single name is never cut: a global's name half shown would read as another name.
+ */
 function short(v: string | null): string {
   if (v === null) return 'none';
-  return v.length > 40 ? `${v.slice(0, 39)}…` : v;
+  if (v.length <= 40) return v;
+  const items = v.split(', ');
+  if (items.length === 1) return v;
+  const kept: string[] = [];
+  let len = 0;
+  for (const item of items) {
+    if (kept.length > 0 && len + item.length > 60) break;
+    kept.push(item);
+    len += item.length + 2;
+  }
+  return kept.length === items.length ? kept.join(', ') : `${kept.join(', ')} +${items.length - kept.length} more`;
 }
 
 /**
