@@ -1,18 +1,11 @@
 import type { EnvironmentInfo, GitState, ProjectInfo, SnapshotInfo, VersionInfo } from '../../../shared/src/domain';
 import type { CheckResult, GcResult, ShowResult } from '../../../shared/src/protocol';
+import { formatBytes } from '../../../shared/src/bytes';
 
 /** Human-readable output of the CLI. `--json` bypasses all of it. */
 
-export function bytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
-}
+/** Byte sizes, one formatter everywhere. */
+export const bytes = formatBytes;
 
 export function when(ms: number): string {
   return new Date(ms)

@@ -1,5 +1,6 @@
 import type { EnvironmentInfo, GitState, VersionInfo } from '../../../shared/src/domain';
 import { age as sharedAge } from '../../../shared/src/age';
+import { formatBytes } from '../../../shared/src/bytes';
 import { normalizeName } from '../../../shared/src/environmentFormat';
 
 /** Text shown in the editor for versions and environments. Pure: unit tested without vscode. */
@@ -9,17 +10,8 @@ export function age(ms: number, now = Date.now()): string {
   return sharedAge(ms, now, 'compact');
 }
 
-export function size(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n / 1024;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v.toFixed(1)} ${units[i]}`;
-}
+/** Byte sizes, one formatter everywhere. */
+export const size = formatBytes;
 
 export interface PackageChange {
   name: string;
