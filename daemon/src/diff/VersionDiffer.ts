@@ -2,7 +2,7 @@ import type { VersionInfo } from '../../../shared/src/domain';
 import type { EnvironmentDiff, FileDiff, VersionDiff } from '../../../shared/src/diff';
 import { MlsnapError } from '../../../shared/src/errors';
 import { fileKindSpec } from '../../../shared/src/fileKinds';
-import type { ContentStore } from '../store/blobs/ContentStore';
+import type { ContentStore, ReadExpectation } from '../store/blobs/ContentStore';
 import type { SnapshotStore } from '../store/SnapshotStore';
 import { diffEnvironments, environmentSummaryLine } from './environment/EnvironmentDiff';
 import { diffMetrics, metricsSummaryLine } from './metrics/MetricsDiff';
@@ -76,7 +76,12 @@ async function diffModelBlobs(
   b: VersionInfo,
   opts: DiffOptions,
 ): Promise<FileDiff> {
-  const [x, y] = await Promise.all([blobs.materialize(a.blob), blobs.materialize(b.blob)]);
+  // Byte comparisons read every byte: check the hashes first. Header-only diffs check lengths.
+  const whole = opts.compareBytes === true;
+  const [x, y] = await Promise.all([
+    blobs.materialize(a.blob, expectOf(a, whole)),
+    blobs.materialize(b.blob, expectOf(b, whole)),
+  ]);
   try {
     // The blob files have no extension: pass the versions' names for format detection.
     const d = await diffModels(x.path, y.path, {
@@ -140,7 +145,7 @@ async function readCapped(blobs: ContentStore, v: VersionInfo): Promise<Buffer> 
       v.path,
     );
   }
-  return blobs.readBuffer(v.blob);
+  return blobs.readBuffer(v.blob, expectOf(v, true));
 }
 
 function pick(o: DiffOptions): { showMetadata?: boolean; showExecutionCounts?: boolean } {
@@ -148,4 +153,9 @@ function pick(o: DiffOptions): { showMetadata?: boolean; showExecutionCounts?: b
     ...(o.showMetadata === undefined ? {} : { showMetadata: o.showMetadata }),
     ...(o.showExecutionCounts === undefined ? {} : { showExecutionCounts: o.showExecutionCounts }),
   };
+}
+
+/** What reading a version's blob must find. */
+function expectOf(v: VersionInfo, wholeRead: boolean): ReadExpectation {
+  return { size: v.size, label: `${v.path}@${v.seq}`, wholeRead };
 }

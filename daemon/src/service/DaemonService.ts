@@ -15,6 +15,9 @@ import { resolveVersion } from './resolveRef';
 
 export type { Handlers } from './handlers/HandlerContext';
 
+/** Blobs up to this size are hashed before they are sent (a second read, from page cache). */
+const VERIFY_BEFORE_SENDING_BYTES = 64 * 1024 * 1024;
+
 /**
  * Every daemon method, independent of transport: the HTTP API and the editor's JSON-RPC
  * endpoint both dispatch through `call`, which checks the params against the protocol's
@@ -62,6 +65,11 @@ export class DaemonService {
   async content(root: string, ref: string): Promise<{ stream: Readable; size: number }> {
     const project = await this.project(root);
     const v = resolveVersion(project.store, ref);
-    return { stream: project.blobs.openRead(v.blob), size: v.size };
+    const expect = { size: v.size, label: `${v.path}@${v.seq}` };
+    // Up to this size the blob is checked whole before the first byte goes out, so a corrupt
+    // one is a typed error and nothing of it is sent; bigger ones are checked as they stream
+    // and a mismatch cuts the response short (the client sees the body end early).
+    if (v.size <= VERIFY_BEFORE_SENDING_BYTES) await project.blobs.verify(v.blob, expect);
+    return { stream: project.blobs.openVerified(v.blob, expect), size: v.size };
   }
 }

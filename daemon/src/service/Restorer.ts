@@ -1,4 +1,3 @@
-import { Blake3Hasher } from '@napi-rs/blake-hash';
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
@@ -29,21 +28,12 @@ export async function writeVersionTo(blobs: ContentStore, version: VersionInfo, 
     0o644,
   );
   try {
-    const hasher = new Blake3Hasher();
-    let size = 0;
-    for await (const chunk of blobs.openRead(version.blob)) {
-      const buf = chunk as Buffer;
-      hasher.update(buf);
-      size += buf.length;
-      await out.write(buf);
-    }
-    const hash = hasher.digest('hex');
-    if (hash !== version.blob || size !== version.size) {
-      throw new MlsnapError(
-        'io',
-        `the stored blob of ${version.path}@${version.seq} is corrupt (hash mismatch); run \`mlsnap check\``,
-        version.path,
-      );
+    // Checked as it streams: a corrupt blob throws before the temp file is renamed into place.
+    for await (const chunk of blobs.openVerified(version.blob, {
+      size: version.size,
+      label: `${version.path}@${version.seq}`,
+    })) {
+      await out.write(chunk as Buffer);
     }
     if (existing) await out.chmod(existing.mode & 0o7777);
     await out.sync();

@@ -55,7 +55,8 @@ export function versionHandlers(ctx: HandlerContext): HandlersOf<VersionMethods>
           v.path,
         );
       }
-      return { base64: (await project.blobs.readBuffer(v.blob)).toString('base64'), size: v.size };
+      const bytes = await project.blobs.readBuffer(v.blob, { size: v.size, label: `${v.path}@${v.seq}` });
+      return { base64: bytes.toString('base64'), size: v.size };
     },
     'version/tag': async (p) => {
       const project = await ctx.project(p.root);

@@ -222,20 +222,20 @@ test('a missing blob: find is null, openRead throws not-found at once, materiali
     () => store.openRead(hash),
     (e: unknown) => e instanceof MlsnapError && e.kind === 'not-found',
   );
-  await assert.rejects(store.materialize(hash), /run `mlsnap check`/);
+  await assert.rejects(store.materialize(hash, { size: 0, label: 'x@1' }), /run `mlsnap check`/);
 });
 
 test('materialize gives the raw blob itself, or a decompressed temp copy that release() removes', async () => {
   const dir = tempDir('blob');
   const { store } = localStore(path.join(dir, '.mlsnap'));
   const raw = await store.storeBuffer(Buffer.from('raw weights'), { compress: false });
-  const m = await store.materialize(raw.hash);
+  const m = await store.materialize(raw.hash, { size: raw.size, label: 'raw@1' });
   assert.equal(m.path, localPath(store, raw));
   await m.release();
   assert.ok(fs.existsSync(localPath(store, raw)), 'releasing the blob itself deletes nothing');
   const text = Buffer.from('{"a": 1}\n'.repeat(1000));
   const z = await store.storeBuffer(text, { compress: true });
-  const copy = await store.materialize(z.hash);
+  const copy = await store.materialize(z.hash, { size: z.size, label: 'z@1' });
   assert.ok(copy.path.startsWith(path.join(dir, '.mlsnap', 'tmp')));
   assert.ok(fs.readFileSync(copy.path).equals(text));
   await copy.release();
@@ -326,7 +326,7 @@ test('over a backend without local files: store, dedup, read, materialize a temp
   assert.equal(store.localPathOf(r.hash, 'raw'), null);
   assert.equal(store.findLocal(r.hash), undefined, 'no local files: no answer without waiting');
 
-  const m = await store.materialize(r.hash);
+  const m = await store.materialize(r.hash, { size: r.size, label: 'r@1' });
   assert.ok(m.path.startsWith(dir) && fs.readFileSync(m.path).equals(data), 'a temp copy in the scratch folder');
   await m.release();
   assert.equal(fs.existsSync(m.path), false);

@@ -177,6 +177,60 @@ export class ContentStore {
     return Readable.from(this.decoded(hash, local), { objectMode: false });
   }
 
+  /**
+   * The blob's original bytes, hashed as they stream: the stream ends with an `io` error
+   * naming `expect.label` (a version, path@N) and the blob when the bytes do not hash to
+   * their name or their length is not the recorded one, and a compressed blob that does not
+   * decompress fails the same way. Every read that hands bytes on (cat, the editor, restore,
+   * diffs, uploads) goes through here.
+   */
+  openVerified(hash: string, expect: ReadExpectation): Readable {
+    const local = this.findLocal(hash);
+    if (local === null) throw missing(hash);
+    return Readable.from(this.verified(hash, local, expect), { objectMode: false });
+  }
+
+  /** Check a blob whole before any of it is handed on (used for small reads). */
+  async verify(hash: string, expect: ReadExpectation): Promise<void> {
+    for await (const _chunk of this.verified(hash, this.findLocal(hash) ?? undefined, expect)) {
+      // Reading is the check.
+    }
+  }
+
+  private async *verified(
+    hash: string,
+    known: BlobEncoding | undefined,
+    expect: ReadExpectation,
+  ): AsyncGenerator<Buffer> {
+    const hasher = new Blake3Hasher();
+    let size = 0;
+    // The last chunk is held back until the check passes: a reader that counts bytes (an HTTP
+    // client against Content-Length, a file renamed only when complete) then always sees a
+    // corrupt blob end short, never complete.
+    let held: Buffer | null = null;
+    try {
+      for await (const chunk of this.decoded(hash, known)) {
+        size += chunk.length;
+        if (size > expect.size) break;
+        hasher.update(chunk);
+        if (held !== null) yield held;
+        held = chunk;
+      }
+    } catch (e) {
+      if (e instanceof MlsnapError) throw e;
+      throw corrupt(hash, expect, `it cannot be read (${(e as Error).message})`);
+    }
+    if (size !== expect.size)
+      throw corrupt(
+        hash,
+        expect,
+        `it holds ${size > expect.size ? 'more than' : size} of the ${expect.size} bytes recorded`,
+      );
+    const got = hasher.digest('hex');
+    if (got !== hash) throw corrupt(hash, expect, `its bytes hash to ${got.slice(0, 12)}…`);
+    if (held !== null) yield held;
+  }
+
   private async *decoded(hash: string, known: BlobEncoding | undefined): AsyncGenerator<Buffer> {
     const encoding = known ?? (await this.find(hash));
     if (encoding === null) throw missing(hash);
@@ -196,17 +250,25 @@ export class ContentStore {
    * formats): the blob itself when the backend has it locally and raw, else a temp copy in
    * the scratch folder, removed by release().
    */
-  async materialize(hash: string): Promise<{ path: string; release(): Promise<void> }> {
+  async materialize(hash: string, expect: ReadExpectation): Promise<{ path: string; release(): Promise<void> }> {
     const local = this.findLocal(hash);
     const encoding = local === undefined ? await this.find(hash) : local;
     if (encoding === null)
       throw new MlsnapError('not-found', `blob ${hash} is missing from the store; run \`mlsnap check\``);
     const own = encoding === 'raw' ? this.localPathOf(hash, 'raw') : null;
-    if (own !== null) return { path: own, release: async () => undefined };
+    if (own !== null) {
+      // Parsers read raw blobs in place, often a few header bytes of a GiB file, so the hash is
+      // checked only when asked (`wholeRead`, e.g. a byte-for-byte tensor compare); the length
+      // always is.
+      if (expect.wholeRead) await this.verify(hash, expect);
+      else if ((await fsp.stat(own)).size !== expect.size)
+        throw corrupt(hash, expect, `its length is not the ${expect.size} bytes recorded`);
+      return { path: own, release: async () => undefined };
+    }
     const tmp = path.join(this.opts.scratchDir, `${process.pid}-${randomBytes(8).toString('hex')}`);
     try {
       await pipeline(
-        Readable.from(this.decoded(hash, encoding), { objectMode: false }),
+        Readable.from(this.verified(hash, encoding, expect), { objectMode: false }),
         fs.createWriteStream(tmp, { flags: 'wx', mode: 0o600 }),
       );
     } catch (e) {
@@ -216,9 +278,11 @@ export class ContentStore {
     return { path: tmp, release: () => fsp.rm(tmp, { force: true }) };
   }
 
-  async readBuffer(hash: string): Promise<Buffer> {
+  /** The whole blob in memory; checked against its hash when `expect` is given (always, for versions). */
+  async readBuffer(hash: string, expect?: ReadExpectation): Promise<Buffer> {
     const parts: Buffer[] = [];
-    for await (const chunk of this.openRead(hash)) parts.push(chunk as Buffer);
+    const source = expect === undefined ? this.openRead(hash) : this.openVerified(hash, expect);
+    for await (const chunk of source) parts.push(chunk as Buffer);
     return Buffer.concat(parts);
   }
 
@@ -246,6 +310,23 @@ export class ContentStore {
     }
     return out;
   }
+}
+
+/** What a read of a version's blob must find: its length, and who it is for error messages. */
+export interface ReadExpectation {
+  size: number;
+  /** The version the bytes belong to, as users name it: `path@N`. */
+  label: string;
+  /** materialize: the caller will read every byte, so check the hash first. */
+  wholeRead?: boolean;
+}
+
+function corrupt(hash: string, expect: ReadExpectation, why: string): MlsnapError {
+  return new MlsnapError(
+    'io',
+    `the stored bytes of ${expect.label} are corrupt: blob ${hash.slice(0, 16)} failed its check (${why}); nothing of it was used. Run \`mlsnap check\` to list every damaged blob`,
+    expect.label.replace(/@\d+$/, ''),
+  );
 }
 
 function missing(hash: string): MlsnapError {
