@@ -5,8 +5,9 @@
 import { extensionsOf, fileKindSpec, type FileKind } from './fileKinds';
 
 /** What caused a version to be recorded. */
-export type Trigger = 'watch' | 'save' | 'manual' | 'reconcile';
-export const TRIGGERS: readonly Trigger[] = ['watch', 'save', 'manual', 'reconcile'];
+/** `restore`: the bytes a restore wrote, recorded with the environment of the version restored. */
+export type Trigger = 'watch' | 'save' | 'manual' | 'reconcile' | 'restore';
+export const TRIGGERS: readonly Trigger[] = ['watch', 'save', 'manual', 'reconcile', 'restore'];
 
 export type { FileKind } from './fileKinds';
 

@@ -72,6 +72,8 @@ export interface RestoreResult {
   restored: VersionInfo;
   /** The version taken of unsnapshotted work before it was overwritten. */
   savedFirst: VersionInfo | null;
+  /** The version the restore recorded of the bytes it wrote (trigger `restore`); absent outside the project or when the file already held them. */
+  recorded?: VersionInfo;
   /** Where the old contents went when they could not be recorded (e.g. a notebook that is not JSON). */
   movedAside?: string;
 }

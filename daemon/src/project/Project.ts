@@ -2,7 +2,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
   defaultConfig,
+  kindOfPath,
   type ProjectConfig,
+  type VersionInfo,
   type ProjectInfo,
   type SnapshotInfo,
   type Trigger,
@@ -22,6 +24,7 @@ import { TrackedPaths } from './TrackedPaths';
 import { insideProject, STORE_DIR_NAME } from '../../../shared/src/projectPath';
 import { lexicalInside } from './ProjectPaths';
 import { readConfigFile } from './ProjectConfigFile';
+import { fingerprintOf } from './WorkingFiles';
 
 export const STORE_DIR = STORE_DIR_NAME;
 export const CONFIG_FILE = 'config.json';
@@ -199,6 +202,43 @@ export class Project {
       }
       throw e;
     }
+  }
+
+  /**
+   * The bytes of `version` were just written to `rel` by a restore: record them as a version
+   * of `rel` (trigger `restore`) with the environment and lineage of the version restored,
+   * not a new capture, and with the written file's fingerprint, so the watcher's event for the
+   * same write finds it unchanged. Call inside `exclusive`, right after the write.
+   */
+  recordRestored(rel: string, version: VersionInfo): VersionInfo | null {
+    const st = fs.lstatSync(path.join(this.root, rel), { bigint: true });
+    const fingerprint = fingerprintOf(st);
+    const takenNs = BigInt(Date.now()) * 1_000_000n;
+    if (this.store.latestVersion(rel)?.blob === version.blob) {
+      this.store.saveFingerprint(rel, kindOfPath(rel), fingerprint, version.blob, takenNs);
+      return null;
+    }
+    const id = this.store.recordSnapshot({
+      trigger: 'restore',
+      message: `restored from ${version.path}@${version.seq}`,
+      git: this.store.snapshot(version.snapshotId).git,
+      takenNs,
+      versions: [
+        {
+          path: rel,
+          kind: kindOfPath(rel),
+          // The blob is stored already (its row exists): only its hash and size are used.
+          blob: { hash: version.blob, size: version.size, storedSize: version.size, encoding: 'raw', created: false },
+          mtimeMs: Number(st.mtimeMs),
+          fingerprint,
+          environment: version.environmentId === null ? null : this.store.environment(version.environmentId),
+          lineage: version.lineage,
+        },
+      ],
+    });
+    const snapshot = this.store.snapshot(id);
+    this._onDidRecord.fire(snapshot);
+    return snapshot.versions.find((v) => v.path === rel) ?? null;
   }
 
   /** Run `fn` between snapshots, never during one. */

@@ -35,8 +35,19 @@ export async function restoreVersion(project: Project, p: RestoreParams): Promis
   }
   const { savedFirst, movedAside } =
     rel === null ? { savedFirst: null, movedAside: null } : await saveBeforeRestore(project, rel, target, version);
-  await project.exclusive(() => writeVersionTo(project.blobs, version, target));
-  return { path: target, restored: version, savedFirst, ...(movedAside ? { movedAside } : {}) };
+  const recorded = await project.exclusive(async () => {
+    await writeVersionTo(project.blobs, version, target);
+    // Inside the project the written bytes are a version of their own, with the restored
+    // version's environment; outside it nothing is recorded.
+    return rel === null ? null : project.recordRestored(rel, version);
+  });
+  return {
+    path: target,
+    restored: version,
+    savedFirst,
+    ...(recorded ? { recorded } : {}),
+    ...(movedAside ? { movedAside } : {}),
+  };
 }
 
 /**

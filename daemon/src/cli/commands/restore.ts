@@ -20,7 +20,10 @@ export const restore: CommandDef<RestoreOptions> = {
     const r = await (
       await client()
     ).call('version/restore', { root: p.root, ref: p.ref(operand(args, 0, 'a <ref>')), ...(to ? { to } : {}) });
-    print(`restored ${r.restored.path}@${r.restored.seq} to ${r.path}${whatHappenedFirst(r)}`, r);
+    const recorded = r.recorded
+      ? `\nrecorded as ${r.recorded.path}@${r.recorded.seq} (trigger restore, with the environment of ${r.restored.path}@${r.restored.seq})`
+      : '';
+    print(`restored ${r.restored.path}@${r.restored.seq} to ${r.path}${whatHappenedFirst(r)}${recorded}`, r);
     return CLI_EXIT.ok;
   },
 };
