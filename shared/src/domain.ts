@@ -117,6 +117,8 @@ export interface VersionInfo {
   environmentId: number | null;
   tags: string[];
   lineage: LineageLink | null;
+  /** Set when this path's first version has the bytes of a file deleted meanwhile: a rename. */
+  renamedFrom?: string;
 }
 
 export interface SnapshotInfo {
@@ -139,12 +141,16 @@ export interface TrackedFileInfo {
   kind: FileKind;
   versions: number;
   latest: VersionInfo | null;
+  /** When the file was found gone from the working folder; absent while it exists. */
+  deletedAt?: number;
 }
 
 export interface ProjectInfo {
   root: string;
   storeDir: string;
   trackedFiles: number;
+  /** Tracked files gone from the working folder (their history stays). */
+  deletedFiles?: number;
   versions: number;
   blobs: number;
   storedBytes: number;

@@ -14,10 +14,12 @@ export function when(ms: number): string {
     .replace(/\.\d+Z$/, 'Z');
 }
 
-export function versionLine(v: VersionInfo): string {
+/** One line a version; `deleted` marks versions of files gone from the working folder. */
+export function versionLine(v: VersionInfo, deleted = false): string {
   const tags = v.tags.length > 0 ? ` [${v.tags.join(', ')}]` : '';
   const msg = v.message ? `  "${v.message}"` : '';
-  return `${v.path}@${v.seq}  ${when(v.createdAt)}  ${v.trigger.padEnd(9)} ${bytes(v.size).padStart(10)}  ${v.blob.slice(0, 12)}  snap ${v.snapshotId.slice(0, 8)}${tags}${msg}`;
+  const state = `${deleted ? '  (deleted)' : ''}${v.renamedFrom ? `  (renamed from ${v.renamedFrom})` : ''}`;
+  return `${v.path}@${v.seq}${state}  ${when(v.createdAt)}  ${v.trigger.padEnd(9)} ${bytes(v.size).padStart(10)}  ${v.blob.slice(0, 12)}  snap ${v.snapshotId.slice(0, 8)}${tags}${msg}`;
 }
 
 export function snapshotBlock(s: SnapshotInfo): string {
@@ -65,6 +67,7 @@ export function showBlock(r: ShowResult): string {
   if (r.version) {
     out.push(versionLine(r.version));
     if (r.version.lineage) out.push(`written by: ${r.version.lineage.sourcePath} (${r.version.lineage.reason})`);
+    if (r.version.renamedFrom) out.push(`renamed from: ${r.version.renamedFrom} (the same bytes)`);
   } else {
     out.push(snapshotBlock(r.snapshot));
   }
@@ -78,8 +81,9 @@ export function projectBlock(p: ProjectInfo): string {
   return [
     `project ${p.root}`,
     `  store: ${p.storeDir}`,
-    `  ${p.trackedFiles} tracked files, ${p.versions} versions, ${p.blobs} blobs, ${bytes(p.storedBytes)} stored`,
+    `  ${p.trackedFiles} tracked files${p.deletedFiles ? ` (${p.deletedFiles} deleted, history kept)` : ''}, ${p.versions} versions, ${p.blobs} blobs, ${bytes(p.storedBytes)} stored`,
     `  watcher: ${p.watcher.backend}${note}`,
+    ...(p.configProblem ? [`  config: ${p.configProblem}`] : []),
   ].join('\n');
 }
 

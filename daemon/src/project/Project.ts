@@ -123,14 +123,21 @@ export class Project {
   }
 
   private onChanges(changes: RawChange[]): void {
+    const deleted: string[] = [];
     for (const c of changes) {
-      if (c.type === 'delete') continue;
+      if (c.type === 'delete') {
+        const rel = this.paths.relative(c.path);
+        if (rel !== null && this.paths.matches(rel) && !fs.existsSync(c.path)) deleted.push(rel);
+        continue;
+      }
       if (this.isTracked(c.path)) {
         this.settle?.touch(c.path);
       } else if (c.type === 'create') {
         this.touchNewFolder(c.path);
       }
     }
+    // Marked at once (before a new path's bytes settle), so a rename finds its source gone.
+    if (deleted.length > 0) this.store.markDeleted(deleted);
   }
 
   /**
@@ -166,7 +173,12 @@ export class Project {
 
   /** Record every tracked file that changed since it was last seen. */
   async reconcile(): Promise<SnapshotResult> {
-    return this.record(this.paths.walk(), 'reconcile', null);
+    const present = this.paths.walk();
+    // Files deleted while the daemon was down (or without an event) are marked here.
+    const onDisk = new Set(present);
+    const gone = this.store.trackedPaths().filter((p) => !onDisk.has(p) && !fs.existsSync(path.join(this.root, p)));
+    this.store.markDeleted(gone);
+    return this.record(present, 'reconcile', null);
   }
 
   /** Record the given project-relative paths now (all tracked files when none are given). */
@@ -193,6 +205,11 @@ export class Project {
     try {
       const result = await this.pipeline.run(relPaths, trigger, message);
       for (const s of result.skipped) if (s.reason.includes('not recorded')) this._onDidSkipInvalid.fire(s);
+      this.store.markDeleted(
+        result.skipped
+          .filter((s) => s.reason === 'missing' && this.store.latestHash(s.path) !== null)
+          .map((s) => s.path),
+      );
       if (result.snapshot) this._onDidRecord.fire(result.snapshot);
       return result;
     } catch (e) {

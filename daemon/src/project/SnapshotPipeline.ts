@@ -183,8 +183,11 @@ export class SnapshotPipeline {
       return { skipped: 'unchanged' };
     }
     const { environment, lineage } = await this.env.capture(c.rel, read.mtimeMs);
+    const renamedFrom =
+      c.fp === null && this.store.latestVersion(c.rel) === null ? this.renameSource(c.rel, read.blob.hash) : null;
     return {
       version: {
+        renamedFrom,
         path: c.rel,
         kind: c.kind,
         blob: read.blob,
@@ -194,6 +197,18 @@ export class SnapshotPipeline {
         lineage,
       },
     };
+  }
+
+  /**
+   * A path seen for the first time whose bytes are the last version of a file that is gone
+   * from the working folder: a rename (`mv a.pt b.pt`). The newest such file is named.
+   */
+  private renameSource(rel: string, hash: string): string | null {
+    for (const other of this.store.pathsHolding(hash)) {
+      if (other === rel || this.store.latestHash(other) !== hash) continue;
+      if (!fs.existsSync(path.join(this.root, other))) return other;
+    }
+    return null;
   }
 
   private async readWithRetry(

@@ -31,6 +31,8 @@ export interface NewVersion {
   fingerprint: StatFingerprint;
   environment: EnvironmentInfo | null;
   lineage: LineageLink | null;
+  /** The deleted file this one is a rename of (same bytes). */
+  renamedFrom?: string | null;
 }
 
 interface SnapshotInput {
@@ -127,6 +129,7 @@ export class SnapshotStore {
       snapshotId,
       environmentId,
       lineage: v.lineage,
+      renamedFrom: v.renamedFrom ?? null,
     });
   }
 
@@ -191,9 +194,31 @@ export class SnapshotStore {
   }
 
   files(): TrackedFileInfo[] {
-    return this.trackedFiles
-      .withVersionCounts()
-      .map((r) => ({ path: r.path, kind: r.kind, versions: r.n, latest: this.latestVersion(r.path) }));
+    const deleted = this.trackedFiles.deletedAt();
+    return this.trackedFiles.withVersionCounts().map((r) => {
+      const at = deleted.get(r.path);
+      return {
+        path: r.path,
+        kind: r.kind,
+        versions: r.n,
+        latest: this.latestVersion(r.path),
+        ...(at === undefined ? {} : { deletedAt: at }),
+      };
+    });
+  }
+
+  /** Tracked files gone from the working folder; their versions stay restorable. */
+  markDeleted(relPaths: readonly string[]): number {
+    return relPaths.length === 0 ? 0 : this.trackedFiles.markDeleted(relPaths, Date.now());
+  }
+
+  deletedFiles(): Map<string, number> {
+    return this.trackedFiles.deletedAt();
+  }
+
+  /** Other paths whose history holds these bytes. */
+  pathsHolding(hash: string): string[] {
+    return this.versions.pathsHolding(hash);
   }
 
   addTag(version: VersionInfo, name: string): VersionInfo {
@@ -206,9 +231,10 @@ export class SnapshotStore {
     return this.versionById(version.id) as VersionInfo;
   }
 
-  counts(): { trackedFiles: number; versions: number; blobs: number; storedBytes: number } {
+  counts(): { trackedFiles: number; deletedFiles: number; versions: number; blobs: number; storedBytes: number } {
     return {
       trackedFiles: this.trackedFiles.count(),
+      deletedFiles: this.trackedFiles.deletedAt().size,
       versions: this.versions.count(),
       blobs: this.blobs.count(),
       storedBytes: this.blobs.storedBytes(),

@@ -231,3 +231,28 @@ test('migration 3 refuses to commit a rebuild that leaves a dangling foreign key
   assert.equal(db.pragma('foreign_keys', { simple: true }), 1);
   db.close();
 });
+
+test('migration 4 adds deleted_at and renamed_from to a store with versions, keeping them', () => {
+  const file = tempDb();
+  const v3 = openDatabase(file, { migrateTo: 3 });
+  v3.prepare("INSERT INTO blob VALUES ('h1', 3, 3, 'raw', 0)").run();
+  v3.prepare("INSERT INTO tracked_file (path, kind) VALUES ('a.pt', 'model')").run();
+  v3.prepare("INSERT INTO snapshot (id, created_at, trigger) VALUES ('s1', 0, 'watch')").run();
+  v3.prepare(
+    "INSERT INTO version (file_id, seq, blob_hash, size, mtime_ms, created_at, trigger, snapshot_id) VALUES (1, 1, 'h1', 3, 0, 0, 'watch', 's1')",
+  ).run();
+  v3.close();
+  const db = openDatabase(file, { migrateTo: 4 });
+  assert.equal(schemaVersion(db), 4);
+  const f = db.prepare('SELECT path, deleted_at FROM tracked_file').get() as {
+    path: string;
+    deleted_at: number | null;
+  };
+  assert.deepEqual(f, { path: 'a.pt', deleted_at: null });
+  const v = db.prepare('SELECT seq, renamed_from FROM version').get() as { seq: number; renamed_from: string | null };
+  assert.deepEqual(v, { seq: 1, renamed_from: null });
+  db.prepare("UPDATE tracked_file SET deleted_at = 5 WHERE path = 'a.pt'").run();
+  assert.deepEqual(db.pragma('integrity_check'), [{ integrity_check: 'ok' }]);
+  assert.deepEqual(db.pragma('foreign_key_check'), []);
+  db.close();
+});

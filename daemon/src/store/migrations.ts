@@ -194,7 +194,18 @@ const m3NoEnumChecks: Migration = {
   },
 };
 
-export const MIGRATIONS: readonly Migration[] = [m1Initial, m2Lineage, m3NoEnumChecks];
+const m4DeletedAndRenamed: Migration = {
+  version: 4,
+  name: 'deleted files and renames: tracked_file.deleted_at, version.renamed_from',
+  up(db) {
+    db.exec(`
+      ALTER TABLE tracked_file ADD COLUMN deleted_at INTEGER;
+      ALTER TABLE version ADD COLUMN renamed_from TEXT;
+    `);
+  },
+};
+
+export const MIGRATIONS: readonly Migration[] = [m1Initial, m2Lineage, m3NoEnumChecks, m4DeletedAndRenamed];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.length;
 

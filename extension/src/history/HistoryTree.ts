@@ -10,7 +10,7 @@ import type { ProjectCatalog } from '../ProjectCatalog';
 
 export type HistoryNode =
   | { kind: 'project'; root: string }
-  | { kind: 'file'; root: string; path: string; fileKind: FileKind; count: number }
+  | { kind: 'file'; root: string; path: string; fileKind: FileKind; count: number; deleted?: boolean }
   | { kind: 'version'; root: string; version: VersionInfo; summary: string; change?: string };
 
 /** How many versions of one file the tree lists. */
@@ -59,9 +59,10 @@ export class HistoryTree implements vscode.TreeDataProvider<HistoryNode>, vscode
       case 'file': {
         const item = new vscode.TreeItem(node.path, vscode.TreeItemCollapsibleState.Collapsed);
         item.id = fileNodeId(node.root, node.path);
-        item.description = `${node.count} version${node.count === 1 ? '' : 's'}`;
+        item.description = `${node.count} version${node.count === 1 ? '' : 's'}${node.deleted ? ' · deleted' : ''}`;
         item.resourceUri = vscode.Uri.file(path.join(node.root, node.path));
-        item.iconPath = new vscode.ThemeIcon(kindSpec(node.fileKind).icon);
+        // A deleted file keeps its history (restorable); the icon says it is gone from disk.
+        item.iconPath = new vscode.ThemeIcon(node.deleted ? 'trash' : kindSpec(node.fileKind).icon);
         item.contextValue = TreeItemContext.File;
         return item;
       }
@@ -69,7 +70,7 @@ export class HistoryTree implements vscode.TreeDataProvider<HistoryNode>, vscode
         const v = node.version;
         const item = new vscode.TreeItem(versionLabel(v), vscode.TreeItemCollapsibleState.None);
         item.id = `version:${node.root}:${v.id}`;
-        item.description = versionDescription(v, node.summary, node.change);
+        item.description = `${versionDescription(v, node.summary, node.change)}${v.renamedFrom ? ` · renamed from ${v.renamedFrom}` : ''}`;
         item.tooltip = new vscode.MarkdownString(
           versionMarkdown(v, this.envCache.get(envKey(node.root, v.environmentId)) ?? null, null),
         );
@@ -87,7 +88,14 @@ export class HistoryTree implements vscode.TreeDataProvider<HistoryNode>, vscode
     if (!node) return this.catalog.roots.map((root) => ({ kind: 'project', root }));
     if (node.kind === 'project') {
       const files = await this.daemon.call('project/files', { root: node.root });
-      return files.map((f) => ({ kind: 'file', root: node.root, path: f.path, fileKind: f.kind, count: f.versions }));
+      return files.map((f) => ({
+        kind: 'file',
+        root: node.root,
+        path: f.path,
+        fileKind: f.kind,
+        count: f.versions,
+        ...(f.deletedAt === undefined ? {} : { deleted: true }),
+      }));
     }
     if (node.kind === 'file') return this.versions(node.root, node.path);
     return [];

@@ -17,14 +17,18 @@ export const log: CommandDef<LogOptions> = {
   async run({ args: [file], opts, project, client, print }) {
     const p = project();
     const limit = parseLimit(opts.limit);
-    const versions = await (
-      await client()
-    ).call('version/log', {
+    const c = await client();
+    const versions = await c.call('version/log', {
       root: p.root,
       ...(file ? { path: p.path(file) } : {}),
       ...(limit === undefined ? {} : { limit }),
     });
-    print(versions.length === 0 ? 'no versions yet' : versions.map(fmt.versionLine).join('\n'), versions);
+    // Files gone from the working folder are marked; their versions stay restorable.
+    const deleted = new Set(
+      (await c.call('project/files', { root: p.root })).filter((f) => f.deletedAt !== undefined).map((f) => f.path),
+    );
+    const text = versions.map((v) => fmt.versionLine(v, deleted.has(v.path))).join('\n');
+    print(versions.length === 0 ? 'no versions yet' : text, versions);
     return CLI_EXIT.ok;
   },
 };

@@ -66,7 +66,7 @@ export class TrackedFileTable {
       .sql(
         `INSERT INTO tracked_file (path, kind, fp_size, fp_mtime_ns, fp_ctime_ns, fp_ino, fp_hash, fp_taken_ns)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (path) DO UPDATE SET kind = excluded.kind, fp_size = excluded.fp_size,
+         ON CONFLICT (path) DO UPDATE SET kind = excluded.kind, fp_size = excluded.fp_size, deleted_at = NULL,
            fp_mtime_ns = excluded.fp_mtime_ns, fp_ctime_ns = excluded.fp_ctime_ns, fp_ino = excluded.fp_ino,
            fp_hash = excluded.fp_hash, fp_taken_ns = excluded.fp_taken_ns
          RETURNING id`,
@@ -85,6 +85,25 @@ export class TrackedFileTable {
     };
     this.fingerprints?.set(relPath, { ...fp, hash, takenNs });
     return row.id;
+  }
+
+  /** The file is gone from the working folder (its history stays, restorable). */
+  markDeleted(relPaths: readonly string[], at: number): number {
+    let n = 0;
+    for (const p of relPaths)
+      n += this.s
+        .sql('UPDATE tracked_file SET deleted_at = ? WHERE path = ? AND deleted_at IS NULL')
+        .run(at, p).changes;
+    return n;
+  }
+
+  /** When each deleted file went, by path. */
+  deletedAt(): Map<string, number> {
+    const rows = this.s.sql('SELECT path, deleted_at FROM tracked_file WHERE deleted_at IS NOT NULL').all() as {
+      path: string;
+      deleted_at: number;
+    }[];
+    return new Map(rows.map((r) => [r.path, r.deleted_at]));
   }
 
   idOf(relPath: string): number | null {

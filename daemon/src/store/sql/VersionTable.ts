@@ -17,6 +17,7 @@ interface VersionRow {
   tags: string | null;
   lineage_source: string | null;
   lineage_reason: string | null;
+  renamed_from: string | null;
 }
 
 export interface VersionInsert {
@@ -30,13 +31,14 @@ export interface VersionInsert {
   snapshotId: string;
   environmentId: number | null;
   lineage: LineageLink | null;
+  renamedFrom?: string | null;
 }
 
 const VERSION_SELECT = `
   SELECT v.id, f.path, v.seq, v.blob_hash, v.size, v.mtime_ms, v.created_at, v.trigger, v.message,
          v.snapshot_id, v.environment_id,
          (SELECT group_concat(t.name, char(31)) FROM tag t WHERE t.version_id = v.id) AS tags,
-         l.source_path AS lineage_source, l.reason AS lineage_reason
+         l.source_path AS lineage_source, l.reason AS lineage_reason, v.renamed_from
   FROM version v JOIN tracked_file f ON f.id = v.file_id
   LEFT JOIN lineage l ON l.version_id = v.id`;
 
@@ -56,8 +58,8 @@ export class VersionTable {
       (this.s.sql('SELECT max(seq) AS m FROM version WHERE file_id = ?').get(v.fileId) as { m: number | null }).m ?? 0;
     const res = this.s
       .sql(
-        `INSERT INTO version (file_id, seq, blob_hash, size, mtime_ms, created_at, trigger, message, snapshot_id, environment_id)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO version (file_id, seq, blob_hash, size, mtime_ms, created_at, trigger, message, snapshot_id, environment_id, renamed_from)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         v.fileId,
@@ -70,6 +72,7 @@ export class VersionTable {
         v.message,
         v.snapshotId,
         v.environmentId,
+        v.renamedFrom ?? null,
       );
     if (v.lineage) {
       this.s
@@ -112,6 +115,17 @@ export class VersionTable {
 
   byId(id: number): VersionInfo | null {
     return this.one(`${VERSION_SELECT} WHERE v.id = ?`, id);
+  }
+
+  /** Paths whose versions hold this blob (rename detection), newest first. */
+  pathsHolding(hash: string): string[] {
+    const rows = this.s
+      .sql(
+        `SELECT f.path, max(v.id) AS last FROM version v JOIN tracked_file f ON f.id = v.file_id
+         WHERE v.blob_hash = ? GROUP BY f.id ORDER BY last DESC LIMIT 20`,
+      )
+      .all(hash) as { path: string }[];
+    return rows.map((r) => r.path);
   }
 
   /** Newest first, of one file or of all. */
@@ -165,5 +179,6 @@ function toVersion(r: VersionRow): VersionInfo {
     environmentId: r.environment_id,
     tags: r.tags ? r.tags.split('\x1f').sort() : [],
     lineage: r.lineage_source ? { sourcePath: r.lineage_source, reason: r.lineage_reason ?? '' } : null,
+    ...(r.renamed_from ? { renamedFrom: r.renamed_from } : {}),
   };
 }
