@@ -53,7 +53,7 @@ export const FILE_KINDS: readonly FileKindSpec[] = [
     diff: 'metrics',
     compress: true,
     lens: true,
-    label: 'metrics',
+    label: 'metrics file',
   },
   { kind: 'other', extensions: [], icon: 'file', diff: 'binary', compress: false, lens: false, label: 'file' },
 ];

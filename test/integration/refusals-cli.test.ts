@@ -37,6 +37,17 @@ test('snapshot and log of a folder mean the tracked files under it; a missing fi
   assert.match(empty.stdout, /empty: a folder with no tracked files/);
 });
 
+test('diffing two files of different kinds says so', () => {
+  fs.writeFileSync(path.join(root, 'metrics.json'), JSON.stringify({ accuracy: 0.5 }));
+  assert.equal(mlsnap(['snapshot', 'metrics.json'], opts).status, 0);
+  const r = mlsnap(['diff', 'metrics.json@1', 'models/a.pt@1'], opts);
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(
+    r.stderr,
+    /metrics\.json@1 is a metrics file and models\/a\.pt@1 is a model: only versions of the same kind can be compared/,
+  );
+});
+
 test('a refused token is exit 5 at once with the reason, not a wait for a second daemon', () => {
   const file = path.join(home, 'daemon.json');
   const info = JSON.parse(fs.readFileSync(file, 'utf8')) as DaemonFile;

@@ -7,15 +7,15 @@ import { SnapshotStore, type NewVersion } from '../SnapshotStore';
 import { assertEncoding, assertFileKind, assertTrigger } from './values';
 
 test('known triggers, kinds and encodings pass; unknown ones are refused, naming the allowed values', () => {
-  for (const t of ['watch', 'save', 'manual', 'reconcile']) assertTrigger(t);
+  for (const t of ['watch', 'save', 'manual', 'reconcile', 'restore']) assertTrigger(t);
   for (const k of ['notebook', 'model', 'metrics', 'other']) assertFileKind(k);
   for (const e of ['raw', 'zstd']) assertEncoding(e);
   assert.throws(
-    () => assertTrigger('restore'),
+    () => assertTrigger('deploy'),
     (e: unknown) =>
       e instanceof MlsnapError &&
       e.kind === 'bad-request' &&
-      e.message === 'unknown trigger "restore"; expected one of watch, save, manual, reconcile',
+      e.message === 'unknown trigger "deploy"; expected one of watch, save, manual, reconcile, restore',
   );
   assert.throws(
     () => assertFileKind('dataset'),
@@ -60,7 +60,7 @@ test('the store refuses an unknown trigger or kind, and the snapshot is rolled b
       ['a.pt'],
       'no fingerprint of a rolled-back version is remembered',
     );
-    assert.deepEqual(store.counts(), { trackedFiles: 1, versions: 1, blobs: 1, storedBytes: 3 });
+    assert.deepEqual(store.counts(), { trackedFiles: 1, deletedFiles: 0, versions: 1, blobs: 1, storedBytes: 3 });
     assert.throws(
       () => store.insertBlob({ hash: 'h5', size: 1, storedSize: 1, encoding: 'lz4' }),
       /unknown blob encoding/,
