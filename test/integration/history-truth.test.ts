@@ -75,3 +75,36 @@ test('files deleted while the daemon was down are found by the reconcile at star
     await project.close();
   }
 });
+
+test('moving a folder marks the files under it deleted and their new paths renamed from them', async () => {
+  const root = tempDir('moved-folder');
+  const project = await openProject(root);
+  try {
+    fs.mkdirSync(path.join(root, 'models', 'sub'), { recursive: true });
+    writeRandomFile(path.join(root, 'models', 'a.pt'), 10_000, 60);
+    writeRandomFile(path.join(root, 'models', 'sub', 'b.pt'), 10_000, 61);
+    await project.snapshot(['models/a.pt', 'models/sub/b.pt'], 'manual', null);
+    // The watcher reports only the folder for a move: the files under it must still be marked.
+    fs.renameSync(path.join(root, 'models'), path.join(root, 'weights'));
+    const b = await waitFor('weights/sub/b.pt recorded', () => project.store.latestVersion('weights/sub/b.pt'));
+    assert.equal(b.renamedFrom, 'models/sub/b.pt');
+    const deleted = await waitFor('both old paths marked deleted', () => {
+      const d = project.store.deletedFiles();
+      return d.has('models/a.pt') && d.has('models/sub/b.pt') && d;
+    });
+    assert.equal(deleted.size, 2);
+    assert.equal(project.store.latestVersion('weights/a.pt')?.renamedFrom, 'models/a.pt');
+
+    // Moved back: the files are the same inodes with the same stat (unchanged, not re-read),
+    // and still they count as back; the paths they left count as deleted.
+    fs.renameSync(path.join(root, 'weights'), path.join(root, 'models'));
+    const after = await waitFor('the move back noticed', () => {
+      const d = project.store.deletedFiles();
+      return !d.has('models/a.pt') && !d.has('models/sub/b.pt') && d.size === 2 && d;
+    });
+    assert.deepEqual([...after.keys()].sort(), ['weights/a.pt', 'weights/sub/b.pt']);
+    assert.equal(project.store.log('models/a.pt', 10).length, 1, 'no new version for bytes already recorded');
+  } finally {
+    await project.close();
+  }
+});

@@ -126,8 +126,7 @@ export class Project {
     const deleted: string[] = [];
     for (const c of changes) {
       if (c.type === 'delete') {
-        const rel = this.paths.relative(c.path);
-        if (rel !== null && this.paths.matches(rel) && !fs.existsSync(c.path)) deleted.push(rel);
+        deleted.push(...this.goneAt(c.path));
         continue;
       }
       if (this.isTracked(c.path)) {
@@ -138,6 +137,17 @@ export class Project {
     }
     // Marked at once (before a new path's bytes settle), so a rename finds its source gone.
     if (deleted.length > 0) this.store.markDeleted(deleted);
+  }
+
+  /**
+   * The tracked files a delete event took away: the file itself, or, for a folder, the files
+   * under it (a moved folder is reported as the folder alone, never file by file). Only
+   * paths really gone count: an editor's atomic save reports a delete of a file that is back.
+   */
+  private goneAt(abs: string): string[] {
+    const rel = this.paths.relative(abs);
+    if (rel === null || rel === '' || fs.existsSync(abs)) return [];
+    return this.store.presentAt(rel).filter((p) => p === rel || !fs.existsSync(path.join(this.root, p)));
   }
 
   /**
@@ -205,11 +215,7 @@ export class Project {
     try {
       const result = await this.pipeline.run(relPaths, trigger, message);
       for (const s of result.skipped) if (s.reason.includes('not recorded')) this._onDidSkipInvalid.fire(s);
-      this.store.markDeleted(
-        result.skipped
-          .filter((s) => s.reason === 'missing' && this.store.latestHash(s.path) !== null)
-          .map((s) => s.path),
-      );
+      this.syncDeleted(relPaths, result);
       if (result.snapshot) this._onDidRecord.fire(result.snapshot);
       return result;
     } catch (e) {
@@ -222,6 +228,20 @@ export class Project {
   }
 
   /**
+   * After a run: tracked files it found missing are marked deleted, and marked ones that are
+   * on disk now are not. Checked by stat here, synchronously, so this and a delete event
+   * (handled on the same thread) agree whatever order they come in.
+   */
+  private syncDeleted(relPaths: readonly string[], result: SnapshotResult): void {
+    this.store.markDeleted(
+      result.skipped.filter((s) => s.reason === 'missing' && this.store.latestHash(s.path) !== null).map((s) => s.path),
+    );
+    const deleted = this.store.deletedFiles();
+    if (deleted.size === 0) return;
+    this.store.markPresent(relPaths.filter((p) => deleted.has(p) && fs.existsSync(path.join(this.root, p))));
+  }
+
+  /**
    * The bytes of `version` were just written to `rel` by a restore: record them as a version
    * of `rel` (trigger `restore`) with the environment and lineage of the version restored,
    * not a new capture, and with the written file's fingerprint, so the watcher's event for the
@@ -231,6 +251,7 @@ export class Project {
     const st = fs.lstatSync(path.join(this.root, rel), { bigint: true });
     const fingerprint = fingerprintOf(st);
     const takenNs = BigInt(Date.now()) * 1_000_000n;
+    this.store.markPresent([rel]);
     if (this.store.latestVersion(rel)?.blob === version.blob) {
       this.store.saveFingerprint(rel, kindOfPath(rel), fingerprint, version.blob, takenNs);
       return null;

@@ -212,6 +212,19 @@ export class SnapshotStore {
     return relPaths.length === 0 ? 0 : this.trackedFiles.markDeleted(relPaths, Date.now());
   }
 
+  /**
+   * Deleted files found on disk again. Not done by recording a version: a read that was in
+   * flight when the file went proves it existed then, not now (Project decides, by stat).
+   */
+  markPresent(relPaths: readonly string[]): void {
+    if (relPaths.length > 0) this.trackedFiles.markPresent(relPaths);
+  }
+
+  /** Tracked files at a project-relative path or under it (a folder), not marked deleted. */
+  presentAt(rel: string): string[] {
+    return this.trackedFiles.presentAt(rel);
+  }
+
   deletedFiles(): Map<string, number> {
     return this.trackedFiles.deletedAt();
   }

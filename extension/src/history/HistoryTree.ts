@@ -63,6 +63,8 @@ export class HistoryTree implements vscode.TreeDataProvider<HistoryNode>, vscode
         item.resourceUri = vscode.Uri.file(path.join(node.root, node.path));
         // A deleted file keeps its history (restorable); the icon says it is gone from disk.
         item.iconPath = new vscode.ThemeIcon(node.deleted ? 'trash' : kindSpec(node.fileKind).icon);
+        if (node.deleted)
+          item.tooltip = `${node.path} is deleted from the working folder; its versions can still be restored`;
         item.contextValue = TreeItemContext.File;
         return item;
       }

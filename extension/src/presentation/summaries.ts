@@ -79,6 +79,7 @@ export function versionMarkdown(v: VersionInfo, env: EnvironmentInfo | null, git
   if (v.message) lines.push(`| message | ${v.message} |`);
   if (v.tags.length > 0) lines.push(`| tags | ${v.tags.join(', ')} |`);
   if (v.lineage) lines.push(`| written by | ${v.lineage.sourcePath} |`);
+  if (v.renamedFrom) lines.push(`| renamed from | ${v.renamedFrom} (the same bytes) |`);
   if (git)
     lines.push(
       `| git | ${git.commit?.slice(0, 12) ?? '(no commit)'} on ${git.branch ?? '(detached)'}${git.dirty ? ', dirty' : ''} |`,

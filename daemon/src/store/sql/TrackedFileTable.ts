@@ -66,7 +66,7 @@ export class TrackedFileTable {
       .sql(
         `INSERT INTO tracked_file (path, kind, fp_size, fp_mtime_ns, fp_ctime_ns, fp_ino, fp_hash, fp_taken_ns)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (path) DO UPDATE SET kind = excluded.kind, fp_size = excluded.fp_size, deleted_at = NULL,
+         ON CONFLICT (path) DO UPDATE SET kind = excluded.kind, fp_size = excluded.fp_size,
            fp_mtime_ns = excluded.fp_mtime_ns, fp_ctime_ns = excluded.fp_ctime_ns, fp_ino = excluded.fp_ino,
            fp_hash = excluded.fp_hash, fp_taken_ns = excluded.fp_taken_ns
          RETURNING id`,
@@ -87,6 +87,11 @@ export class TrackedFileTable {
     return row.id;
   }
 
+  /** Files marked deleted that are back in the working folder. */
+  markPresent(relPaths: readonly string[]): void {
+    for (const p of relPaths) this.s.sql('UPDATE tracked_file SET deleted_at = NULL WHERE path = ?').run(p);
+  }
+
   /** The file is gone from the working folder (its history stays, restorable). */
   markDeleted(relPaths: readonly string[], at: number): number {
     let n = 0;
@@ -95,6 +100,19 @@ export class TrackedFileTable {
         .sql('UPDATE tracked_file SET deleted_at = ? WHERE path = ? AND deleted_at IS NULL')
         .run(at, p).changes;
     return n;
+  }
+
+  /**
+   * Tracked files at a path or under it (a folder) not yet marked deleted. Ranges on the path
+   * index ('dir/' ≤ path < 'dir0', '0' being the character after '/'), so a delete event of an
+   * untracked file costs an index probe, not a scan of every tracked path.
+   */
+  presentAt(rel: string): string[] {
+    return (
+      this.s
+        .sql('SELECT path FROM tracked_file WHERE (path = ? OR (path >= ? AND path < ?)) AND deleted_at IS NULL')
+        .all(rel, `${rel}/`, `${rel}0`) as { path: string }[]
+    ).map((r) => r.path);
   }
 
   /** When each deleted file went, by path. */
