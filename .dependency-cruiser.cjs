@@ -47,26 +47,32 @@ module.exports = {
     room(
       'store-is-a-floor',
       '^daemon/src/store/',
-      '^daemon/src/(project|service|api|cli|lsp|env|diff|watch)/',
+      '^daemon/src/(remote|project|service|api|cli|lsp|env|diff|watch)/',
       'The store knows bytes and rows, not who writes them.',
     ),
     room(
       'watch-below-project',
       '^daemon/src/watch/',
-      '^daemon/src/(project|service|api|cli|lsp|env|diff|store)/',
+      '^daemon/src/(remote|project|service|api|cli|lsp|env|diff|store)/',
       'Watchers report changes; they record nothing.',
     ),
     room(
       'env-below-project',
       '^daemon/src/env/',
-      '^daemon/src/(project|service|api|cli|lsp|diff|store)/',
+      '^daemon/src/(remote|project|service|api|cli|lsp|diff|store)/',
       'Environment capture is handed a blob sink; it does not reach into the store.',
     ),
     room(
       'diff-below-project',
       '^daemon/src/diff/',
-      '^daemon/src/(project|service|api|cli|lsp|env|watch)/',
+      '^daemon/src/(remote|project|service|api|cli|lsp|env|watch)/',
       'Diffs read versions through the store only.',
+    ),
+    room(
+      'remote-on-blobs',
+      '^daemon/src/remote/',
+      '^daemon/src/(project|service|api|cli|lsp|env|diff|watch|store/sql)/|^daemon/src/store/(SnapshotStore|migrations|openDatabase)',
+      'Remotes move blob bytes; they know neither rows nor who asks.',
     ),
     room(
       'project-below-service',
