@@ -3,11 +3,10 @@ import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
+import { readFileRange } from '../../store/blobs/fileRange';
 import { MlsnapError } from '../../../../shared/src/errors';
 import {
   assertKey,
-  assertRange,
-  BlobNotFound,
   isFileSource,
   type BlobSource,
   type ByteRange,
@@ -215,21 +214,7 @@ export class FolderBackend implements RemoteBackend {
   }
 
   async get(key: string, range?: ByteRange): Promise<Readable> {
-    assertRange(range);
-    let handle: fsp.FileHandle;
-    try {
-      handle = await fsp.open(this.localPath(key), 'r');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new BlobNotFound(key);
-      throw e;
-    }
-    if (range === undefined) return handle.createReadStream({ highWaterMark: MiB });
-    // createReadStream's `end` is inclusive and cannot express an empty range.
-    if (range.length === 0) {
-      await handle.close();
-      return Readable.from([]);
-    }
-    return handle.createReadStream({ start: range.offset, end: range.offset + range.length - 1, highWaterMark: MiB });
+    return readFileRange(this.localPath(key), key, range);
   }
 
   async stat(key: string): Promise<{ size: number } | null> {

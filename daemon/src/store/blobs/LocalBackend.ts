@@ -3,11 +3,10 @@ import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
+import { readFileRange } from './fileRange';
 import { MlsnapError } from '../../../../shared/src/errors';
 import {
   assertKey,
-  assertRange,
-  BlobNotFound,
   isFileSource,
   SourceChanged,
   type BlobBackend,
@@ -16,9 +15,6 @@ import {
   type PutOptions,
   type PutResult,
 } from './BlobBackend';
-
-/** 1 MiB keeps memory flat and is past the point where bigger reads stop paying (measured). */
-const CHUNK = 1 << 20;
 
 /**
  * Blobs as files under `<store>/blobs/<key>` (keys are `ab/<hash>[.zst]`), written through
@@ -129,21 +125,7 @@ export class LocalBackend implements BlobBackend {
   }
 
   async get(key: string, range?: ByteRange): Promise<Readable> {
-    assertRange(range);
-    let handle: fsp.FileHandle;
-    try {
-      handle = await fsp.open(this.localPath(key), 'r');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new BlobNotFound(key);
-      throw e;
-    }
-    if (range === undefined) return handle.createReadStream({ highWaterMark: CHUNK });
-    // createReadStream's `end` is inclusive and cannot express an empty range.
-    if (range.length === 0) {
-      await handle.close();
-      return Readable.from([]);
-    }
-    return handle.createReadStream({ start: range.offset, end: range.offset + range.length - 1, highWaterMark: CHUNK });
+    return readFileRange(this.localPath(key), key, range);
   }
 
   async stat(key: string): Promise<{ size: number } | null> {
