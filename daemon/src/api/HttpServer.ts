@@ -1,5 +1,6 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Server } from 'node:http';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { AddressInfo } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
@@ -112,23 +113,38 @@ export class HttpServer {
     }
   }
 
+  /**
+   * GET /content streams a version's verified bytes (ContentStore.openVerified). Headers wait
+   * for the first checked chunk, so a blob that fails before it (a raw blob of the wrong
+   * length, zstd that does not decode, any blob up to VERIFY_FIRST_BYTES, checked whole first)
+   * is answered with its typed error. A failure after the headers went out cannot change the
+   * status: the connection is destroyed instead, so the body ends short of its Content-Length,
+   * which every HTTP client reports as an error (the CLI says `io`, exit 8). The verifying
+   * stream holds its last chunk back until the check passed, so a corrupt blob never arrives
+   * complete.
+   */
   private async content(req: Request, res: Response): Promise<void> {
     const { root, ref } = req.query;
     if (typeof root !== 'string' || typeof ref !== 'string') {
       return sendError(res, new MlsnapError('bad-request', 'content needs ?root=...&ref=...'));
     }
+    let body: Readable;
+    let size: number;
     try {
-      const { stream, size } = await this.service.content(root, ref);
-      res.status(200).setHeader('Content-Type', 'application/octet-stream');
-      res.setHeader('Content-Length', String(size));
-      // pipeline: a client that disconnects mid-download closes the blob file too.
-      pipeline(stream, res).catch((e: unknown) => {
-        if ((e as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE')
-          this.log.error(`reading ${ref} failed`, e);
-      });
+      const content = await this.service.content(root, ref);
+      size = content.size;
+      body = await startedStream(content.stream);
     } catch (e) {
-      this.fail(res, 'content', e);
+      return this.fail(res, 'content', e);
     }
+    res.status(200).setHeader('Content-Type', 'application/octet-stream');
+    res.setHeader('Content-Length', String(size));
+    // pipeline: a client that disconnects mid-download closes the blob file too.
+    pipeline(body, res).catch((e: unknown) => {
+      res.destroy();
+      if ((e as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE')
+        this.log.error(`reading ${ref} failed`, e);
+    });
   }
 
   private fail(res: Response, what: MethodName | 'content', e: unknown): void {
@@ -139,6 +155,22 @@ export class HttpServer {
 function sendError(res: Response, e: MlsnapError): void {
   const body: ErrorPayload = e.toPayload();
   res.status(HTTP_STATUS[e.kind]).json(body);
+}
+
+/**
+ * The same bytes as `stream`, once its first chunk (or its end) has come: a failure before
+ * any byte is thrown here, while an answer can still say what went wrong.
+ */
+async function startedStream(stream: Readable): Promise<Readable> {
+  const chunks: AsyncIterator<Buffer> = stream[Symbol.asyncIterator]();
+  const first = await chunks.next();
+  async function* all(): AsyncGenerator<Buffer> {
+    for (let r = first; r.done !== true; r = await chunks.next()) yield r.value;
+  }
+  const out = Readable.from(all(), { objectMode: false });
+  // A reader that goes away before the first read never starts all(): close the blob here.
+  out.once('close', () => stream.destroy());
+  return out;
 }
 
 /** The host part of a Host header, or null when it is malformed. */

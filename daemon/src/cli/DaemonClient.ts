@@ -51,7 +51,12 @@ export class DaemonClient {
     throw new MlsnapError('internal', `the daemon answered ${res.status} to ${method}`);
   }
 
-  /** A version's bytes as a Node stream. */
+  /**
+   * A version's bytes as a Node stream. The daemon checks them as it sends them and, when they
+   * fail after the headers went out, destroys the connection (see HttpServer.content): the
+   * stream then ends with a ContentCutShort, never as if complete. Counting against
+   * Content-Length makes that hold whatever the fetch implementation does with a short body.
+   */
   async content(root: string, ref: string): Promise<Readable> {
     const q = new URLSearchParams({ root, ref });
     let res: Response;
@@ -69,7 +74,9 @@ export class DaemonClient {
       throw new MlsnapError('internal', `the daemon answered ${res.status}`);
     }
     if (!res.body) throw new MlsnapError('internal', 'empty response');
-    return Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>);
+    const length = Number(res.headers.get('content-length') ?? NaN);
+    const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>);
+    return Readable.from(counted(body, ref, length), { objectMode: false });
   }
 
   /** The running daemon, or null when none answers. */
@@ -102,6 +109,32 @@ export class DaemonClient {
       logFilePath(home),
     );
   }
+}
+
+/** A content response that ended before its Content-Length: the daemon refused the rest. */
+export class ContentCutShort extends MlsnapError {
+  constructor(
+    readonly ref: string,
+    readonly received: number,
+    detail: string,
+  ) {
+    super('io', `the daemon stopped sending ${ref} after ${received} bytes (${detail})`);
+  }
+}
+
+/** The body's bytes; a short or broken one ends with ContentCutShort. */
+async function* counted(body: Readable, ref: string, length: number): AsyncGenerator<Buffer> {
+  let received = 0;
+  try {
+    for await (const chunk of body) {
+      received += (chunk as Buffer).length;
+      yield chunk as Buffer;
+    }
+  } catch (e) {
+    throw new ContentCutShort(ref, received, (e as Error).message);
+  }
+  if (Number.isFinite(length) && received !== length)
+    throw new ContentCutShort(ref, received, `${length} were announced`);
 }
 
 function refused(home: string, info: DaemonFile, e: MlsnapError): MlsnapError {

@@ -2,7 +2,7 @@ import type { VersionInfo } from '../../../shared/src/domain';
 import type { EnvironmentDiff, FileDiff, VersionDiff } from '../../../shared/src/diff';
 import { MlsnapError } from '../../../shared/src/errors';
 import { fileKindSpec } from '../../../shared/src/fileKinds';
-import type { ContentStore, ReadExpectation } from '../store/blobs/ContentStore';
+import { VERIFY_FIRST_BYTES, type ContentStore, type ReadExpectation } from '../store/blobs/ContentStore';
 import type { SnapshotStore } from '../store/SnapshotStore';
 import { diffEnvironments, environmentSummaryLine } from './environment/EnvironmentDiff';
 import { diffMetrics, metricsSummaryLine } from './metrics/MetricsDiff';
@@ -76,12 +76,11 @@ async function diffModelBlobs(
   b: VersionInfo,
   opts: DiffOptions,
 ): Promise<FileDiff> {
-  // Byte comparisons read every byte: check the hashes first. Header-only diffs check lengths.
-  const whole = opts.compareBytes === true;
-  const [x, y] = await Promise.all([
-    blobs.materialize(a.blob, expectOf(a, whole)),
-    blobs.materialize(b.blob, expectOf(b, whole)),
-  ]);
+  // Byte comparisons read every byte, and small models are cheap to hash: check those first.
+  // A header-only diff of a big raw model reads a few KiB of it in place, so only its length
+  // is checked (hashing GiBs to show shapes would make diffs slow; `mlsnap check` finds it).
+  const whole = (v: VersionInfo): boolean => opts.compareBytes === true || v.size <= VERIFY_FIRST_BYTES;
+  const [x, y] = await materializeBoth(blobs, [a, b], whole);
   try {
     // The blob files have no extension: pass the versions' names for format detection.
     const d = await diffModels(x.path, y.path, {
@@ -103,6 +102,23 @@ async function diffModelBlobs(
   } finally {
     await Promise.all([x.release(), y.release()]);
   }
+}
+
+type Materialized = Awaited<ReturnType<ContentStore['materialize']>>;
+
+/** Both versions as files; when one fails (a corrupt blob), the other's temp copy is released, not left behind. */
+async function materializeBoth(
+  blobs: ContentStore,
+  [a, b]: [VersionInfo, VersionInfo],
+  whole: (v: VersionInfo) => boolean,
+): Promise<[Materialized, Materialized]> {
+  const [x, y] = await Promise.allSettled([
+    blobs.materialize(a.blob, expectOf(a, whole(a))),
+    blobs.materialize(b.blob, expectOf(b, whole(b))),
+  ]);
+  if (x.status === 'fulfilled' && y.status === 'fulfilled') return [x.value, y.value];
+  await Promise.all([x, y].map((r) => (r.status === 'fulfilled' ? r.value.release() : undefined)));
+  throw (x.status === 'rejected' ? x.reason : (y as PromiseRejectedResult).reason) as unknown;
 }
 
 function hasChanges(e: EnvironmentDiff | null): boolean {

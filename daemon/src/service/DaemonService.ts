@@ -3,6 +3,7 @@ import type { VersionInfo } from '../../../shared/src/domain';
 import { METHODS, type MethodName, type ResultOf } from '../../../shared/src/protocol';
 import { Emitter } from '../Emitter';
 import type { Project } from '../project/Project';
+import { VERIFY_FIRST_BYTES } from '../store/blobs/ContentStore';
 import { daemonHandlers } from './handlers/daemon';
 import { diffHandlers } from './handlers/diff';
 import type { HandlerContext, Handlers } from './handlers/HandlerContext';
@@ -14,9 +15,6 @@ import type { ProjectRegistry } from './ProjectRegistry';
 import { resolveVersion } from './resolveRef';
 
 export type { Handlers } from './handlers/HandlerContext';
-
-/** Blobs up to this size are hashed before they are sent (a second read, from page cache). */
-const VERIFY_BEFORE_SENDING_BYTES = 64 * 1024 * 1024;
 
 /**
  * Every daemon method, independent of transport: the HTTP API and the editor's JSON-RPC
@@ -66,10 +64,10 @@ export class DaemonService {
     const project = await this.project(root);
     const v = resolveVersion(project.store, ref);
     const expect = { size: v.size, label: `${v.path}@${v.seq}` };
-    // Up to this size the blob is checked whole before the first byte goes out, so a corrupt
-    // one is a typed error and nothing of it is sent; bigger ones are checked as they stream
-    // and a mismatch cuts the response short (the client sees the body end early).
-    if (v.size <= VERIFY_BEFORE_SENDING_BYTES) await project.blobs.verify(v.blob, expect);
+    // Up to this size the blob is checked whole before the first byte goes out (a second read,
+    // from page cache), so a corrupt one is a typed error and nothing of it is sent; bigger ones
+    // are checked as they stream and a mismatch cuts the response short (see HttpServer.content).
+    if (v.size <= VERIFY_FIRST_BYTES) await project.blobs.verify(v.blob, expect);
     return { stream: project.blobs.openVerified(v.blob, expect), size: v.size };
   }
 }

@@ -1,22 +1,26 @@
 import { pipeline } from 'node:stream/promises';
 import { MlsnapError } from '../../../../shared/src/errors';
-import type { DaemonClient } from '../DaemonClient';
+import { ContentCutShort, type DaemonClient } from '../DaemonClient';
 import { operand, type CommandDef } from '../command';
 import { CLI_EXIT } from '../exitCodes';
 
 /**
  * The daemon ends a response early when a blob fails its hash check while streaming (its
- * headers were sent already). Said as what it is, an I/O error of the store, naming the blob.
+ * headers were sent already; smaller blobs and early failures come back as typed errors
+ * instead). Said as what it is, an I/O error of the store, naming the version and its blob.
  */
-async function cutShort(c: DaemonClient, root: string, ref: string, e: unknown): Promise<MlsnapError> {
-  if (e instanceof MlsnapError) return e;
-  const blob = await c.call('ref/show', { root, ref }).then(
-    (r) => r.version?.blob.slice(0, 16) ?? '?',
-    () => '?',
+async function cutShort(c: DaemonClient, root: string, e: ContentCutShort): Promise<MlsnapError> {
+  // `path@latest` or a tag is named as the version it is (path@N), as the daemon's errors do.
+  // A daemon that no longer answers died mid-send: that is not a corrupt blob, say it as it is.
+  const version = await c.call('ref/show', { root, ref: e.ref }).then(
+    (r) => r.version,
+    () => null,
   );
+  if (version === null) return e;
   return new MlsnapError(
     'io',
-    `reading ${ref} stopped before its end: blob ${blob} failed its check in the daemon (${(e as Error).message}); what was written is not the version. Run \`mlsnap check\``,
+    `the stored bytes of ${version.path}@${version.seq} are corrupt: blob ${version.blob.slice(0, 16)} failed its check while being sent, so output stopped after ${e.received} bytes; what was written is not the version. Run \`mlsnap check\``,
+    version.path,
   );
 }
 
@@ -29,15 +33,15 @@ export const cat: CommandDef = {
   project: true,
   async run({ args, ctx, project, client }) {
     const p = project();
-    const ref = p.ref(operand(args, 0, 'a <ref>'));
     const c = await client();
-    const stream = await c.content(p.root, ref);
+    const stream = await c.content(p.root, p.ref(operand(args, 0, 'a <ref>')));
     try {
       await pipeline(stream, ctx.out);
     } catch (e) {
       // `mlsnap cat x | head` closes the pipe early: that is not an error.
       if ((e as NodeJS.ErrnoException).code === 'EPIPE') return CLI_EXIT.ok;
-      throw await cutShort(c, p.root, ref, e);
+      // Errors writing stdout (a full disk) are reported as they are, not as a corrupt blob.
+      throw e instanceof ContentCutShort ? await cutShort(c, p.root, e) : e;
     }
     return CLI_EXIT.ok;
   },

@@ -8,6 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import { Compressor, DecompressStream } from 'zstd-napi';
 import { MlsnapError } from '../../../../shared/src/errors';
 import { BlobNotFound, SourceChanged, type BlobBackend } from './BlobBackend';
+import { VerifyingStream } from './VerifyingStream';
 
 export type BlobEncoding = 'raw' | 'zstd';
 export const BLOB_ENCODINGS: readonly BlobEncoding[] = ['raw', 'zstd'];
@@ -33,6 +34,11 @@ export interface StoreOptions {
   beforeCommit?: () => Promise<void>;
 }
 
+/**
+ * Blobs up to this size are cheap to hash whole before any of them is used (~20 ms): the
+ * HTTP content route and model diffs check them first, so a corrupt one sends or parses nothing.
+ */
+export const VERIFY_FIRST_BYTES = 64 * 1024 * 1024;
 /** 1 MiB keeps memory flat and is past the point where bigger reads stop paying (measured). */
 const CHUNK = 1 << 20;
 /** Hashing reads 4 MiB at a time, the next read in flight while this one is hashed. */
@@ -181,54 +187,56 @@ export class ContentStore {
    * The blob's original bytes, hashed as they stream: the stream ends with an `io` error
    * naming `expect.label` (a version, path@N) and the blob when the bytes do not hash to
    * their name or their length is not the recorded one, and a compressed blob that does not
-   * decompress fails the same way. Every read that hands bytes on (cat, the editor, restore,
-   * diffs, uploads) goes through here.
+   * decompress fails the same way. A raw blob of the wrong length fails before its first
+   * byte. Every read that hands bytes on (cat, the editor, restore, diffs, uploads) goes
+   * through here; the last chunk only comes once the check passed (see VerifyingStream).
    */
   openVerified(hash: string, expect: ReadExpectation): Readable {
     const local = this.findLocal(hash);
     if (local === null) throw missing(hash);
-    return Readable.from(this.verified(hash, local, expect), { objectMode: false });
+    return this.verifiedStream(hash, local, expect);
   }
 
   /** Check a blob whole before any of it is handed on (used for small reads). */
   async verify(hash: string, expect: ReadExpectation): Promise<void> {
-    for await (const _chunk of this.verified(hash, this.findLocal(hash) ?? undefined, expect)) {
+    for await (const _chunk of this.openVerified(hash, expect)) {
       // Reading is the check.
     }
   }
 
-  private async *verified(
+  private verifiedStream(hash: string, known: BlobEncoding | undefined, expect: ReadExpectation): Readable {
+    const check = new VerifyingStream(hash, expect.size, (why) => corrupt(hash, expect, why));
+    // pipeline (not pipe): a failure on either side ends the other, and a reader that goes
+    // away closes the blob too.
+    return streamPipeline(
+      Readable.from(this.checkedSource(hash, known, expect), { objectMode: false }),
+      check,
+      () => undefined,
+    );
+  }
+
+  /** decoded(), with its failures (a zstd frame that does not decode, EIO) said as this version's corrupt blob. */
+  private async *checkedSource(
     hash: string,
     known: BlobEncoding | undefined,
     expect: ReadExpectation,
   ): AsyncGenerator<Buffer> {
-    const hasher = new Blake3Hasher();
-    let size = 0;
-    // The last chunk is held back until the check passes: a reader that counts bytes (an HTTP
-    // client against Content-Length, a file renamed only when complete) then always sees a
-    // corrupt blob end short, never complete.
-    let held: Buffer | null = null;
     try {
-      for await (const chunk of this.decoded(hash, known)) {
-        size += chunk.length;
-        if (size > expect.size) break;
-        hasher.update(chunk);
-        if (held !== null) yield held;
-        held = chunk;
-      }
+      const encoding = known ?? (await this.find(hash));
+      if (encoding === null) throw missing(hash);
+      if (encoding === 'raw') await this.checkRawLength(hash, expect);
+      yield* this.decoded(hash, encoding);
     } catch (e) {
       if (e instanceof MlsnapError) throw e;
       throw corrupt(hash, expect, `it cannot be read (${(e as Error).message})`);
     }
-    if (size !== expect.size)
-      throw corrupt(
-        hash,
-        expect,
-        `it holds ${size > expect.size ? 'more than' : size} of the ${expect.size} bytes recorded`,
-      );
-    const got = hasher.digest('hex');
-    if (got !== hash) throw corrupt(hash, expect, `its bytes hash to ${got.slice(0, 12)}…`);
-    if (held !== null) yield held;
+  }
+
+  /** A raw blob's stored length is its content's: a stat tells a truncated or grown one before any byte is used. */
+  private async checkRawLength(hash: string, expect: ReadExpectation): Promise<void> {
+    const st = await this.backend.stat(ContentStore.keyOf(hash, 'raw'));
+    if (st !== null && st.size !== expect.size)
+      throw corrupt(hash, expect, `it is stored as ${st.size} bytes, not the ${expect.size} recorded`);
   }
 
   private async *decoded(hash: string, known: BlobEncoding | undefined): AsyncGenerator<Buffer> {
@@ -258,17 +266,15 @@ export class ContentStore {
     const own = encoding === 'raw' ? this.localPathOf(hash, 'raw') : null;
     if (own !== null) {
       // Parsers read raw blobs in place, often a few header bytes of a GiB file, so the hash is
-      // checked only when asked (`wholeRead`, e.g. a byte-for-byte tensor compare); the length
-      // always is.
-      if (expect.wholeRead) await this.verify(hash, expect);
-      else if ((await fsp.stat(own)).size !== expect.size)
-        throw corrupt(hash, expect, `its length is not the ${expect.size} bytes recorded`);
+      // checked only when asked (`wholeRead`); the length always is.
+      if (expect.wholeRead === true) await this.verify(hash, expect);
+      else await this.checkRawLength(hash, expect);
       return { path: own, release: async () => undefined };
     }
     const tmp = path.join(this.opts.scratchDir, `${process.pid}-${randomBytes(8).toString('hex')}`);
     try {
       await pipeline(
-        Readable.from(this.verified(hash, encoding, expect), { objectMode: false }),
+        this.verifiedStream(hash, encoding, expect),
         fs.createWriteStream(tmp, { flags: 'wx', mode: 0o600 }),
       );
     } catch (e) {
@@ -317,7 +323,7 @@ export interface ReadExpectation {
   size: number;
   /** The version the bytes belong to, as users name it: `path@N`. */
   label: string;
-  /** materialize: the caller will read every byte, so check the hash first. */
+  /** materialize of a raw blob: check the hash first, not only the length (the caller will read every byte, or the blob is small). */
   wholeRead?: boolean;
 }
 
