@@ -130,8 +130,8 @@ export class SnapshotPipeline {
     let holder: string | null = null;
     for (const s of skipped) {
       if (s.reason !== 'unchanged') continue;
-      const latest = this.store.latestVersion(s.path);
-      if (!latest || latest.blob !== this.store.fingerprint(s.path)?.hash) continue;
+      const latest = this.store.currentVersion(s.path);
+      if (!latest) continue;
       if (this.store.setVersionMessage(latest.id, message)) {
         s.reason = `unchanged since ${latest.path}@${latest.seq}, which now carries the message`;
         holder = latest.snapshotId;

@@ -69,19 +69,13 @@ async function saveBeforeRestore(
     reason = pre.skipped.find((s) => s.path === rel)?.reason ?? 'unchanged';
     if (reason === 'missing') return { savedFirst: null, movedAside: null };
     // Already recorded (the watcher may have got there first): that version holds the work.
-    if (reason.startsWith('unchanged')) return { savedFirst: recordedCurrent(project, rel), movedAside: null };
+    if (reason.startsWith('unchanged')) return { savedFirst: project.store.currentVersion(rel), movedAside: null };
   } catch (e) {
     reason = e instanceof Error ? e.message : String(e);
   }
   const aside = `${target}.before-restore-${new Date().toISOString().replace(/[:.]/g, '-')}`;
   fs.renameSync(target, aside);
   return { savedFirst: null, movedAside: aside };
-}
-
-/** The version holding the file's current bytes, when the latest one does. */
-function recordedCurrent(project: Project, rel: string): VersionInfo | null {
-  const latest = project.store.latestVersion(rel);
-  return latest && latest.blob === project.store.fingerprint(rel)?.hash ? latest : null;
 }
 
 function absoluteTarget(to: string): string {

@@ -180,6 +180,12 @@ export class SnapshotStore {
     return this.versions.byId(id);
   }
 
+  /** The latest version of a file when it holds the bytes last seen on disk (its fingerprint's hash). */
+  currentVersion(relPath: string): VersionInfo | null {
+    const latest = this.latestVersion(relPath);
+    return latest && latest.blob === this.fingerprint(relPath)?.hash ? latest : null;
+  }
+
   /** Attach a message to a version recorded without one; false when it already had one. */
   setVersionMessage(id: number, message: string): boolean {
     return this.versions.setMessage(id, message);
