@@ -1,6 +1,7 @@
 // The import graph, enforced (run by `npm run lint`): every room imports only rooms below
 // it, and nothing imports in a circle. Lower rooms first:
-//   shared/src  <  shared/node  <  daemon: store (blobs < sql) · watch · env · diff  <  project
+//   shared/src  <  shared/node  <  daemon: store (blobs < sql) · watch · env · diff  <  gate
+//   <  remote (backends · format · transfer  <  sync)  <  project
 //   <  lsp  <  service (handlers)  <  api  <  cli / main;   extension: its own tree on shared/.
 const room = (name, path, mayNotImport, comment) => ({
   name,
@@ -69,10 +70,25 @@ module.exports = {
       'Diffs read versions through the store only.',
     ),
     room(
-      'remote-on-blobs',
-      '^daemon/src/remote/',
-      '^daemon/src/(project|service|api|cli|lsp|env|diff|watch|store/sql)/|^daemon/src/store/(SnapshotStore|migrations|openDatabase)',
-      'Remotes move blob bytes; they know neither rows nor who asks.',
+      'gate-on-diff-and-blobs',
+      '^daemon/src/gate/',
+      '^(?!shared/src/|daemon/src/(?:gate|diff|store/blobs)/)(?:shared|daemon|extension|test)/',
+      'The secret gate judges bytes with the parsers in diff/; it knows no project, service or remote.',
+    ),
+    {
+      name: 'remote-on-blobs',
+      comment: 'Backends, formats and transfers move bytes; they know neither rows nor who asks.',
+      severity: 'error',
+      from: { path: '^daemon/src/remote/', pathNot: '^daemon/src/remote/sync/' },
+      to: {
+        path: '^daemon/src/(project|service|api|cli|lsp|env|diff|watch|gate|store/sql|remote/sync)/|^daemon/src/store/(SnapshotStore|migrations|openDatabase)',
+      },
+    },
+    room(
+      'remote-sync-below-service',
+      '^daemon/src/remote/sync/',
+      '^daemon/src/(project|service|api|cli|lsp|env|watch)/',
+      'Push, pull and check join the store, the gate and the backends; serving them is the service room.',
     ),
     room(
       'project-below-service',

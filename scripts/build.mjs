@@ -11,6 +11,10 @@ const common = {
   sourcemap: 'linked',
   external,
   logLevel: 'warning',
+  // The Azure SDK's ESM build (picked for our `import`s) reads import.meta.url, which a CJS
+  // bundle does not have: give it the bundle's own file URL.
+  define: { 'import.meta.url': '__bundleFileUrl' },
+  banner: { js: "var __bundleFileUrl = require('node:url').pathToFileURL(__filename).href;" },
 };
 
 await Promise.all([
@@ -24,7 +28,7 @@ await Promise.all([
     outdir: 'dist',
     external: ['vscode'],
     // The daemon shipped beside the extension needs a Node of this ABI for its native modules.
-    define: { __NATIVE_ABI__: JSON.stringify(process.versions.modules) },
+    define: { ...common.define, __NATIVE_ABI__: JSON.stringify(process.versions.modules) },
   }),
 ]);
 

@@ -119,6 +119,16 @@ export interface VersionInfo {
   lineage: LineageLink | null;
   /** Set when this path's first version has the bytes of a file deleted meanwhile: a rename. */
   renamedFrom?: string;
+  /**
+   * The version's id, the same on every machine (`v` + 16 hex digits): refs accept it where
+   * `path@N` is this project's own numbering.
+   */
+  uid: string;
+  /** Who recorded it and where; absent for versions recorded by this project (see ProjectInfo.author). */
+  author?: string;
+  host?: string;
+  /** Names of the remotes known to hold it (pushed there or pulled from there). */
+  remotes: string[];
 }
 
 export interface SnapshotInfo {

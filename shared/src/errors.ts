@@ -12,6 +12,7 @@ export type ErrorKind =
   | 'conflict' // tag already used, restore target is a directory...
   | 'io' // disk full, permission denied
   | 'daemon-unavailable' // client side: could not reach or start the daemon
+  | 'remote' // a team remote refused, is unreachable, lacks credentials, or holds a bad object
   | 'internal';
 
 export interface ErrorPayload {
@@ -59,6 +60,7 @@ export const HTTP_STATUS: Record<ErrorKind, number> = {
   conflict: 409,
   io: 500,
   'daemon-unavailable': 503,
+  remote: 502,
   internal: 500,
 };
 
@@ -73,5 +75,6 @@ export const EXIT_CODE: Record<ErrorKind, number> = {
   conflict: 7,
   io: 8,
   'daemon-unavailable': 9,
+  remote: 11,
   internal: 1,
 };

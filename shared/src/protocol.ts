@@ -16,6 +16,7 @@ import type {
 } from './domain';
 import type { VersionDiff } from './diff';
 import { arrayOf, bool, int, obj, oneOf, optional, record, str, text, type Check } from './check';
+import { MlsnapError, type ErrorPayload } from './errors';
 
 /** Every request names the project by its root folder (absolute path). */
 export interface ProjectParams {
@@ -132,6 +133,164 @@ export interface DiffParams extends ProjectParams {
   compareBytes?: boolean;
 }
 
+/** How far a push, pull, clone or check has got; sent as it goes (HTTP: NDJSON lines; RPC: mlsnap/didProgress). */
+export interface TransferProgress {
+  phase: 'scan' | 'upload' | 'download' | 'history' | 'checkout' | 'check';
+  objectsDone: number;
+  objectsTotal: number;
+  bytesDone: number;
+  bytesTotal: number;
+  bytesPerSecond: number;
+  secondsLeft: number;
+}
+
+/**
+ * Credentials for this call, by the SDKs' own variable names (the CLI forwards its
+ * environment's AWS_* / AZURE_STORAGE_*; the editor its SecretStorage): held in memory only.
+ */
+export type Credentials = Record<string, string>;
+
+/** The variables the CLI forwards from its environment to the daemon: credentials and endpoints, nothing else. */
+export const CREDENTIAL_VARIABLES = [
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'AWS_PROFILE',
+  'AWS_REGION',
+  'AWS_DEFAULT_REGION',
+  'AWS_ENDPOINT_URL',
+  'AWS_ENDPOINT_URL_S3',
+  'AWS_SHARED_CREDENTIALS_FILE',
+  'AWS_CONFIG_FILE',
+  'AZURE_STORAGE_CONNECTION_STRING',
+  'AZURE_STORAGE_SAS_TOKEN',
+  'AZURE_STORAGE_BLOB_ENDPOINT',
+] as const;
+
+/** Long calls may carry these: a token the editor's progress notifications name. */
+export interface LongCallParams {
+  progressToken?: string;
+  credentials?: Credentials;
+}
+
+export interface RemoteSettingsParams {
+  endpoint?: string;
+  region?: string;
+  profile?: string;
+  pathStyle?: boolean;
+}
+
+export interface RemoteAddParams extends ProjectParams, RemoteSettingsParams, LongCallParams {
+  name: string;
+  url: string;
+  /** Make the bucket, container or folder when it does not exist. */
+  create?: boolean;
+  default?: boolean;
+}
+
+export interface RemoteInfo {
+  name: string;
+  url: string;
+  kind: 's3' | 'azure' | 'folder';
+  isDefault: boolean;
+  settings: RemoteSettingsParams;
+  /** Versions of this project not yet on the remote. */
+  unpushed: number;
+}
+
+export interface RemoteNameParams extends ProjectParams, LongCallParams {
+  /** Absent: the default remote. */
+  name?: string;
+}
+
+export interface RemoteCheckParams extends RemoteNameParams {
+  /** Also download and hash this percentage (0-100) of the data objects. */
+  readDataSubset?: number;
+}
+
+export interface RemoteCheckResult {
+  remote: string;
+  historyObjects: number;
+  versions: number;
+  dataObjects: number;
+  /** Data objects downloaded and hashed. */
+  dataChecked: number;
+  /** Blobs that history needs and the remote lacks. */
+  missing: string[];
+  /** Objects that failed their check: history that does not parse, data that does not hash. */
+  corrupt: { key: string; reason: string }[];
+  ok: boolean;
+}
+
+/** What the secret gate found in a version about to be pushed. */
+export interface SecretFinding {
+  id: string;
+  rule: string;
+  path: string;
+  cell?: number;
+  line: number;
+  where: 'source' | 'output' | 'metadata' | 'text';
+  excerpt: string;
+  message: string;
+  /** The version it was found in. */
+  version: string;
+}
+
+export interface PushParams extends ProjectParams, LongCallParams {
+  remote?: string;
+  paths?: string[];
+  /** Push notebooks with outputs stripped (local history keeps them). */
+  stripOutputs?: boolean;
+  /** Finding ids accepted for this push; recorded with the pushed versions. */
+  allow?: string[];
+}
+
+export interface PushResult {
+  remote: string;
+  /** False when the secret gate refused: `findings` says why, nothing was pushed. */
+  pushed: boolean;
+  findings: SecretFinding[];
+  versions: number;
+  objects: number;
+  /** Bytes of the objects pushed, and of them those that crossed the network in this run. */
+  bytes: number;
+  bytesSent: number;
+  seconds: number;
+}
+
+export interface PullParams extends ProjectParams, LongCallParams {
+  remote?: string;
+  /** Fetch every blob now rather than when first read. */
+  blobs?: boolean;
+}
+
+export interface PullResult {
+  remote: string;
+  /** Versions new to this project. */
+  versions: number;
+  historyObjects: number;
+  blobsFetched: number;
+  bytes: number;
+  seconds: number;
+}
+
+export interface CloneParams extends RemoteSettingsParams, LongCallParams {
+  url: string;
+  /** The new project's folder: absent or empty. */
+  dir: string;
+  /** The remote's name in the new project (default "origin"). */
+  name?: string;
+}
+
+export interface CloneResult {
+  project: ProjectInfo;
+  remote: string;
+  versions: number;
+  files: number;
+  bytes: number;
+  seconds: number;
+}
+
 export interface DaemonApi {
   'daemon/status': (p: Record<string, never>) => DaemonStatus;
   'daemon/shutdown': (p: Record<string, never>) => { stopping: true };
@@ -149,6 +308,14 @@ export interface DaemonApi {
   'diff/versions': (p: DiffParams) => VersionDiff;
   'store/gc': (p: GcParams) => GcResult;
   'store/check': (p: ProjectParams) => CheckResult;
+  'remote/add': (p: RemoteAddParams) => RemoteInfo;
+  'remote/list': (p: ProjectParams) => RemoteInfo[];
+  'remote/remove': (p: { root: string; name: string }) => { removed: string };
+  'remote/check': (p: RemoteCheckParams) => RemoteCheckResult;
+  'remote/credentials': (p: { root: string; name: string; credentials: Credentials }) => { kept: number };
+  'remote/push': (p: PushParams) => PushResult;
+  'remote/pull': (p: PullParams) => PullResult;
+  'remote/clone': (p: CloneParams) => CloneResult;
 }
 
 export type MethodName = keyof DaemonApi;
@@ -162,9 +329,38 @@ export interface MethodSpec<P = unknown> {
   mutates: boolean;
   /** Checks and types the params before any handler sees them (both transports). */
   params: Check<P>;
+  /** Reports TransferProgress while it runs and stops when the caller goes away or cancels. */
+  long?: true;
 }
 
 const none = obj({});
+const credentials: Check<Credentials> = (v, field) => {
+  const r = record(v, field);
+  for (const [k, value] of Object.entries(r)) {
+    if (!/^[A-Z][A-Z0-9_]{0,63}$/.test(k) || typeof value !== 'string') {
+      throw new MlsnapError('bad-request', `"${field}" must map variable names to strings`);
+    }
+  }
+  return r as Credentials;
+};
+const long = { progressToken: optional(str), credentials: optional(credentials) };
+const settings = {
+  endpoint: optional(str),
+  region: optional(str),
+  profile: optional(str),
+  pathStyle: optional(bool),
+};
+const remoteName: Check<string> = (v, field) => {
+  const s = str(v, field);
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(s))
+    throw new MlsnapError('bad-request', `"${field}": a remote name is 1-64 letters, digits, ".", "_" or "-"`);
+  return s;
+};
+const percent: Check<number> = (v, field) => {
+  if (typeof v !== 'number' || !(v >= 0 && v <= 100))
+    throw new MlsnapError('bad-request', `"${field}" must be a percentage from 0 to 100`);
+  return v;
+};
 const project = obj({ root: str });
 const ref = obj({ root: str, ref: str });
 
@@ -233,6 +429,66 @@ export const METHODS: { readonly [M in MethodName]: MethodSpec<ParamsOf<M>> } = 
     params: obj({ root: str, keepLast: int(1), dryRun: optional(bool) }),
   },
   'store/check': { purpose: 'Rehash every blob and run SQLite integrity checks.', mutates: false, params: project },
+  'remote/add': {
+    purpose: 'Add a team remote after checking it is reachable and writable (optionally creating it).',
+    mutates: true,
+    long: true,
+    params: obj({
+      root: str,
+      name: remoteName,
+      url: str,
+      ...settings,
+      create: optional(bool),
+      default: optional(bool),
+      ...long,
+    }),
+  },
+  'remote/list': {
+    purpose: "The project's remotes with how many versions each lacks.",
+    mutates: false,
+    params: project,
+  },
+  'remote/remove': {
+    purpose: 'Forget a remote (nothing on it is deleted).',
+    mutates: true,
+    params: obj({ root: str, name: remoteName }),
+  },
+  'remote/check': {
+    purpose: 'Check that every version on the remote has its bytes there, hashing a sample of them.',
+    mutates: false,
+    long: true,
+    params: obj({ root: str, name: optional(remoteName), readDataSubset: optional(percent), ...long }),
+  },
+  'remote/credentials': {
+    purpose: "Hand the daemon a remote's secrets from the editor's SecretStorage (kept in memory only).",
+    mutates: false,
+    params: obj({ root: str, name: remoteName, credentials }),
+  },
+  'remote/push': {
+    purpose: 'Send every version the remote lacks (blobs first, then history), after the secret gate.',
+    mutates: true,
+    long: true,
+    params: obj({
+      root: str,
+      remote: optional(remoteName),
+      paths: optional(arrayOf(str)),
+      stripOutputs: optional(bool),
+      allow: optional(arrayOf(str)),
+      ...long,
+    }),
+  },
+  'remote/pull': {
+    purpose: "Record teammates' versions from the remote; bytes come when first read (or now with blobs).",
+    mutates: true,
+    long: true,
+    params: obj({ root: str, remote: optional(remoteName), blobs: optional(bool), ...long }),
+  },
+  'remote/clone': {
+    purpose: 'A new project from a remote, with the latest version of every file written out.',
+    mutates: true,
+    long: true,
+    params: obj({ url: str, dir: str, name: optional(remoteName), ...settings, ...long }),
+  },
 };
 
 export const METHOD_NAMES = Object.keys(METHODS) as MethodName[];
@@ -278,6 +534,8 @@ export interface DaemonNotifications {
   'mlsnap/didChangeProject': { project: ProjectInfo };
   /** The daemon is about to stop (a `daemon stop`, a signal). */
   'mlsnap/willStop': { reason: string };
+  /** A long call with a progressToken has got this far. */
+  'mlsnap/didProgress': { token: string; progress: TransferProgress };
 }
 
 export type NotificationName = keyof DaemonNotifications;
@@ -287,7 +545,14 @@ export const NOTIFICATIONS: { readonly [N in NotificationName]: { purpose: strin
   'mlsnap/didTag': { purpose: 'Refresh tag badges: a version was tagged.' },
   'mlsnap/didChangeProject': { purpose: 'Refresh the project list and welcome views.' },
   'mlsnap/willStop': { purpose: 'Show "daemon not running" without waiting for the socket to close.' },
+  'mlsnap/didProgress': { purpose: 'Move the progress notification of a push, pull or clone.' },
 };
+
+/** HTTP: a long call asked with this Accept header answers NDJSON lines (LongCallLine). */
+export const NDJSON = 'application/x-ndjson';
+
+/** One line of a long call's NDJSON answer: progress, then exactly one result or error. */
+export type LongCallLine = { progress: TransferProgress } | { result: unknown } | { error: ErrorPayload };
 
 /** JSON-RPC error code carrying an ErrorPayload in `data` (LSP reserves -32899..-32800). */
 export const RPC_ERROR_CODE = -32050;

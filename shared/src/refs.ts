@@ -1,13 +1,20 @@
 /**
  * Version references, as users type them:
- * `path@N` (N-th version, from 1), `path@latest`, `path@<tag>`, or a snapshot id prefix.
+ * `path@N` (N-th version, from 1), `path@latest`, `path@<tag>`, a version id (`v` + 16 hex,
+ * the same on every machine, also as `path@<id>`), or a snapshot id prefix.
  */
 import { MlsnapError } from './errors';
 
-export type VersionSelector = { kind: 'seq'; seq: number } | { kind: 'latest' } | { kind: 'tag'; tag: string };
+export type VersionSelector =
+  { kind: 'seq'; seq: number } | { kind: 'latest' } | { kind: 'tag'; tag: string } | { kind: 'uid'; uid: string };
 
 export type ParsedRef =
-  { kind: 'version'; path: string; selector: VersionSelector } | { kind: 'snapshot'; prefix: string };
+  | { kind: 'version'; path: string; selector: VersionSelector }
+  | { kind: 'uid'; uid: string }
+  | { kind: 'snapshot'; prefix: string };
+
+/** A version id: `v` + 16 hex digits, given where the version was recorded and kept everywhere. */
+export const VERSION_UID = /^v[0-9a-f]{16}$/;
 
 /** Snapshot ids are hex; a prefix must be long enough not to be a typo of a path. */
 export const MIN_SNAPSHOT_PREFIX = 4;
@@ -25,13 +32,15 @@ export function parseRef(ref: string): ParsedRef {
       return { kind: 'version', path, selector: { kind: 'seq', seq } };
     }
     if (sel === 'latest') return { kind: 'version', path, selector: { kind: 'latest' } };
+    if (VERSION_UID.test(sel)) return { kind: 'version', path, selector: { kind: 'uid', uid: sel } };
     return { kind: 'version', path, selector: { kind: 'tag', tag: sel } };
   }
+  if (VERSION_UID.test(ref)) return { kind: 'uid', uid: ref };
   if (/^[0-9a-f]+$/i.test(ref) && ref.length >= MIN_SNAPSHOT_PREFIX)
     return { kind: 'snapshot', prefix: ref.toLowerCase() };
   throw new MlsnapError(
     'bad-request',
-    `"${ref}" is not a reference: use path@N, path@latest, path@<tag> or a snapshot id (at least ${MIN_SNAPSHOT_PREFIX} hex digits)`,
+    `"${ref}" is not a reference: use path@N, path@latest, path@<tag>, a version id (v + 16 hex digits) or a snapshot id (at least ${MIN_SNAPSHOT_PREFIX} hex digits)`,
   );
 }
 
@@ -41,5 +50,6 @@ export function validateTagName(name: string): string | null {
     return `tag "${name}" must be 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit`;
   if (/^[0-9]+$/.test(name)) return `tag "${name}" is a number, which would read as a version number`;
   if (name === 'latest') return 'tag "latest" is reserved';
+  if (VERSION_UID.test(name)) return `tag "${name}" looks like a version id`;
   return null;
 }

@@ -5,7 +5,16 @@ import { pipeline } from 'node:stream/promises';
 import type { AddressInfo } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
 import { HTTP_STATUS, MlsnapError, type ErrorPayload } from '../../../shared/src/errors';
-import { API_PREFIX, CONTENT_ROUTE, isMethodName, TOKEN_HEADER, type MethodName } from '../../../shared/src/protocol';
+import {
+  API_PREFIX,
+  CONTENT_ROUTE,
+  isMethodName,
+  METHODS,
+  NDJSON,
+  TOKEN_HEADER,
+  type LongCallLine,
+  type MethodName,
+} from '../../../shared/src/protocol';
 import type { Log } from '../Log';
 import type { DaemonService } from '../service/DaemonService';
 import { translateError } from './translateError';
@@ -105,12 +114,45 @@ export class HttpServer {
       return sendError(res, new MlsnapError('not-found', `unknown method ${String(name)}`));
     }
     const params: unknown = req.body ?? {};
+    // A long call stops when its caller goes away (a CLI interrupted with Ctrl-C).
+    const abort = new AbortController();
+    res.once('close', () => {
+      if (!res.writableFinished)
+        abort.abort(new MlsnapError('conflict', `${name} was cancelled: the caller went away`));
+    });
+    if (METHODS[name].long === true && (req.headers.accept ?? '').includes(NDJSON)) {
+      return this.dispatchStreaming(res, name, params, abort.signal);
+    }
     try {
-      const result = await this.service.call(name, params);
+      const result = await this.service.call(name, params, { signal: abort.signal });
       res.status(200).json(result);
     } catch (e) {
       this.fail(res, name, e);
     }
+  }
+
+  /**
+   * A long call asked for NDJSON: progress lines as it goes, then one result or error line.
+   * The status is 200 from the first line on; the error line carries the typed error.
+   */
+  private async dispatchStreaming(
+    res: Response,
+    name: MethodName,
+    params: unknown,
+    signal: AbortSignal,
+  ): Promise<void> {
+    res.status(200).setHeader('Content-Type', NDJSON);
+    const line = (l: LongCallLine): void => {
+      if (!res.writableEnded) res.write(`${JSON.stringify(l)}\n`);
+    };
+    res.flushHeaders();
+    try {
+      const result = await this.service.call(name, params, { signal, progress: (progress) => line({ progress }) });
+      line({ result });
+    } catch (e) {
+      line({ error: translateError(e, name, this.log).toPayload() });
+    }
+    res.end();
   }
 
   /**

@@ -7,14 +7,18 @@ import {
   ResponseError,
   SocketMessageReader,
   SocketMessageWriter,
+  type CancellationToken,
   type MessageConnection,
 } from 'vscode-jsonrpc/node';
+import { asRecord } from '../../../shared/src/check';
+import { MlsnapError } from '../../../shared/src/errors';
 import {
   METHOD_NAMES,
   RPC_ERROR_CODE,
   rpcMethod,
   type DaemonNotifications,
   type NotificationName,
+  type TransferProgress,
 } from '../../../shared/src/protocol';
 import { VERSION } from '../../../shared/src/version';
 import type { Log } from '../Log';
@@ -143,12 +147,24 @@ class Connection {
 
   private registerDaemonMethods(): void {
     for (const m of METHOD_NAMES) {
-      this.rpc.onRequest(rpcMethod(m), async (params: unknown) => {
+      this.rpc.onRequest(rpcMethod(m), async (params: unknown, token: CancellationToken) => {
+        // The editor's Cancel button cancels the request; the call sees it as an abort.
+        const abort = new AbortController();
+        const cancel = token.onCancellationRequested(() =>
+          abort.abort(new MlsnapError('conflict', `${m} was cancelled in the editor`)),
+        );
+        const progressToken = asRecord(params)?.['progressToken'];
+        const progress =
+          typeof progressToken === 'string'
+            ? (p: TransferProgress) => this.notify('mlsnap/didProgress', { token: progressToken, progress: p })
+            : undefined;
         try {
-          return await this.service.call(m, params ?? {});
+          return await this.service.call(m, params ?? {}, { signal: abort.signal, ...(progress ? { progress } : {}) });
         } catch (e) {
           const err = translateError(e, m, this.log);
           throw new ResponseError(RPC_ERROR_CODE, err.message, err.toPayload());
+        } finally {
+          cancel.dispose();
         }
       });
     }

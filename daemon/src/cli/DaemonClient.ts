@@ -6,8 +6,11 @@ import { isErrorPayload, MlsnapError } from '../../../shared/src/errors';
 import {
   API_PREFIX,
   CONTENT_ROUTE,
+  NDJSON,
   TOKEN_HEADER,
   type DaemonFile,
+  type LongCallLine,
+  type TransferProgress,
   type MethodName,
   type ParamsOf,
   type ResultOf,
@@ -49,6 +52,42 @@ export class DaemonClient {
     if (res.ok) return body as ResultOf<M>;
     if (isErrorPayload(body)) throw MlsnapError.fromPayload(body);
     throw new MlsnapError('internal', `the daemon answered ${res.status} to ${method}`);
+  }
+
+  /**
+   * A long call (push, pull, clone, remote check): progress lines as they come, then its
+   * result or its typed error (see HttpServer.dispatchStreaming). Interrupting the CLI closes
+   * the connection, which cancels the call in the daemon.
+   */
+  async callLong<M extends MethodName>(
+    method: M,
+    params: ParamsOf<M>,
+    onProgress: (p: TransferProgress) => void,
+  ): Promise<ResultOf<M>> {
+    let res: Response;
+    try {
+      res = await fetch(this.url(`${API_PREFIX}${method}`), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: NDJSON, [TOKEN_HEADER]: this.info.token },
+        body: JSON.stringify(params),
+      });
+    } catch (e) {
+      throw new MlsnapError(
+        'daemon-unavailable',
+        `the daemon at ${this.info.host}:${this.info.port} did not answer (${(e as Error).message})`,
+      );
+    }
+    if (!res.ok || res.body === null) {
+      const body: unknown = await res.json().catch(() => null);
+      if (isErrorPayload(body)) throw MlsnapError.fromPayload(body);
+      throw new MlsnapError('internal', `the daemon answered ${res.status} to ${method}`);
+    }
+    for await (const line of ndjsonLines(res.body)) {
+      if ('progress' in line) onProgress(line.progress);
+      else if ('result' in line) return line.result as ResultOf<M>;
+      else throw MlsnapError.fromPayload(line.error);
+    }
+    throw new MlsnapError('daemon-unavailable', `the daemon stopped before ${method} finished; see its log`);
   }
 
   /**
@@ -109,6 +148,21 @@ export class DaemonClient {
       logFilePath(home),
     );
   }
+}
+
+async function* ndjsonLines(body: ReadableStream<Uint8Array>): AsyncGenerator<LongCallLine> {
+  const decoder = new TextDecoder();
+  let buffered = '';
+  for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
+    buffered += decoder.decode(chunk, { stream: true });
+    let nl: number;
+    while ((nl = buffered.indexOf('\n')) >= 0) {
+      const line = buffered.slice(0, nl).trim();
+      buffered = buffered.slice(nl + 1);
+      if (line !== '') yield JSON.parse(line) as LongCallLine;
+    }
+  }
+  if (buffered.trim() !== '') yield JSON.parse(buffered) as LongCallLine;
 }
 
 /** A content response that ended before its Content-Length: the daemon refused the rest. */

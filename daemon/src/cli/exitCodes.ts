@@ -14,4 +14,6 @@ export const CLI_EXIT = {
   'daemon-not-running': EXIT_CODE['daemon-unavailable'],
   /** `check` found problems in the store (README: "exit 10 on problems"). */
   'check-failed': 10,
+  /** `push` refused by the secret gate: nothing was sent. */
+  'secret-found': 12,
 } as const;

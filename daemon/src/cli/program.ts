@@ -3,6 +3,10 @@ import { VERSION } from '../../../shared/src/version';
 import type { CliCommand, CliContext, CommandDef, CommonOptions, Invocation, OptionDef } from './command';
 import { cat } from './commands/cat';
 import { check } from './commands/check';
+import { clone } from './commands/clone';
+import { pull } from './commands/pull';
+import { push } from './commands/push';
+import { remote } from './commands/remote';
 import { daemon } from './commands/daemon';
 import { diff } from './commands/diff';
 import { env } from './commands/env';
@@ -31,13 +35,18 @@ export const COMMANDS: readonly CliCommand[] = [
   tag,
   gc,
   check,
+  remote,
+  push,
+  pull,
+  clone,
   daemon,
 ];
 
 const DESCRIPTION = 'mlsnap — history of notebooks and model files, with the environment that produced them';
 
 const NOTES = `
-A <ref> is path@N (N-th version, from 1), path@latest, path@<tag>, or a snapshot id prefix.
+A <ref> is path@N (N-th version, from 1), path@latest, path@<tag>, a version id (v + 16 hex
+digits, the same on every machine), or a snapshot id prefix.
 Paths are relative to the current folder.
 --project DIR picks the project (default: the folder holding .mlsnap, searching upward).
 Environment: MLSNAP_HOME (default ~/.mlsnap) holds daemon.json, daemon.log and projects.json.`;

@@ -48,7 +48,7 @@ export function toProjectPath(root: string, cwd: string, p: string): string {
 
 export function toProjectRef(root: string, cwd: string, r: string): string {
   const parsed = parseRef(r);
-  if (parsed.kind === 'snapshot') return r;
+  if (parsed.kind === 'snapshot' || parsed.kind === 'uid') return r;
   const at = r.lastIndexOf('@');
   return `${toProjectPath(root, cwd, r.slice(0, at))}${r.slice(at)}`;
 }

@@ -6,7 +6,9 @@ import type { Project } from '../project/Project';
 import { VERIFY_FIRST_BYTES } from '../store/blobs/ContentStore';
 import { daemonHandlers } from './handlers/daemon';
 import { diffHandlers } from './handlers/diff';
-import type { HandlerContext, Handlers } from './handlers/HandlerContext';
+import type { CallContext, HandlerContext, Handlers } from './handlers/HandlerContext';
+import { remoteHandlers } from './handlers/remote';
+import { RemoteService } from './RemoteService';
 import { projectHandlers } from './handlers/project';
 import { snapshotHandlers } from './handlers/snapshot';
 import { storeHandlers } from './handlers/store';
@@ -14,7 +16,7 @@ import { versionHandlers } from './handlers/version';
 import type { ProjectRegistry } from './ProjectRegistry';
 import { resolveVersion } from './resolveRef';
 
-export type { Handlers } from './handlers/HandlerContext';
+export type { CallContext, Handlers } from './handlers/HandlerContext';
 
 /**
  * Every daemon method, independent of transport: the HTTP API and the editor's JSON-RPC
@@ -25,18 +27,21 @@ export class DaemonService {
   readonly handlers: Handlers;
   private readonly _onDidTag = new Emitter<{ root: string; version: VersionInfo }>();
   readonly onDidTag = this._onDidTag.event;
+  readonly remotes: RemoteService;
 
   constructor(
     private readonly registry: ProjectRegistry,
     identity: { version: string; startedAt: number },
     requestShutdown: () => void,
   ) {
+    this.remotes = new RemoteService(registry);
     const ctx: HandlerContext = {
       registry,
       identity,
       requestShutdown,
       project: (root) => this.project(root),
       didTag: this._onDidTag,
+      remotes: this.remotes,
     };
     this.handlers = {
       ...daemonHandlers(ctx),
@@ -45,14 +50,15 @@ export class DaemonService {
       ...versionHandlers(ctx),
       ...diffHandlers(ctx),
       ...storeHandlers(ctx),
+      ...remoteHandlers(ctx),
     };
   }
 
   /** Check `params` against the method's declaration, then run its handler. */
-  async call<M extends MethodName>(method: M, params: unknown): Promise<ResultOf<M>> {
+  async call<M extends MethodName>(method: M, params: unknown, call: CallContext = {}): Promise<ResultOf<M>> {
     const checked = METHODS[method].params(params, 'params');
-    const handler = this.handlers[method] as (p: typeof checked) => Promise<ResultOf<M>>;
-    return handler(checked);
+    const handler = this.handlers[method] as (p: typeof checked, c: CallContext) => Promise<ResultOf<M>>;
+    return handler(checked, call);
   }
 
   private project(root: string): Promise<Project> {
@@ -63,6 +69,7 @@ export class DaemonService {
   async content(root: string, ref: string): Promise<{ stream: Readable; size: number }> {
     const project = await this.project(root);
     const v = resolveVersion(project.store, ref);
+    await this.remotes.ensureHere(project, [v.blob]);
     const expect = { size: v.size, label: `${v.path}@${v.seq}` };
     // Up to this size the blob is checked whole before the first byte goes out (a second read,
     // from page cache), so a corrupt one is a typed error and nothing of it is sent; bigger ones

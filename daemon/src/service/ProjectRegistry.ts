@@ -204,6 +204,35 @@ export class ProjectRegistry {
     return this.load(key, 'await');
   }
 
+  /**
+   * A new project at `root` filled by `fill` before anything watches it (a clone): the store
+   * is opened on its own, filled, closed, and only then opened as usual, so the first scan
+   * sees files whose fingerprints are already recorded.
+   */
+  async cloneInto(root: string, fill: (project: Project) => Promise<void>): Promise<Project> {
+    const key = normalizeRoot(root);
+    this.refuseAsRoot(key);
+    fs.mkdirSync(key, { recursive: true });
+    Project.init(key);
+    const fresh = Project.open(key, this.deps);
+    try {
+      await fill(fresh);
+    } catch (e) {
+      await fresh.close();
+      // Nothing half-made is left: the folder was new or empty.
+      fs.rmSync(key, { recursive: true, force: true });
+      throw e;
+    }
+    await fresh.close();
+    this.remember([...this.rememberedRoots(), key]);
+    return this.load(key, 'await');
+  }
+
+  /** Tell editors a project's history changed without a local recording (a pull). */
+  announce(project: Project): void {
+    this._onDidChangeProject.fire(project.info());
+  }
+
   /** Folders that must not become projects: the file system root, the home folder, stores. */
   private refuseAsRoot(key: string): void {
     const home = normalizeRoot(os.homedir());

@@ -16,15 +16,31 @@ export function resolveRef(store: SnapshotStore, ref: string): Resolved {
       throw new MlsnapError('bad-request', `snapshot prefix ${parsed.prefix} is ambiguous: give more digits`);
     return { version: null, snapshot: store.snapshot(ids[0] as string) };
   }
+  if (parsed.kind === 'uid') {
+    const v = store.versionByUid(parsed.uid);
+    if (!v)
+      throw new MlsnapError('not-found', `no version ${parsed.uid} here; \`mlsnap pull\` fetches teammates' versions`);
+    return { version: v, snapshot: store.snapshot(v.snapshotId) };
+  }
   const { path, selector } = parsed;
-  const version =
-    selector.kind === 'seq'
-      ? store.versionBySeq(path, selector.seq)
-      : selector.kind === 'latest'
-        ? store.latestVersion(path)
-        : store.versionByTag(path, selector.tag);
+  const version = select(store, path, selector);
   if (!version) throw notFound(store, path, ref, selector);
   return { version, snapshot: store.snapshot(version.snapshotId) };
+}
+
+function select(store: SnapshotStore, path: string, selector: VersionSelector): VersionInfo | null {
+  switch (selector.kind) {
+    case 'seq':
+      return store.versionBySeq(path, selector.seq);
+    case 'latest':
+      return store.latestVersion(path);
+    case 'tag':
+      return store.versionByTag(path, selector.tag);
+    case 'uid': {
+      const v = store.versionByUid(selector.uid);
+      return v !== null && v.path === path ? v : null;
+    }
+  }
 }
 
 export function resolveVersion(store: SnapshotStore, ref: string): VersionInfo {

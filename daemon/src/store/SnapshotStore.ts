@@ -19,6 +19,8 @@ import { StatementCache } from './sql/StatementCache';
 import { TagTable } from './sql/TagTable';
 import { TrackedFileTable, type RecordedFingerprint, type StatFingerprint } from './sql/TrackedFileTable';
 import { VersionTable } from './sql/VersionTable';
+import { RemoteTable } from './sql/RemoteTable';
+import { localIdentity, type BlobRecord, type VersionRecord } from './VersionRecord';
 
 export type { RecordedFingerprint, StatFingerprint } from './sql/TrackedFileTable';
 
@@ -58,6 +60,10 @@ export class SnapshotStore {
   private readonly tags: TagTable;
   private readonly environments: EnvironmentTable;
   private readonly blobs: BlobTable;
+  /** Remotes and what each is known to hold. */
+  readonly remotes: RemoteTable;
+  /** Recorded with every version this project makes. */
+  readonly identity = localIdentity();
 
   constructor(dbFile: string) {
     this.db = openDatabase(dbFile);
@@ -68,6 +74,7 @@ export class SnapshotStore {
     this.tags = new TagTable(s);
     this.environments = new EnvironmentTable(s);
     this.blobs = new BlobTable(s);
+    this.remotes = new RemoteTable(s);
   }
 
   close(): void {
@@ -130,6 +137,8 @@ export class SnapshotStore {
       environmentId,
       lineage: v.lineage,
       renamedFrom: v.renamedFrom ?? null,
+      author: this.identity.author,
+      host: this.identity.host,
     });
   }
 
@@ -260,13 +269,125 @@ export class SnapshotStore {
     };
   }
 
-  /** Every blob a row points at: versions, git patches and lockfiles inside environments. */
+  /**
+   * Every blob a row points at whose bytes should be here: versions, git patches and
+   * lockfiles inside environments (blobs known only from a remote are fetched when read).
+   */
   referencedBlobs(): Set<string> {
-    return new Set([
-      ...this.versions.blobHashes(),
-      ...this.snapshots.patchBlobs(),
-      ...this.environments.lockfileBlobs(),
-    ]);
+    const notHere = new Set(this.blobs.notHere());
+    const all = [...this.versions.blobHashes(), ...this.snapshots.patchBlobs(), ...this.environments.lockfileBlobs()];
+    return new Set(all.filter((h) => !notHere.has(h)));
+  }
+
+  /** The blob's row, whether its bytes are here or only on a remote. */
+  blob(hash: string): (BlobRecord & { here: boolean }) | null {
+    return this.blobs.get(hash);
+  }
+
+  /** A blob fetched from a remote is now stored here (its bytes durable, checked against its hash). */
+  markBlobHere(hash: string): void {
+    this.blobs.markHere(hash);
+  }
+
+  /** This project's id among the writers of a remote. */
+  writerId(): string {
+    return this.remotes.writer();
+  }
+
+  versionByUid(uid: string): VersionInfo | null {
+    return this.versions.byUid(uid);
+  }
+
+  /** Everything another machine needs to hold these versions (see VersionRecord). */
+  versionRecords(ids: readonly number[]): VersionRecord[] {
+    const writer = this.writerId();
+    return ids.map((id) => {
+      const v = this.versions.byId(id);
+      if (v === null) throw new MlsnapError('not-found', `no version ${id}`);
+      const meta = this.versions.remoteMeta(id);
+      const head = this.snapshots.get(v.snapshotId);
+      if (head === null) throw new MlsnapError('not-found', `no snapshot ${v.snapshotId}`);
+      const env = v.environmentId === null ? null : this.environments.get(v.environmentId);
+      const extra = [
+        ...(head.git?.patchBlob !== undefined ? [head.git.patchBlob] : []),
+        ...(env?.lockfiles.map((l) => l.blob) ?? []),
+      ];
+      return {
+        uid: v.uid,
+        path: v.path,
+        kind: meta.kind,
+        blob: this.blobRecord(v.blob),
+        mtimeMs: v.mtimeMs,
+        createdAt: v.createdAt,
+        trigger: v.trigger,
+        message: v.message,
+        snapshot: {
+          id: head.id,
+          createdAt: head.createdAt,
+          trigger: head.trigger,
+          message: head.message,
+          git: head.git,
+        },
+        environment: env,
+        lineage: v.lineage,
+        renamedFrom: v.renamedFrom ?? null,
+        author: v.author ?? this.identity.author,
+        host: v.host ?? this.identity.host,
+        origin: meta.origin ?? writer,
+        extraBlobs: [...new Set(extra)].map((h) => this.blobRecord(h)),
+      };
+    });
+  }
+
+  private blobRecord(hash: string): BlobRecord {
+    const b = this.blobs.get(hash);
+    if (b === null) throw new MlsnapError('not-found', `blob ${hash} has no row`);
+    return { hash: b.hash, size: b.size, storedSize: b.storedSize, encoding: b.encoding };
+  }
+
+  /**
+   * Record versions read from a remote's history object `key`, in one transaction with the
+   * note that the object was read: a crash imports all of it or none. Versions already here
+   * (same uid) are only marked as held by the remote. Blobs not here are recorded as known
+   * remotely; their bytes come when first read. Working files and fingerprints are untouched.
+   */
+  importVersions(remote: string, key: string, records: readonly VersionRecord[]): VersionInfo[] {
+    const added: number[] = [];
+    this.db.transaction(() => {
+      for (const r of [...records].sort((a, b) => a.createdAt - b.createdAt)) {
+        const known = this.versions.byUid(r.uid);
+        const id = known?.id ?? this.insertRecord(r);
+        if (known === null) added.push(id);
+        this.remotes.markPushed(remote, [{ versionId: id, pushedBlob: null, allowed: [] }]);
+        this.remotes.markBlobs(remote, [r.blob.hash, ...r.extraBlobs.map((b) => b.hash)]);
+      }
+      this.remotes.markHistoryRead(remote, key);
+    })();
+    return added.map((id) => this.versions.byId(id) as VersionInfo);
+  }
+
+  private insertRecord(r: VersionRecord): number {
+    for (const b of [r.blob, ...r.extraBlobs]) this.blobs.insertRemote(b);
+    if (this.snapshots.get(r.snapshot.id) === null)
+      this.snapshots.insert(r.snapshot.id, r.snapshot.createdAt, r.snapshot);
+    const fileId = this.trackedFiles.ensure(r.path, r.kind);
+    return this.versions.insert({
+      fileId,
+      blobHash: r.blob.hash,
+      size: r.blob.size,
+      mtimeMs: r.mtimeMs,
+      createdAt: r.createdAt,
+      trigger: r.trigger,
+      message: r.message,
+      snapshotId: r.snapshot.id,
+      environmentId: r.environment ? this.environments.insert(r.environment) : null,
+      lineage: r.lineage,
+      renamedFrom: r.renamedFrom,
+      uid: r.uid,
+      author: r.author,
+      host: r.host,
+      origin: r.origin,
+    });
   }
 
   blobRows(): BlobRow[] {

@@ -256,3 +256,45 @@ test('migration 4 adds deleted_at and renamed_from to a store with versions, kee
   assert.deepEqual(db.pragma('foreign_key_check'), []);
   db.close();
 });
+
+test('migration 5 gives existing versions distinct ids and adds the remote tables with their keys', () => {
+  const file = tempDb();
+  const v4 = openDatabase(file, { migrateTo: 4 });
+  v4.prepare("INSERT INTO blob VALUES ('h1', 3, 3, 'raw', 0)").run();
+  v4.prepare("INSERT INTO tracked_file (path, kind) VALUES ('a.pt', 'model')").run();
+  v4.prepare("INSERT INTO snapshot (id, created_at, trigger) VALUES ('s1', 0, 'watch')").run();
+  for (const seq of [1, 2]) {
+    v4.prepare(
+      "INSERT INTO version (file_id, seq, blob_hash, size, mtime_ms, created_at, trigger, snapshot_id) VALUES (1, ?, 'h1', 3, 0, 0, 'watch', 's1')",
+    ).run(seq);
+  }
+  v4.close();
+  const db = openDatabase(file, { migrateTo: 5 });
+  assert.equal(schemaVersion(db), 5);
+  const uids = (
+    db.prepare('SELECT uid, origin FROM version ORDER BY seq').all() as { uid: string; origin: null }[]
+  ).map((r) => r.uid);
+  assert.equal(uids.length, 2);
+  for (const uid of uids) assert.match(uid, /^v[0-9a-f]{16}$/);
+  assert.notEqual(uids[0], uids[1]);
+  assert.throws(() => db.prepare('UPDATE version SET uid = ? WHERE seq = 2').run(uids[0]), /UNIQUE/);
+  assert.equal(
+    (db.prepare('SELECT here FROM blob').get() as { here: number }).here,
+    1,
+    'blobs already stored are here',
+  );
+  const writer = db.prepare("SELECT value FROM store_meta WHERE key = 'writer'").get() as { value: string };
+  assert.match(writer.value, /^[0-9a-f]{16}$/);
+  assert.throws(
+    () => db.prepare("INSERT INTO remote_version (remote, version_id) VALUES ('nowhere', 1)").run(),
+    /FOREIGN KEY/,
+  );
+  db.prepare("INSERT INTO remote VALUES ('origin', 's3://b', '{}', 1, 0)").run();
+  db.prepare("INSERT INTO remote_version (remote, version_id) VALUES ('origin', 1)").run();
+  db.prepare("INSERT INTO remote_blob (remote, hash) VALUES ('origin', 'h1')").run();
+  db.prepare("DELETE FROM remote WHERE name = 'origin'").run();
+  assert.equal((db.prepare('SELECT count(*) AS n FROM remote_version').get() as { n: number }).n, 0);
+  assert.equal((db.prepare('SELECT count(*) AS n FROM remote_blob').get() as { n: number }).n, 0);
+  assert.deepEqual(db.pragma('integrity_check'), [{ integrity_check: 'ok' }]);
+  db.close();
+});

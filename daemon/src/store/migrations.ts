@@ -205,7 +205,67 @@ const m4DeletedAndRenamed: Migration = {
   },
 };
 
-export const MIGRATIONS: readonly Migration[] = [m1Initial, m2Lineage, m3NoEnumChecks, m4DeletedAndRenamed];
+const m5Remotes: Migration = {
+  version: 5,
+  name: 'team remotes: version ids, authors, blobs known only remotely, what each remote holds',
+  up(db) {
+    db.exec(`
+      -- A version's id, the same on every machine (v + 16 hex); existing versions get one here.
+      ALTER TABLE version ADD COLUMN uid TEXT;
+      UPDATE version SET uid = 'v' || lower(hex(randomblob(8))) WHERE uid IS NULL;
+      CREATE UNIQUE INDEX version_uid ON version(uid);
+      -- Who recorded a version pulled from a remote (NULL: recorded by this project).
+      ALTER TABLE version ADD COLUMN author TEXT;
+      ALTER TABLE version ADD COLUMN host TEXT;
+      ALTER TABLE version ADD COLUMN origin TEXT;
+      -- 0: the blob is known from a remote's history and fetched when first read.
+      ALTER TABLE blob ADD COLUMN here INTEGER NOT NULL DEFAULT 1;
+
+      CREATE TABLE store_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
+      INSERT INTO store_meta (key, value) VALUES ('writer', lower(hex(randomblob(8))));
+
+      CREATE TABLE remote (
+        name TEXT PRIMARY KEY,
+        url TEXT NOT NULL,
+        settings TEXT NOT NULL,
+        is_default INTEGER NOT NULL,
+        created_at INTEGER NOT NULL
+      ) STRICT;
+      -- What each remote is known to hold: checked against it by \`remote check\`, a hint elsewhere.
+      CREATE TABLE remote_blob (
+        remote TEXT NOT NULL REFERENCES remote(name) ON DELETE CASCADE,
+        hash TEXT NOT NULL,
+        PRIMARY KEY (remote, hash)
+      ) STRICT, WITHOUT ROWID;
+      CREATE TABLE remote_version (
+        remote TEXT NOT NULL REFERENCES remote(name) ON DELETE CASCADE,
+        version_id INTEGER NOT NULL REFERENCES version(id) ON DELETE CASCADE,
+        -- The blob pushed for it when it differs from the version's own (outputs stripped).
+        pushed_blob TEXT,
+        -- Finding ids the user accepted for this push (JSON array).
+        allowed TEXT,
+        PRIMARY KEY (remote, version_id)
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX remote_version_version ON remote_version(version_id);
+      -- History objects already imported from a remote.
+      CREATE TABLE remote_history (
+        remote TEXT NOT NULL REFERENCES remote(name) ON DELETE CASCADE,
+        key TEXT NOT NULL,
+        PRIMARY KEY (remote, key)
+      ) STRICT, WITHOUT ROWID;
+      -- Unfinished resumable uploads (S3 UploadId and parts, Azure blocks, folder .part).
+      CREATE TABLE remote_upload (
+        remote TEXT NOT NULL REFERENCES remote(name) ON DELETE CASCADE,
+        key TEXT NOT NULL,
+        state TEXT NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (remote, key)
+      ) STRICT, WITHOUT ROWID;
+    `);
+  },
+};
+
+export const MIGRATIONS: readonly Migration[] = [m1Initial, m2Lineage, m3NoEnumChecks, m4DeletedAndRenamed, m5Remotes];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.length;
 

@@ -242,9 +242,9 @@ export class AzureBackend implements RemoteBackend {
   }
 
   /** Page by page; anything under the prefix that is no key of ours is skipped. */
-  async *list(): AsyncIterable<string> {
+  async *list(under = ''): AsyncIterable<string> {
     const pages = this.container
-      .listBlobsFlat({ prefix: this.prefix || undefined })
+      .listBlobsFlat({ prefix: this.prefix + under || undefined })
       .byPage({ maxPageSize: this.listPageSize });
     for await (const page of pages) {
       for (const item of page.segment.blobItems) {

@@ -36,6 +36,8 @@ export interface FolderBackendOptions {
   lockWaitMs?: number;
   /** A lock older than this was left by a killed writer (locks are held for milliseconds). */
   staleLockMs?: number;
+  /** Make `root` when it is missing (default). A team remote is not: a missing mount must not become a local folder. */
+  create?: boolean;
 }
 
 /**
@@ -61,7 +63,7 @@ export class FolderBackend implements RemoteBackend {
     this.partSize = opts.partSize ?? 16 * MiB;
     this.lockWaitMs = opts.lockWaitMs ?? 10_000;
     this.staleLockMs = opts.staleLockMs ?? 30_000;
-    fs.mkdirSync(root, { recursive: true });
+    if (opts.create !== false) fs.mkdirSync(root, { recursive: true });
   }
 
   localPath(key: string): string {
@@ -240,8 +242,19 @@ export class FolderBackend implements RemoteBackend {
     }
   }
 
-  async *list(): AsyncIterable<string> {
-    yield* walk(this.root, '');
+  async *list(under = ''): AsyncIterable<string> {
+    // `under` is a folder of keys (`data/`, `history/`): walk only it.
+    const folder = under.replace(/\/$/, '');
+    if (folder === '') {
+      yield* walk(this.root, '');
+      return;
+    }
+    assertKey(folder);
+    try {
+      yield* walk(path.join(this.root, ...folder.split('/')), folder);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
   }
 
   async delete(key: string): Promise<void> {

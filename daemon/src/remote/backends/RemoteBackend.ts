@@ -27,6 +27,11 @@ export interface RemoteBackend extends BlobBackend {
   /** Size and etag of the object, or null when there is none. */
   head(key: string): Promise<ObjectHead | null>;
   /**
+   * Keys starting with `under` (a folder of keys ending in `/`, e.g. `history/`), listed by
+   * the storage itself so a pull reads history without listing every data object.
+   */
+  list(under?: string): AsyncIterable<string>;
+  /**
    * `put` for a source that can be read again from any offset, in parts of
    * `state.partSize` (or the backend's default). After each part is durable remotely,
    * `onState` gets the state to persist; passing it back as `state` resumes the upload,

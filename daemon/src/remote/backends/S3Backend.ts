@@ -383,13 +383,13 @@ export class S3Backend implements RemoteBackend {
   }
 
   /** Everything under the prefix that is a key of ours; anything else a person put there is skipped. */
-  async *list(): AsyncIterable<string> {
+  async *list(under = ''): AsyncIterable<string> {
     let token: string | undefined;
     do {
       const page = await this.client.send(
         new ListObjectsV2Command({
           Bucket: this.bucket,
-          Prefix: this.prefix || undefined,
+          Prefix: this.prefix + under || undefined,
           ContinuationToken: token,
           MaxKeys: this.listPageSize,
         }),

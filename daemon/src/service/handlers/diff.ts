@@ -12,6 +12,7 @@ export function diffHandlers(ctx: HandlerContext): HandlersOf<'diff/versions'> {
       const after = resolveVersion(project.store, p.after ?? p.before);
       const before = p.after === undefined ? previousOf(project, after) : resolveVersion(project.store, p.before);
       assertSameKind(before, after);
+      await ctx.remotes.ensureHere(project, [before.blob, after.blob]);
       // Loaded on first use: the format parsers (protobufjs, yaml) cost ~16 MB of memory
       // that an idle daemon should not carry.
       const { diffVersions } = await import('../../diff/VersionDiffer.js');

@@ -44,7 +44,12 @@ export function versionHandlers(ctx: HandlerContext): HandlersOf<VersionMethods>
         git: r.snapshot.git,
       };
     },
-    'version/restore': async (p) => restoreVersion(await ctx.project(p.root), p),
+    'version/restore': async (p) => {
+      const project = await ctx.project(p.root);
+      // A teammate's version is fetched (and checked) before anything on disk is touched.
+      await ctx.remotes.ensureHere(project, [resolveVersion(project.store, p.ref).blob]);
+      return restoreVersion(project, p);
+    },
     'version/read': async (p) => {
       const project = await ctx.project(p.root);
       const v = resolveVersion(project.store, p.ref);
@@ -55,6 +60,7 @@ export function versionHandlers(ctx: HandlerContext): HandlersOf<VersionMethods>
           v.path,
         );
       }
+      await ctx.remotes.ensureHere(project, [v.blob]);
       const bytes = await project.blobs.readBuffer(v.blob, { size: v.size, label: `${v.path}@${v.seq}` });
       return { base64: bytes.toString('base64'), size: v.size };
     },

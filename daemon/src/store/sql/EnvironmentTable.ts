@@ -17,6 +17,13 @@ export class EnvironmentTable {
     return Number(res.lastInsertRowid);
   }
 
+  /** The environment's content hash and canonical JSON, as history objects carry it. */
+  row(id: number): { hash: string; json: string } | null {
+    return (
+      (this.s.sql('SELECT hash, json FROM environment WHERE id = ?').get(id) as { hash: string; json: string }) ?? null
+    );
+  }
+
   get(id: number): EnvironmentInfo | null {
     const row = this.s.sql('SELECT json FROM environment WHERE id = ?').get(id) as { json: string } | undefined;
     return row ? (JSON.parse(row.json) as EnvironmentInfo) : null;

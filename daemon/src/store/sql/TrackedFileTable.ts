@@ -124,6 +124,13 @@ export class TrackedFileTable {
     return new Map(rows.map((r) => [r.path, r.deleted_at]));
   }
 
+  /** The file's id, adding it without a fingerprint (a teammate's file, not in this working folder yet). */
+  ensure(relPath: string, kind: FileKind): number {
+    assertFileKind(kind);
+    this.s.sql('INSERT OR IGNORE INTO tracked_file (path, kind) VALUES (?, ?)').run(relPath, kind);
+    return this.idOf(relPath) as number;
+  }
+
   idOf(relPath: string): number | null {
     const row = this.s.sql('SELECT id FROM tracked_file WHERE path = ?').get(relPath) as { id: number } | undefined;
     return row?.id ?? null;

@@ -1,4 +1,5 @@
-import type { LineageLink, Trigger, VersionInfo } from '../../../../shared/src/domain';
+import { randomBytes } from 'node:crypto';
+import type { FileKind, LineageLink, Trigger, VersionInfo } from '../../../../shared/src/domain';
 import type { StatementCache } from './StatementCache';
 import { assertTrigger } from './values';
 
@@ -18,6 +19,10 @@ interface VersionRow {
   lineage_source: string | null;
   lineage_reason: string | null;
   renamed_from: string | null;
+  uid: string;
+  author: string | null;
+  host: string | null;
+  remotes: string | null;
 }
 
 export interface VersionInsert {
@@ -32,13 +37,26 @@ export interface VersionInsert {
   environmentId: number | null;
   lineage: LineageLink | null;
   renamedFrom?: string | null;
+  /** Absent: a new id. Pulled versions keep the one they were given where they were recorded. */
+  uid?: string;
+  author: string | null;
+  host: string | null;
+  /** The writer id of the project that recorded it, when that is not this one. */
+  origin?: string | null;
+}
+
+/** A version id, the same on every machine: `v` + 16 hex digits. */
+export function newVersionUid(): string {
+  return `v${randomBytes(8).toString('hex')}`;
 }
 
 const VERSION_SELECT = `
   SELECT v.id, f.path, v.seq, v.blob_hash, v.size, v.mtime_ms, v.created_at, v.trigger, v.message,
          v.snapshot_id, v.environment_id,
          (SELECT group_concat(t.name, char(31)) FROM tag t WHERE t.version_id = v.id) AS tags,
-         l.source_path AS lineage_source, l.reason AS lineage_reason, v.renamed_from
+         l.source_path AS lineage_source, l.reason AS lineage_reason, v.renamed_from,
+         v.uid, v.author, v.host,
+         (SELECT group_concat(r.remote, char(31)) FROM remote_version r WHERE r.version_id = v.id) AS remotes
   FROM version v JOIN tracked_file f ON f.id = v.file_id
   LEFT JOIN lineage l ON l.version_id = v.id`;
 
@@ -58,8 +76,9 @@ export class VersionTable {
       (this.s.sql('SELECT max(seq) AS m FROM version WHERE file_id = ?').get(v.fileId) as { m: number | null }).m ?? 0;
     const res = this.s
       .sql(
-        `INSERT INTO version (file_id, seq, blob_hash, size, mtime_ms, created_at, trigger, message, snapshot_id, environment_id, renamed_from)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO version (file_id, seq, blob_hash, size, mtime_ms, created_at, trigger, message, snapshot_id,
+                              environment_id, renamed_from, uid, author, host, origin)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         v.fileId,
@@ -73,6 +92,10 @@ export class VersionTable {
         v.snapshotId,
         v.environmentId,
         v.renamedFrom ?? null,
+        v.uid ?? newVersionUid(),
+        v.author,
+        v.host,
+        v.origin ?? null,
       );
     if (v.lineage) {
       this.s
@@ -111,6 +134,17 @@ export class VersionTable {
       relPath,
       tag,
     );
+  }
+
+  /** What a history object needs beyond VersionInfo: the file's kind and the recording project. */
+  remoteMeta(id: number): { kind: FileKind; origin: string | null } {
+    return this.s
+      .sql('SELECT f.kind, v.origin FROM version v JOIN tracked_file f ON f.id = v.file_id WHERE v.id = ?')
+      .get(id) as { kind: FileKind; origin: string | null };
+  }
+
+  byUid(uid: string): VersionInfo | null {
+    return this.one(`${VERSION_SELECT} WHERE v.uid = ?`, uid);
   }
 
   byId(id: number): VersionInfo | null {
@@ -180,5 +214,9 @@ function toVersion(r: VersionRow): VersionInfo {
     tags: r.tags ? r.tags.split('\x1f').sort() : [],
     lineage: r.lineage_source ? { sourcePath: r.lineage_source, reason: r.lineage_reason ?? '' } : null,
     ...(r.renamed_from ? { renamedFrom: r.renamed_from } : {}),
+    uid: r.uid,
+    ...(r.author !== null ? { author: r.author } : {}),
+    ...(r.host !== null ? { host: r.host } : {}),
+    remotes: r.remotes ? r.remotes.split('\x1f').sort() : [],
   };
 }

@@ -1,0 +1,226 @@
+/**
+ * The secret gate: what must not leave the machine when a version is pushed to a team remote.
+ * Notebooks are scanned as decoded text (sources, outputs, metadata), other text files as they
+ * are, and model files for pickles that would run code when loaded. Findings carry an id stable
+ * across machines, so a false positive can be allowed once (`push --allow <id>`).
+ *
+ * Nothing here loads a model: pickles are walked by the bounded parser in diff/models.
+ */
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import type { ModelSummary } from '../../../shared/src/diff';
+import { detectModelFormat, summarizeModel } from '../diff/models/ModelDiff';
+import { notebookUnits } from './notebookText';
+import { findCandidates, type Candidate } from './rules';
+import type { Finding, FindingRule, FindingWhere, TextUnit } from './types';
+
+export type { Finding, FindingRule, FindingWhere } from './types';
+export { stripOutputs } from './stripOutputs';
+
+/** `<rule>-<12 hex>`: the same secret in the same file has the same id on every machine. */
+export function findingId(path: string, rule: FindingRule, secret: string): string {
+  const hash = createHash('sha256').update(path).update('\0').update(rule).update('\0').update(secret);
+  return `${rule}-${hash.digest('hex').slice(0, 12)}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Text and notebooks
+
+/** Git's test for binary content: a NUL byte in the first 8 KiB. */
+const BINARY_SNIFF_BYTES = 8 * 1024;
+
+function isBinary(bytes: Buffer): boolean {
+  return bytes.subarray(0, BINARY_SNIFF_BYTES).includes(0);
+}
+
+function decodeText(bytes: Buffer): string {
+  const text = bytes.toString('utf8');
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+/**
+ * Base64 payloads of data: URIs (images inlined in HTML outputs and markdown) are images, not
+ * text: random base64 runs sometimes look like keys. The payload is cut; no newline is removed,
+ * so line numbers stay right.
+ */
+const DATA_URI_PAYLOAD = /(data:[\w.+-]{1,64}\/[\w.+-]{1,64};base64,)[A-Za-z0-9+/=]{64,}/g;
+
+/** Starts of lines, found once per text that has a finding. */
+class LineIndex {
+  private readonly starts: number[] = [0];
+
+  constructor(private readonly text: string) {
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) this.starts.push(i + 1);
+  }
+
+  /** 0-based line holding `offset`. */
+  lineOf(offset: number): number {
+    let lo = 0;
+    let hi = this.starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if ((this.starts[mid] ?? 0) <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  start(line: number): number {
+    return this.starts[line] ?? 0;
+  }
+
+  /** Offset of the newline ending `line` (or the text's end). */
+  end(line: number): number {
+    const next = this.starts[line + 1];
+    return next === undefined ? this.text.length : next - 1;
+  }
+}
+
+const CONTEXT_BEFORE = 20;
+const CONTEXT_AFTER = 12;
+
+/**
+ * A few characters either side of the secret, and only its public prefix: `key = "AKIA…(20
+ * chars)"`. Context stops at the line's ends and at any other match, so one secret's excerpt
+ * never shows another.
+ */
+function excerptOf(text: string, c: Candidate, all: readonly Candidate[], lines: LineIndex): string {
+  let from = Math.max(lines.start(lines.lineOf(c.start)), c.start - CONTEXT_BEFORE);
+  let to = Math.min(lines.end(lines.lineOf(c.end)), c.end + CONTEXT_AFTER);
+  for (const o of all) {
+    if (o.start < c.start && o.end > from) from = Math.min(c.start, Math.max(from, o.end));
+    if (o.end > c.end && o.start < to) to = Math.max(c.end, Math.min(to, o.start));
+  }
+  const before = text.slice(from, c.start);
+  const after = text.slice(c.end, Math.max(c.end, to));
+  const redacted = `${c.rule.shown(c.secret)}…(${c.secret.length} chars)`;
+  return `${before}${redacted}${after}`.replace(/[\u0000-\u001f\u007f]/g, ' ');
+}
+
+const FIX: Record<FindingWhere, string> = {
+  source: 'move it out of the code (an environment variable or a secret store)',
+  output: "clear that cell's output",
+  metadata: 'remove it from the metadata',
+  text: 'remove it from the file',
+};
+
+function messageOf(what: string, unit: TextUnit, id: string): string {
+  const place =
+    unit.cell !== undefined
+      ? `cell ${unit.cell}'s ${unit.where}`
+      : unit.where === 'metadata'
+        ? "the notebook's metadata"
+        : 'this file';
+  return `Found ${what} in ${place}: ${FIX[unit.where]} and rotate it if it was ever shared, or push anyway with \`mlsnap push --allow ${id}\` if it is not a secret.`;
+}
+
+function scanUnit(path: string, unit: TextUnit): Finding[] {
+  const text = unit.text.replace(DATA_URI_PAYLOAD, '$1…');
+  const all: Candidate[] = [];
+  const kept = findCandidates(text, all);
+  if (kept.length === 0) return [];
+  const lines = new LineIndex(text);
+  return kept.map((c) => {
+    const id = findingId(path, c.rule.name, c.secret);
+    const finding: Finding = {
+      id,
+      rule: c.rule.name,
+      path,
+      line: lines.lineOf(c.start) + 1,
+      where: unit.where,
+      excerpt: excerptOf(text, c, all, lines),
+      message: messageOf(c.rule.what, unit, id),
+    };
+    if (unit.cell !== undefined) finding.cell = unit.cell;
+    return finding;
+  });
+}
+
+/** Findings of every unit; a secret seen twice in one group (text/plain and text/html) once. */
+function scanUnits(path: string, units: readonly TextUnit[]): Finding[] {
+  const out: Finding[] = [];
+  const idsByGroup = new Map<number, Set<string>>();
+  for (const unit of units) {
+    let ids = idsByGroup.get(unit.group);
+    if (!ids) idsByGroup.set(unit.group, (ids = new Set()));
+    for (const f of scanUnit(path, unit)) {
+      if (ids.has(f.id)) continue;
+      ids.add(f.id);
+      out.push(f);
+    }
+  }
+  return out;
+}
+
+/**
+ * Secrets in a file about to be pushed. `kind` is the tracked file's kind ('notebook', 'model',
+ * 'metrics', 'other'). A notebook is scanned decoded: each cell's source, its text, stream and
+ * error outputs (image and other binary payloads skipped), cell and notebook metadata; bytes that
+ * are not a notebook are scanned as text. Models are not scanned here (see scanModelFile), nor
+ * is binary content (a NUL in the first 8 KiB).
+ */
+export function scanContent(path: string, kind: string, bytes: Buffer): Finding[] {
+  if (kind === 'model' || isBinary(bytes)) return [];
+  const units = kind === 'notebook' ? notebookUnits(bytes, path) : null;
+  return scanUnits(path, units ?? [{ where: 'text', text: decodeText(bytes), group: 0 }]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Model files
+
+/** Formats whose loading unpickles: plain pickles/joblib and torch.save files (zip or legacy). */
+const PICKLED_FORMATS = new Set<ModelSummary['format']>(['pickle', 'pytorch']);
+
+/** Unsafe globals named in the excerpt and message; the id covers all of them. */
+const GLOBALS_SHOWN = 3;
+
+async function readHead(file: string): Promise<Buffer> {
+  const fh = await fs.promises.open(file, 'r');
+  try {
+    const head = Buffer.alloc(64);
+    const { bytesRead } = await fh.read(head, 0, head.length, 0);
+    return head.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+}
+
+function listShown(names: readonly string[]): string {
+  const shown = names.slice(0, GLOBALS_SHOWN).join(', ');
+  return names.length > GLOBALS_SHOWN ? `${shown} and ${names.length - GLOBALS_SHOWN} more` : shown;
+}
+
+function pickleFinding(path: string, summary: ModelSummary): Finding[] {
+  const unsafe = (summary.globals ?? []).filter((g) => g.unsafe).map((g) => `${g.module}.${g.name}`);
+  if (unsafe.length === 0) return [];
+  const rule = 'pickle-code-execution';
+  const id = findingId(path, rule, unsafe.join('\n'));
+  const call = summary.warnings.find((w) => w.startsWith('loading would call '));
+  const excerpt = `unsafe globals: ${listShown(unsafe)}${call ? `; ${call}` : ''}`;
+  return [
+    {
+      id,
+      rule,
+      path,
+      line: 1,
+      where: 'text',
+      excerpt: excerpt.length > 200 ? `${excerpt.slice(0, 199)}…` : excerpt,
+      message: `Found a pickle that would run code when loaded (${listShown(unsafe)}): re-save it in a format that holds only data (safetensors), or push anyway with \`mlsnap push --allow ${id}\` if you trust it.`,
+    },
+  ];
+}
+
+/**
+ * A model file on disk (`file`; `path` is its project-relative name, whose extension drives
+ * format detection): one 'pickle-code-execution' finding when loading it would import and call
+ * unsafe globals. Never loads or unpickles. Formats that do not unpickle (safetensors, ONNX,
+ * GGUF, Keras) and files that cannot be parsed give [].
+ */
+export async function scanModelFile(path: string, file: string): Promise<Finding[]> {
+  try {
+    if (!PICKLED_FORMATS.has(detectModelFormat(path, await readHead(file)))) return [];
+    return pickleFinding(path, await summarizeModel(file, { name: path }));
+  } catch {
+    return [];
+  }
+}
