@@ -1,130 +1,22 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { BlobServiceClient } from '@azure/storage-blob';
-import { tempDir, waitFor } from '../../../../test/support/tmp';
+import { tempDir } from '../../../../test/support/tmp';
+import { azurite, azuriteConnectionString, moto, stopStorageServers } from '../../../../test/support/storageServers';
 import { runBackendConformance } from '../../store/blobs/BlobBackend.conformance';
 import { AzureBackend } from './AzureBackend';
 import { FolderBackend } from './FolderBackend';
 import { bufferSource, MiB, type RangeSource, type RemoteBackend, type ResumableState } from './RemoteBackend';
 import { S3Backend } from './S3Backend';
 
-// ---- servers: started once per file on a free loopback port, stopped when the file ends ----
-
-interface Server {
-  url: string;
-  child: ChildProcess;
-  startedMs: number;
-}
-
-const START_TIMEOUT_MS = 30_000;
-const servers: Server[] = [];
 const clients: { close(): void }[] = [];
 after(async () => {
   for (const c of clients) c.close();
-  await Promise.all(servers.map((s) => stop(s.child)));
-});
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/**
- * Start `cmd` and wait until `url` answers HTTP. A server that exits or never answers fails
- * the tests with `install` (what to install) and its own output: never a silent skip.
- */
-async function startServer(cmd: string, args: string[], url: string, install: string): Promise<Server> {
-  const t0 = Date.now();
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-  let exited: string | null = null;
-  child.once('error', (e) => (exited = e.message));
-  child.once('exit', (code, signal) => (exited = `exited with ${code ?? signal}`));
-  const up = await waitFor(
-    `${cmd} to answer on ${url}`,
-    async () => exited !== null || (await answers(url)),
-    START_TIMEOUT_MS,
-  ).catch(() => false);
-  if (exited !== null || up !== true) {
-    await stop(child);
-    throw new Error(`could not start ${cmd} ${args.join(' ')}: ${exited ?? 'no answer'}.\n${install}\n${output}`);
-  }
-  const server = { url, child, startedMs: Date.now() - t0 };
-  servers.push(server);
-  return server;
-}
-
-async function answers(url: string): Promise<boolean> {
-  try {
-    await fetch(url, { signal: AbortSignal.timeout(1000) });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const gone = new Promise<void>((r) => child.once('exit', () => r()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await gone;
-  clearTimeout(timer);
-}
-
-/** One start per file, shared by every test that asks for it. */
-function once<T>(start: () => Promise<T>): () => Promise<T> {
-  let p: Promise<T> | undefined;
-  return () => (p ??= start());
-}
-
-const moto = once(async () => {
-  const port = await freePort();
-  const s = await startServer(
-    'python3',
-    ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)],
-    `http://127.0.0.1:${port}/`,
-    "These tests need moto's S3 server for the python3 on PATH: python3 -m pip install 'moto[server]'",
-  );
-  console.log(`moto started in ${s.startedMs} ms`);
-  return s;
-});
-
-/** Azurite's bin run with this Node directly (no npx shell between us and the pid we stop). */
-const azurite = once(async () => {
-  const port = await freePort();
-  let main: string;
-  try {
-    main = path.join(path.dirname(require.resolve('azurite/package.json')), 'dist/src/blob/main.js');
-  } catch {
-    throw new Error('These tests need Azurite: run `npm install` (azurite is a devDependency of mlsnap)');
-  }
-  const location = tempDir('azurite');
-  const s = await startServer(
-    process.execPath,
-    [main, '--blobHost', '127.0.0.1', '--blobPort', String(port), '--location', location, '--silent'].concat(
-      // Azurite 3.35 sends telemetry to Application Insights unless told not to: loopback only here.
-      ['--skipApiVersionCheck', '--disableTelemetry'],
-    ),
-    `http://127.0.0.1:${port}/`,
-    'These tests need Azurite: run `npm install` (azurite is a devDependency of mlsnap)',
-  );
-  console.log(`Azurite started in ${s.startedMs} ms`);
-  return s;
+  await stopStorageServers();
 });
 
 // ---- backends under test: each call is a fresh, empty one ----
@@ -157,12 +49,6 @@ async function makeS3(opts: { prefix?: string; listPageSize?: number } = {}): Pr
   });
   clients.push(b);
   return b;
-}
-
-/** Azurite's well-known development account (its README): no secret. */
-function azuriteConnectionString(url: string): string {
-  const key = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
-  return `DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=${key};BlobEndpoint=${url}devstoreaccount1;`;
 }
 
 async function makeAzure(opts: { prefix?: string; listPageSize?: number } = {}): Promise<AzureBackend> {
