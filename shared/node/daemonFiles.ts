@@ -38,8 +38,22 @@ export function readDaemonFile(home: string): DaemonFile | null {
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  return !isZombie(pid);
+}
+
+/**
+ * A daemon killed with -9 whose parent never reaps it stays a zombie, which `kill(pid, 0)`
+ * still finds: on Linux /proc says so (state Z), and a zombie holds no lock and serves nothing.
+ */
+function isZombie(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // "pid (comm) S ..." — comm may hold spaces and parentheses: the state follows the last ')'.
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+  } catch {
+    return false;
   }
 }
