@@ -51,7 +51,10 @@ after(async () => {
 });
 
 function envFor(home: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return { ...process.env, ...MOTO_ENV, MLSNAP_HOME: home, ...extra };
+  const env: NodeJS.ProcessEnv = { ...process.env, ...MOTO_ENV, MLSNAP_HOME: home, ...extra };
+  // '' removes a variable: a teammate with no credentials at all.
+  for (const [k, v] of Object.entries(env)) if (v === '') delete env[k];
+  return env;
 }
 
 function run(args: string[], o: { cwd: string; home: string; env?: Record<string, string> }): Run {
@@ -331,6 +334,43 @@ describe('S3 (moto)', () => {
     for (const [k, body] of after) assert.ok(!body.includes(key), `${k} holds the key`);
     // Local history keeps the outputs.
     assert.ok(bytesOf(['cat', 'explore.ipynb@latest'], t).includes(key));
+
+    // A finding can be accepted by id; the push records it.
+    writeAndSnapshot(t, { 'settings.txt': 'api_token = "q8Zr2LmX9vTn4WbKp7YcHs3D"\n' }, 'token');
+    const found = run(['push', '--json'], t);
+    assert.equal(found.status, 12);
+    const report = JSON.parse(found.stdout) as PushResult;
+    assert.equal(report.findings.length, 1);
+    const finding = report.findings[0] as PushResult['findings'][number];
+    assert.equal(finding.rule, 'high-entropy-assignment');
+    assert.equal(finding.path, 'settings.txt');
+    const allowed = json<PushResult>(['push', '--allow', finding.id], t);
+    assert.equal(allowed.versions, 1);
+    const history = [...(await allObjects(remote.endpoint, remote.url))].filter(([k]) => k.includes('/history/'));
+    const recorded = history.flatMap(
+      ([, body]) => (JSON.parse(body.toString()) as { versions: { allowed?: string[] }[] }).versions,
+    );
+    assert.ok(
+      recorded.some((v) => v.allowed?.includes(finding.id)),
+      'the accepted finding travels with the version',
+    );
+  });
+
+  test('a model whose pickle would run code on load is flagged by the gate', async () => {
+    const remote = await newBucket();
+    const t = teammate('pickler');
+    const evil = path.join(t.root, 'model.pkl');
+    // Written by Python, never loaded: its __reduce__ would call os.system.
+    const py = spawnSync('/usr/bin/python3', [
+      '-c',
+      `import os, pickle\nclass E:\n    def __reduce__(self):\n        return (os.system, ('echo pwned',))\nopen(${JSON.stringify(evil)}, 'wb').write(pickle.dumps(E()))`,
+    ]);
+    assert.equal(py.status, 0, py.stderr.toString());
+    assert.equal(run(['snapshot', 'model.pkl'], t).status, 0);
+    assert.equal(run(['remote', 'add', 'origin', remote.url, '--endpoint', remote.endpoint], t).status, 0);
+    const r = run(['push'], t);
+    assert.equal(r.status, 12, r.stdout + r.stderr);
+    assert.match(r.stdout, /model\.pkl: line 1: pickle-code-execution .*system/);
   });
 
   test('an object altered in the bucket is refused by pull and clone and named by remote check', async () => {
@@ -404,6 +444,22 @@ describe('S3 (moto)', () => {
       ['made'],
       'refused remotes were not added',
     );
+    // No credentials anywhere (the daemon of this home starts without any either).
+    const bare = {
+      AWS_ACCESS_KEY_ID: '',
+      AWS_SECRET_ACCESS_KEY: '',
+      AWS_SESSION_TOKEN: '',
+      AWS_PROFILE: '',
+      AWS_EC2_METADATA_DISABLED: 'true',
+      AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/credentials',
+      AWS_CONFIG_FILE: '/nonexistent/config',
+    };
+    const nobody = { home: newHome(), cwd: tempDir('remote-nocreds'), env: bare };
+    assert.equal(run(['init'], nobody).status, 0);
+    const nocreds = run(['remote', 'add', 'origin', newer.url, '--endpoint', newer.endpoint], nobody);
+    assert.equal(nocreds.status, 11, nocreds.stderr);
+    assert.match(nocreds.stderr, /remote origin .*: no credentials found .*set AWS_PROFILE/);
+
     const noRemote = teammate('lonely');
     const push = run(['push'], noRemote);
     assert.equal(push.status, 3);
