@@ -14,8 +14,10 @@ import {
   checkLength,
   concatParts,
   fittingState,
+  inParallel,
   isKey,
   MiB,
+  PARTS_IN_FLIGHT,
   newUploadId,
   normalPrefix,
   partCount,
@@ -160,15 +162,15 @@ export class AzureBackend implements RemoteBackend {
     await opts.onState?.(state);
     const count = partCount(source.size, state.partSize);
     const staged = new Set(state.blockIds);
-    for (let i = 0; i < count; i++) {
+    const todo = Array.from({ length: count }, (_, i) => i).filter((i) => !staged.has(blockId(state.uploadId, i)));
+    await inParallel(todo, PARTS_IN_FLIGHT, async (i) => {
       const id = blockId(state.uploadId, i);
-      if (staged.has(id)) continue;
       opts.signal?.throwIfAborted();
       const [offset, length] = partRange(i, source.size, state.partSize);
       await blob.stageBlock(id, await source.read(offset, length), length, { abortSignal: opts.signal });
       state = { ...state, blockIds: [...state.blockIds, id] };
       await opts.onState?.(state);
-    }
+    });
     await opts.beforeCommit?.();
     const ids = Array.from({ length: count }, (_, i) => blockId(state.uploadId, i));
     return this.commit(blob, ids, source.size);

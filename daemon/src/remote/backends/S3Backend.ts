@@ -26,8 +26,10 @@ import {
   checkLength,
   concatParts,
   fittingState,
+  inParallel,
   isKey,
   MiB,
+  PARTS_IN_FLIGHT,
   normalPrefix,
   partCount,
   partRange,
@@ -188,15 +190,16 @@ export class S3Backend implements RemoteBackend {
     await opts.onState?.(state);
     const count = partCount(source.size, state.partSize);
     const stored = new Set(state.parts.map((p) => p.partNumber));
-    for (let n = 1; n <= count; n++) {
-      if (stored.has(n)) continue;
+    const todo = Array.from({ length: count }, (_, i) => i + 1).filter((n) => !stored.has(n));
+    await inParallel(todo, PARTS_IN_FLIGHT, async (n) => {
       opts.signal?.throwIfAborted();
       const [offset, length] = partRange(n - 1, source.size, state.partSize);
       const body = Buffer.from(await source.read(offset, length));
       const part = await this.uploadPart(objectKey, state.uploadId, n, body, opts.signal);
+      // One thread: each state handed on holds every part done so far.
       state = { ...state, parts: [...state.parts, part] };
       await opts.onState?.(state);
-    }
+    });
     await opts.beforeCommit?.();
     return this.complete(objectKey, state.uploadId, state.parts);
   }
