@@ -297,7 +297,12 @@ describe('S3 (moto)', () => {
     const second = json<PushResult>(['push'], t);
     assert.equal(second.versions, 1);
     assert.equal(second.bytes, size);
-    assert.equal(second.bytesSent, size - keptBytes, 'only the parts the remote lacked were sent');
+    // Parts in flight when the daemon died may have landed unrecorded: the resume asks the
+    // remote (ListParts), so it sends at most what the record lacked, and never all of it.
+    const partSize = 16 * 1024 * 1024;
+    assert.ok(second.bytesSent <= size - keptBytes, `${second.bytesSent} sent, ${size - keptBytes} were missing`);
+    assert.ok(second.bytesSent >= size - keptBytes - 4 * partSize, `${second.bytesSent} sent`);
+    assert.ok(second.bytesSent < size - 2 * partSize, 'the parts sent before the kill were not sent again');
     const clone = { home: newHome(), cwd: tempDir('kill-clone') };
     json<CloneResult>(['clone', remote.url, path.join(clone.cwd, 'p'), '--endpoint', remote.endpoint], clone);
     const a = fs.readFileSync(path.join(clone.cwd, 'p', 'big.pt'));
