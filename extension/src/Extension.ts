@@ -10,6 +10,7 @@ import { HistoryFeature } from './history/HistoryFeature';
 import { ContextKey, SUMMARY_SCHEME, VERSION_SCHEME } from './ids';
 import { OutputLog } from './OutputLog';
 import { ProjectCatalog } from './ProjectCatalog';
+import { RemoteFeature } from './remotes/RemoteFeature';
 import { nodePathSetting, SettingsSync } from './SettingsSync';
 import { StatusBar } from './StatusBar';
 import { VersionFileSystem, VersionSummaries } from './VersionDocuments';
@@ -39,6 +40,9 @@ export class Extension implements vscode.Disposable {
     this.store.track(new ConfigProblems(this.daemon, this.catalog, this.log));
     this.registerVersionDocuments();
     this.history = this.store.track(new HistoryFeature(this.daemon, this.catalog, this.log));
+    const remotes = this.store.track(new RemoteFeature(this.daemon, this.catalog, context.secrets, this.log));
+    // Pushes and pulls change which versions are on a remote, and pulls add teammates' versions.
+    this.store.track(remotes.onDidChange(() => this.history.refresh()));
     registerDaemonCommands(commandRegistrar(this.store, this.log), this.daemon, this.log);
     this.statusBar = this.store.track(new StatusBar(this.daemon, this.catalog));
     this.settings = this.store.track(new SettingsSync(this.daemon, this.catalog, this.log));

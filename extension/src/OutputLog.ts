@@ -21,15 +21,20 @@ export class OutputLog implements vscode.Disposable {
     this.channel.warn(msg);
   }
 
-  /** Log `e` in full and show its first sentence with "Open Log" (or a more useful action). */
-  async showError(what: string, e: unknown): Promise<void> {
+  /**
+   * Log `e` in full and show its first sentence with one action that helps: "Start Daemon"
+   * when no daemon answers, else `action` when the caller has a better one than "Open Log".
+   * Returns `action` when the user picked it (the caller runs it).
+   */
+  async showError(what: string, e: unknown, action?: string): Promise<string | undefined> {
     this.channel.error(`${what}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
     const daemonDown = e instanceof MlsnapError && e.kind === 'daemon-unavailable';
     const sentence = e instanceof Error ? e.message.split('\n')[0] : String(e);
-    const action = daemonDown ? 'Start Daemon' : 'Open Log';
-    const picked = await vscode.window.showErrorMessage(`mlsnap: ${what} failed: ${sentence}`, action);
+    const actions = daemonDown ? ['Start Daemon'] : action ? [action, 'Open Log'] : ['Open Log'];
+    const picked = await vscode.window.showErrorMessage(`mlsnap: ${what} failed: ${sentence}`, ...actions);
     if (picked === 'Start Daemon') await vscode.commands.executeCommand(CommandId.StartDaemon);
     else if (picked === 'Open Log') this.channel.show(true);
+    return picked !== undefined && picked === action ? action : undefined;
   }
 
   dispose(): void {

@@ -19,6 +19,11 @@ export enum CommandId {
   Refresh = 'mlsnap.refresh',
   FollowActiveEditorOn = 'mlsnap.followActiveEditorOn',
   FollowActiveEditorOff = 'mlsnap.followActiveEditorOff',
+  AddRemote = 'mlsnap.addRemote',
+  Push = 'mlsnap.push',
+  Pull = 'mlsnap.pull',
+  SetRemoteCredentials = 'mlsnap.setRemoteCredentials',
+  RemoveRemote = 'mlsnap.removeRemote',
 }
 
 export enum ContextKey {
@@ -29,6 +34,8 @@ export enum ContextKey {
   /** The active editor's file has recorded versions. */
   ActiveFileTracked = 'mlsnap.activeFileTracked',
   FollowActiveEditor = 'mlsnap.followActiveEditor',
+  /** A project of this workspace has a team remote (Push and Pull buttons). */
+  HasRemote = 'mlsnap.hasRemote',
 }
 
 export enum ViewId {
@@ -62,4 +69,8 @@ export enum Setting {
 }
 
 export const STATUS_BAR_ITEM = 'mlsnap.status';
+/** The status bar item counting versions not pushed to the default remote. */
+export const REMOTE_STATUS_BAR_ITEM = 'mlsnap.remoteStatus';
+/** SecretStorage keys of remote credentials: this prefix, then the project root and the remote name. */
+export const REMOTE_SECRET_PREFIX = 'mlsnap.remote.credentials:';
 export const DIFF_PANEL_TYPE = 'mlsnap.diff';

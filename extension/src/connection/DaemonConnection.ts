@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as vscode from 'vscode';
@@ -20,6 +21,7 @@ import {
   type NotificationName,
   type ParamsOf,
   type ResultOf,
+  type TransferProgress,
 } from '../../../shared/src/protocol';
 import { DisposableStore } from '../Disposables';
 import type { OutputLog } from '../OutputLog';
@@ -27,6 +29,20 @@ import type { DaemonLauncher } from './DaemonLauncher';
 import { pollUntil } from '../../../shared/src/pollUntil';
 
 export type DaemonState = 'starting' | 'running' | 'stopped';
+
+/**
+ * Methods that take a progressToken (push, pull, clone, remote add and check): their params
+ * name it, unlike `daemon/status`'s, which take nothing at all.
+ */
+export type LongMethod = {
+  [M in MethodName]: string extends keyof ParamsOf<M> ? never : 'progressToken' extends keyof ParamsOf<M> ? M : never;
+}[MethodName];
+
+/** How a long call reports and stops: progress as the daemon sends it, the editor's Cancel. */
+export interface LongCallOptions {
+  onProgress?: (p: TransferProgress) => void;
+  token?: vscode.CancellationToken;
+}
 
 const START_TIMEOUT_MS = 20_000;
 
@@ -45,6 +61,7 @@ export class DaemonConnection implements vscode.Disposable {
   readonly onDidTag = this._onDidTag.event;
   private readonly _onDidChangeProject = new vscode.EventEmitter<ProjectInfo>();
   readonly onDidChangeProject = this._onDidChangeProject.event;
+  private readonly _onDidProgress = new vscode.EventEmitter<{ token: string; progress: TransferProgress }>();
 
   private readonly lifetime = new DisposableStore();
   private readonly connectionScope = new DisposableStore();
@@ -64,6 +81,7 @@ export class DaemonConnection implements vscode.Disposable {
     this.lifetime.track(this._onDidRecord);
     this.lifetime.track(this._onDidTag);
     this.lifetime.track(this._onDidChangeProject);
+    this.lifetime.track(this._onDidProgress);
   }
 
   get state(): DaemonState {
@@ -105,19 +123,52 @@ export class DaemonConnection implements vscode.Disposable {
     await this.connectOrStart();
   }
 
-  async call<M extends MethodName>(method: M, params: ParamsOf<M>): Promise<ResultOf<M>> {
-    const client = this.client;
-    if (!client || this._state !== 'running') {
+  /** Throws what every call throws while no daemon answers: the error whose action starts it. */
+  requireRunning(): void {
+    if (!this.client || this._state !== 'running') {
       throw new MlsnapError(
         'daemon-unavailable',
         'the mlsnap daemon is not running; use "mlsnap: Start/Restart Daemon"',
       );
     }
+  }
+
+  /** `token`: cancelling it cancels the request (the daemon stops the call and answers an error). */
+  async call<M extends MethodName>(
+    method: M,
+    params: ParamsOf<M>,
+    token?: vscode.CancellationToken,
+  ): Promise<ResultOf<M>> {
+    this.requireRunning();
+    const client = this.client as LanguageClient;
     try {
-      return (await client.sendRequest(rpcMethod(method), params)) as ResultOf<M>;
+      return (await (token
+        ? client.sendRequest(rpcMethod(method), params, token)
+        : client.sendRequest(rpcMethod(method), params))) as ResultOf<M>;
     } catch (e) {
       if (e instanceof ResponseError && isErrorPayload(e.data)) throw MlsnapError.fromPayload(e.data);
       throw e;
+    }
+  }
+
+  /**
+   * A long call with its own progress token: the daemon's `mlsnap/didProgress` notifications
+   * naming it go to `onProgress` while the call runs.
+   */
+  async callLong<M extends LongMethod>(
+    method: M,
+    params: Omit<ParamsOf<M>, 'progressToken'>,
+    opts: LongCallOptions = {},
+  ): Promise<ResultOf<M>> {
+    const progressToken = randomUUID();
+    const { onProgress } = opts;
+    const sub = onProgress
+      ? this._onDidProgress.event((e) => e.token === progressToken && onProgress(e.progress))
+      : undefined;
+    try {
+      return await this.call(method, { ...params, progressToken } as ParamsOf<M>, opts.token);
+    } finally {
+      sub?.dispose();
     }
   }
 
@@ -151,6 +202,7 @@ export class DaemonConnection implements vscode.Disposable {
     this.listen(client, 'mlsnap/didTag', (p) => this._onDidTag.fire(p));
     this.listen(client, 'mlsnap/didChangeProject', (p) => this._onDidChangeProject.fire(p.project));
     this.listen(client, 'mlsnap/willStop', () => this.onDisconnect());
+    this.listen(client, 'mlsnap/didProgress', (p) => this._onDidProgress.fire(p));
     this.setState('running');
     return true;
   }

@@ -25,6 +25,7 @@ export class HistoryFeature implements vscode.Disposable {
   private readonly treeView: vscode.TreeView<HistoryNode>;
   private readonly service: HistoryService;
   private follow = false;
+  private snapshots: SnapshotsTree | undefined;
 
   constructor(
     daemon: DaemonConnection,
@@ -49,6 +50,12 @@ export class HistoryFeature implements vscode.Disposable {
     this.store.track(onDidChangeActiveEditor(() => void this.revealActive()));
   }
 
+  /** Redraw History and Snapshots (what remotes hold changed). */
+  refresh(): void {
+    this.tree.refresh();
+    this.snapshots?.refresh();
+  }
+
   /** Following starts off in every window; the eye button's context key says so. */
   async resetContext(): Promise<void> {
     await setContext(ContextKey.FollowActiveEditor, false);
@@ -56,6 +63,7 @@ export class HistoryFeature implements vscode.Disposable {
 
   private createSnapshotsView(daemon: DaemonConnection): void {
     const snapshots = this.store.track(new SnapshotsTree(daemon, this.catalog));
+    this.snapshots = snapshots;
     this.store.track(vscode.window.createTreeView(ViewId.Snapshots, { treeDataProvider: snapshots }));
   }
 

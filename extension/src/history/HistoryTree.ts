@@ -5,7 +5,14 @@ import { fileKindSpec, kindSpec, type FileKind } from '../../../shared/src/fileK
 import type { DaemonConnection } from '../connection/DaemonConnection';
 import { DisposableStore } from '../Disposables';
 import { CommandId, TreeItemContext } from '../ids';
-import { environmentSummary, versionDescription, versionLabel, versionMarkdown } from '../presentation/summaries';
+import {
+  environmentSummary,
+  versionDescription,
+  versionIcon,
+  versionLabel,
+  versionMarkdown,
+} from '../presentation/summaries';
+import { localIdentity } from '../localIdentity';
 import type { ProjectCatalog } from '../ProjectCatalog';
 
 export type HistoryNode =
@@ -30,6 +37,8 @@ export class HistoryTree implements vscode.TreeDataProvider<HistoryNode>, vscode
   /** Environments by project and id: versions share them, and they never change. */
   private readonly envCache = new Map<string, EnvironmentInfo | null>();
   private readonly changeCache = new Map<string, string>();
+  /** Versions recorded by anyone else (a teammate, another machine) name their author. */
+  private readonly here = localIdentity();
 
   constructor(
     private readonly daemon: DaemonConnection,
@@ -38,6 +47,8 @@ export class HistoryTree implements vscode.TreeDataProvider<HistoryNode>, vscode
     this.store.track(this._onDidChangeTreeData);
     this.store.track(daemon.onDidRecord(() => this.refresh()));
     this.store.track(daemon.onDidTag(() => this.refresh()));
+    // A pull records teammates' versions without a snapshot: the daemon says the project changed.
+    this.store.track(daemon.onDidChangeProject((p) => catalog.roots.includes(p.root) && this.refresh()));
     this.store.track(daemon.onDidChangeState(() => this.refresh()));
     this.store.track(catalog.onDidChange(() => this.refresh()));
   }
@@ -72,11 +83,11 @@ export class HistoryTree implements vscode.TreeDataProvider<HistoryNode>, vscode
         const v = node.version;
         const item = new vscode.TreeItem(versionLabel(v), vscode.TreeItemCollapsibleState.None);
         item.id = `version:${node.root}:${v.id}`;
-        item.description = `${versionDescription(v, node.summary, node.change)}${v.renamedFrom ? ` · renamed from ${v.renamedFrom}` : ''}`;
+        item.description = `${versionDescription(v, node.summary, node.change, this.here)}${v.renamedFrom ? ` · renamed from ${v.renamedFrom}` : ''}`;
         item.tooltip = new vscode.MarkdownString(
           versionMarkdown(v, this.envCache.get(envKey(node.root, v.environmentId)) ?? null, null),
         );
-        item.iconPath = new vscode.ThemeIcon(v.tags.length > 0 ? 'tag' : 'git-commit');
+        item.iconPath = new vscode.ThemeIcon(versionIcon(v, this.here));
         item.contextValue = TreeItemContext.Version;
         item.command = { command: CommandId.OpenVersion, title: 'Open Version', arguments: [node] };
         return item;

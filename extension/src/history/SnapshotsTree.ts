@@ -3,7 +3,8 @@ import type { VersionInfo } from '../../../shared/src/domain';
 import type { DaemonConnection } from '../connection/DaemonConnection';
 import { DisposableStore } from '../Disposables';
 import { CommandId, TreeItemContext } from '../ids';
-import { age, size } from '../presentation/summaries';
+import { localIdentity } from '../localIdentity';
+import { age, onRemotes, recordedBy, size } from '../presentation/summaries';
 import type { ProjectCatalog } from '../ProjectCatalog';
 import type { HistoryNode } from './HistoryTree';
 
@@ -24,6 +25,7 @@ export class SnapshotsTree implements vscode.TreeDataProvider<Node>, vscode.Disp
   private readonly _onDidChangeTreeData = new vscode.EventEmitter<Node | undefined>();
   readonly onDidChangeTreeData = this._onDidChangeTreeData.event;
   private readonly store = new DisposableStore();
+  private readonly here = localIdentity();
 
   constructor(
     private readonly daemon: DaemonConnection,
@@ -32,7 +34,12 @@ export class SnapshotsTree implements vscode.TreeDataProvider<Node>, vscode.Disp
     this.store.track(this._onDidChangeTreeData);
     this.store.track(daemon.onDidRecord(() => this._onDidChangeTreeData.fire(undefined)));
     this.store.track(daemon.onDidChangeState(() => this._onDidChangeTreeData.fire(undefined)));
+    this.store.track(daemon.onDidChangeProject((p) => catalog.roots.includes(p.root) && this.refresh()));
     this.store.track(catalog.onDidChange(() => this._onDidChangeTreeData.fire(undefined)));
+  }
+
+  refresh(): void {
+    this._onDidChangeTreeData.fire(undefined);
   }
 
   getTreeItem(node: Node): vscode.TreeItem {
@@ -50,7 +57,8 @@ export class SnapshotsTree implements vscode.TreeDataProvider<Node>, vscode.Disp
     const v = node.version;
     const item = new vscode.TreeItem(`${v.path}@${v.seq}`, vscode.TreeItemCollapsibleState.None);
     item.id = `snapshot-version:${v.id}`;
-    item.description = size(v.size);
+    const by = recordedBy(v, this.here);
+    item.description = `${by ? `${by} · ` : ''}${size(v.size)}${onRemotes(v)}`;
     item.contextValue = TreeItemContext.Version;
     item.command = { command: CommandId.OpenVersion, title: 'Open Version', arguments: [node] };
     return item;

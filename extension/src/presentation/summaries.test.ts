@@ -1,7 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { EnvironmentInfo, VersionInfo } from '../../../shared/src/domain';
-import { environmentRows, environmentSummary, packageChanges, versionDescription, versionLabel } from './summaries';
+import {
+  environmentRows,
+  environmentSummary,
+  packageChanges,
+  recordedBy,
+  versionDescription,
+  versionIcon,
+  versionLabel,
+  versionMarkdown,
+} from './summaries';
 
 function env(pkgs: Record<string, string>, complete = true): EnvironmentInfo {
   return {
@@ -53,7 +62,14 @@ test('the one-line summary names the interpreter and at most two package changes
 
 test('version rows show age, trigger, size and tags', () => {
   const now = 10_000_000;
-  const v = { seq: 4, createdAt: now - 90_000, trigger: 'save', size: 2048, tags: ['best'] } as VersionInfo;
+  const v = {
+    seq: 4,
+    createdAt: now - 90_000,
+    trigger: 'save',
+    size: 2048,
+    tags: ['best'],
+    remotes: [],
+  } as unknown as VersionInfo;
   assert.equal(versionLabel(v, now), '@4 · 2m ago');
   assert.equal(versionDescription(v, 'py 3.11'), 'save · 2.0 KiB · py 3.11 [best]');
   assert.equal(
@@ -74,4 +90,65 @@ test('the environment view filters rows but keeps their groups', () => {
   );
   const all = environmentRows(env({ torch: '1' }), null);
   assert.ok(all.some((r) => r.label === 'Environment variables' && r.description === '2 names'));
+});
+
+test("a teammate's version names its author; versions on a remote say which", () => {
+  const here = { author: 'bob', host: 'laptop' };
+  const mine = {
+    seq: 2,
+    trigger: 'save',
+    size: 10,
+    tags: [],
+    remotes: ['origin'],
+    author: 'bob',
+    host: 'laptop',
+  } as unknown as VersionInfo;
+  const theirs = {
+    seq: 3,
+    trigger: 'watch',
+    size: 10,
+    tags: [],
+    remotes: ['origin', 'backup'],
+    author: 'alice',
+    host: 'gpu-box',
+  } as unknown as VersionInfo;
+  const old = { seq: 1, trigger: 'watch', size: 10, tags: [], remotes: [] } as unknown as VersionInfo;
+  assert.equal(versionDescription(mine, 'py 3.11', undefined, here), 'save · 10 B · py 3.11 · on origin');
+  assert.equal(
+    versionDescription(theirs, 'py 3.11', undefined, here),
+    'by alice · watch · 10 B · py 3.11 · on origin, backup',
+  );
+  assert.equal(versionDescription(old, 'py 3.11', undefined, here), 'watch · 10 B · py 3.11');
+  assert.equal(
+    versionDescription({ ...mine, host: 'gpu-box' }, 'py', undefined, here),
+    'from gpu-box · save · 10 B · py · on origin',
+  );
+  assert.deepEqual(
+    [versionIcon(old, here), versionIcon(mine, here), versionIcon(theirs, here)],
+    ['git-commit', 'cloud', 'account'],
+  );
+  assert.equal(versionIcon({ ...theirs, tags: ['best'] }, here), 'tag');
+  assert.equal(recordedBy(mine, undefined), 'by bob', 'without knowing who is here, every author is named');
+});
+
+test("the hover names the author and host of a teammate's version and the remotes holding it", () => {
+  const theirs = {
+    path: 'a.ipynb',
+    seq: 3,
+    createdAt: 0,
+    trigger: 'watch',
+    size: 10,
+    blob: 'ab',
+    snapshotId: 's',
+    tags: [],
+    remotes: ['origin'],
+    author: 'alice',
+    host: 'gpu-box',
+    lineage: null,
+    message: null,
+  } as unknown as VersionInfo;
+  const md = versionMarkdown(theirs, null, null);
+  assert.match(md, /\| author \| alice on gpu-box \|/);
+  assert.match(md, /\| on remotes \| origin \|/);
+  assert.match(versionMarkdown({ ...theirs, remotes: [] }, null, null), /\| on remotes \| none \(not pushed\) \|/);
 });

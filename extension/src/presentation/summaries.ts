@@ -57,11 +57,44 @@ export function versionLabel(v: VersionInfo, now = Date.now()): string {
   return `@${v.seq} · ${age(v.createdAt, now)}`;
 }
 
-/** "save · 4.6 KiB · 1 cell modified · py 3.11.2 /usr/bin/python3 [best]" */
-export function versionDescription(v: VersionInfo, envSummary: string, diffSummary?: string): string {
+/** Who records versions here: versions by anyone else, or from another machine, say so. */
+export interface Identity {
+  author: string;
+  host: string;
+}
+
+/**
+ * "by alice" for a teammate's version, "from gpu-box" for one of this user's recorded on
+ * another machine; null for a version recorded here (or before versions had authors).
+ */
+export function recordedBy(v: VersionInfo, here: Identity | undefined): string | null {
+  if (v.author === undefined) return null;
+  if (here === undefined || v.author !== here.author) return `by ${v.author}`;
+  return v.host !== undefined && v.host !== here.host ? `from ${v.host}` : null;
+}
+
+/**
+ * "save · 4.6 KiB · 1 cell modified · py 3.11.2 /usr/bin/python3 [best] · on origin"; a
+ * teammate's version (pulled from a remote) starts with its author: "by alice · …".
+ */
+export function versionDescription(v: VersionInfo, envSummary: string, diffSummary?: string, here?: Identity): string {
+  const by = recordedBy(v, here);
+  const author = by ? `${by} · ` : '';
   const tags = v.tags.length > 0 ? ` [${v.tags.join(', ')}]` : '';
   const diff = diffSummary ? ` · ${diffSummary}` : '';
-  return `${v.trigger} · ${size(v.size)}${diff} · ${envSummary}${tags}`;
+  return `${author}${v.trigger} · ${size(v.size)}${diff} · ${envSummary}${tags}${onRemotes(v)}`;
+}
+
+/** " · on origin, backup", or nothing for a version no remote holds. */
+export function onRemotes(v: VersionInfo): string {
+  return v.remotes.length > 0 ? ` · on ${v.remotes.join(', ')}` : '';
+}
+
+/** The icon of a version row: tagged, a teammate's, on a remote, or only here. */
+export function versionIcon(v: VersionInfo, here?: Identity): 'tag' | 'account' | 'cloud' | 'git-commit' {
+  if (v.tags.length > 0) return 'tag';
+  if (recordedBy(v, here) !== null) return 'account';
+  return v.remotes.length > 0 ? 'cloud' : 'git-commit';
 }
 
 /** Markdown for a version's hover and for the summary document of a binary model file. */
@@ -76,6 +109,8 @@ export function versionMarkdown(v: VersionInfo, env: EnvironmentInfo | null, git
     `| blake3 | \`${v.blob}\` |`,
     `| snapshot | \`${v.snapshotId}\` |`,
   ];
+  if (v.author) lines.push(`| author | ${v.author}${v.host ? ` on ${v.host}` : ''} |`);
+  lines.push(`| on remotes | ${v.remotes.length > 0 ? v.remotes.join(', ') : 'none (not pushed)'} |`);
   if (v.message) lines.push(`| message | ${v.message} |`);
   if (v.tags.length > 0) lines.push(`| tags | ${v.tags.join(', ')} |`);
   if (v.lineage) lines.push(`| written by | ${v.lineage.sourcePath} |`);
