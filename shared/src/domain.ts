@@ -124,9 +124,11 @@ export interface VersionInfo {
    * `path@N` is this project's own numbering.
    */
   uid: string;
-  /** Who recorded it and where; absent for versions recorded by this project (see ProjectInfo.author). */
+  /** Who recorded it and where (absent only for versions recorded before remotes existed; see ProjectInfo.author). */
   author?: string;
   host?: string;
+  /** Set when its bytes are only on a remote: they are fetched (and checked) when first read. */
+  bytesOnRemote?: true;
   /** Names of the remotes known to hold it (pushed there or pulled from there). */
   remotes: string[];
 }
@@ -165,6 +167,9 @@ export interface ProjectInfo {
   blobs: number;
   storedBytes: number;
   watcher: WatcherState;
+  /** Who this project's new versions are recorded as (MLSNAP_AUTHOR / MLSNAP_HOST, else login and host name). */
+  author: string;
+  host: string;
   /**
    * Why the last edit of `.mlsnap/config.json` was refused (not JSON, a bad value); the last
    * good config stays in force. Absent when the file on disk is the config in force.

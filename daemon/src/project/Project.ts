@@ -293,6 +293,8 @@ export class Project {
     return {
       root: this.root,
       storeDir: Project.storeDirOf(this.root),
+      author: this.store.identity.author,
+      host: this.store.identity.host,
       ...this.store.counts(),
       watcher: this.watcher?.state ?? { backend: 'none' },
       ...(this.configProblem === undefined ? {} : { configProblem: this.configProblem }),

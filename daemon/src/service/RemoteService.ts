@@ -74,6 +74,7 @@ export class RemoteService {
       isDefault: first || p.default === true,
     });
     if (p.credentials !== undefined) this.keepCredentials(project.root, p.name, p.credentials);
+    this.registry.announce(project);
     return this.info(project, p.name);
   }
 
@@ -89,6 +90,7 @@ export class RemoteService {
     remoteRow(project.store, name);
     project.store.remotes.remove(name);
     this.secrets.delete(`${project.root}\0${name}`);
+    this.registry.announce(project);
     return { removed: name };
   }
 
@@ -104,12 +106,15 @@ export class RemoteService {
   async push(project: Project, p: PushParams, call: CallContext): Promise<PushResult> {
     const session = this.session(project, p.remote, p.credentials);
     const paths = p.paths?.map((x) => resolveInside(project.root, x, { allowRoot: true }));
-    return push(project.store, project.blobs, session, {
+    const result = await push(project.store, project.blobs, session, {
       ...(paths ? { paths } : {}),
       stripOutputs: p.stripOutputs === true,
       allow: p.allow ?? [],
       ...call,
     });
+    // Every window's marks and unpushed counts, not only the caller's.
+    if (result.versions > 0) this.registry.announce(project);
+    return result;
   }
 
   async pull(

@@ -149,6 +149,8 @@ export class HistoryTree implements vscode.TreeDataProvider<HistoryNode>, vscode
   /** One line of what changed since the previous version (cached: versions never change). */
   private async change(root: string, v: VersionInfo, previous: VersionInfo | undefined): Promise<string | undefined> {
     if (!previous) return undefined;
+    // A teammate's bytes not fetched yet: expanding History must not download them.
+    if (v.bytesOnRemote === true || previous.bytesOnRemote === true) return undefined;
     const key = `${root}#${previous.id}→${v.id}`;
     if (!this.changeCache.has(key)) {
       const d = await this.daemon

@@ -23,6 +23,7 @@ interface VersionRow {
   author: string | null;
   host: string | null;
   remotes: string | null;
+  here: number | null;
 }
 
 export interface VersionInsert {
@@ -55,7 +56,7 @@ const VERSION_SELECT = `
          v.snapshot_id, v.environment_id,
          (SELECT group_concat(t.name, char(31)) FROM tag t WHERE t.version_id = v.id) AS tags,
          l.source_path AS lineage_source, l.reason AS lineage_reason, v.renamed_from,
-         v.uid, v.author, v.host,
+         v.uid, v.author, v.host, (SELECT b.here FROM blob b WHERE b.hash = v.blob_hash) AS here,
          (SELECT group_concat(r.remote, char(31)) FROM remote_version r WHERE r.version_id = v.id) AS remotes
   FROM version v JOIN tracked_file f ON f.id = v.file_id
   LEFT JOIN lineage l ON l.version_id = v.id`;
@@ -218,5 +219,6 @@ function toVersion(r: VersionRow): VersionInfo {
     ...(r.author !== null ? { author: r.author } : {}),
     ...(r.host !== null ? { host: r.host } : {}),
     remotes: r.remotes ? r.remotes.split('\x1f').sort() : [],
+    ...(r.here === 0 ? { bytesOnRemote: true as const } : {}),
   };
 }
