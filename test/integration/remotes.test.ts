@@ -1,6 +1,6 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
@@ -473,6 +473,34 @@ describe('S3 (moto)', () => {
 });
 
 describe('folder remote', () => {
+  test('a full disk during pull --blobs is an io error; nothing half-stored, the bytes come later', () => {
+    const remoteDir = path.join(tempDir('full-remote'), 'shared');
+    const writer = teammate('filler');
+    writeAndSnapshot(writer, { 'models/big.pt': random(4 * 1024 * 1024, 21) }, 'big');
+    assert.equal(run(['remote', 'add', 'share', remoteDir, '--create'], writer).status, 0);
+    json<PushResult>(['push'], writer);
+
+    const root = tempDir('full-project');
+    const store = path.join(root, '.mlsnap');
+    fs.mkdirSync(store);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', store]);
+    try {
+      const reader = { home: newHome(), root, cwd: root, env: {} };
+      assert.equal(run(['init'], reader).status, 0);
+      assert.equal(run(['remote', 'add', 'share', remoteDir], reader).status, 0);
+      const full = run(['pull', '--blobs'], reader);
+      assert.equal(full.status, 8, full.stderr);
+      assert.match(full.stderr, /ENOSPC|no space/i);
+      assert.deepEqual(fs.readdirSync(path.join(store, 'tmp')), [], 'no temp file left');
+      const v = log(reader, 'models/big.pt')[0];
+      assert.equal(v?.bytesOnRemote, true, 'the version is known, its bytes still on the remote');
+      run(['daemon', 'stop'], reader);
+    } finally {
+      // Lazily: a daemon that is still closing its files must not fail the test.
+      execFileSync('umount', ['-l', store]);
+    }
+  });
+
   test('push and clone through a folder; hostile history is refused whole and nothing is recorded', () => {
     const remoteDir = path.join(tempDir('folder-remote'), 'shared');
     const t = teammate('folder');
