@@ -43,7 +43,10 @@ export async function fetchBlobs(
         localKey: ContentStore.keyOf(row.hash, encoding),
       };
       try {
-        await session.run((b) => downloadBlob(b, blobs.backend, job, meter, opts.signal));
+        await downloadBlob(session.backend, blobs.backend, job, meter, {
+          ...(opts.signal ? { signal: opts.signal } : {}),
+          remoteError: (e) => session.errorOf(e),
+        });
       } catch (e) {
         if (e instanceof CorruptRemoteObject)
           throw new MlsnapError(

@@ -42,6 +42,11 @@ export class RemoteSession {
     }
   }
 
+  /** A failure of this remote as one sentence naming it and the fix. */
+  errorOf(e: unknown): Error {
+    return remoteError(this.name, this.location, e);
+  }
+
   get where(): string {
     return `remote ${this.name}`;
   }

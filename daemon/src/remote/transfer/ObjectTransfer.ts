@@ -110,24 +110,31 @@ export async function downloadBlob(
   local: BlobBackend,
   job: DownloadJob,
   meter: TransferMeter,
-  signal?: AbortSignal,
+  opts: { signal?: AbortSignal; remoteError: (e: unknown) => Error },
 ): Promise<void> {
+  const { signal } = opts;
   signal?.throwIfAborted();
   let stream: Readable;
   try {
     stream = await remote.get(job.key);
   } catch (e) {
     if ((e as Error).name === 'BlobNotFound') throw new CorruptRemoteObject(job.key, 'it is missing from the remote');
-    throw e;
+    throw opts.remoteError(e);
   }
   const check = new DecodedHash(job.encoding);
+  // Failures reading the remote are the remote's; failures storing here (a full disk) stay
+  // this machine's, so each is said with the right fix.
   const source = async function* (): AsyncGenerator<Buffer> {
-    for await (const chunk of stream) {
-      signal?.throwIfAborted();
-      const c = chunk as Buffer;
-      check.update(c);
-      meter.progress(c.length);
-      yield c;
+    try {
+      for await (const chunk of stream) {
+        signal?.throwIfAborted();
+        const c = chunk as Buffer;
+        check.update(c);
+        meter.progress(c.length);
+        yield c;
+      }
+    } catch (e) {
+      throw signal?.aborted === true ? e : opts.remoteError(e);
     }
   };
   await local.put(job.localKey, source(), {
