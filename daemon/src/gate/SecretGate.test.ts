@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -678,7 +678,7 @@ torch.save({'weight': torch.zeros(2, 3), 'bias': torch.ones(3)}, sys.argv[2])
   assert.equal(fs.existsSync(marker), false);
 });
 
-test('formats that do not unpickle, and files that do not parse, give no finding and do not throw', async () => {
+test('formats that do not unpickle give no finding; a pickle that does not parse is reported as unverifiable', async () => {
   for (const name of [
     'mlp_h32.safetensors',
     'mlp_h32.onnx',
@@ -692,7 +692,18 @@ test('formats that do not unpickle, and files that do not parse, give no finding
   const dir = tempDir('bad');
   const garbage = path.join(dir, 'garbage.pkl');
   fs.writeFileSync(garbage, Buffer.from([0x80, 0x04, 0x95, 0xff, 0xff]));
-  assert.deepEqual(await scanModelFile('models/garbage.pkl', garbage), []);
+  // What cannot be parsed cannot be cleared: a pickle with junk after a call still runs it.
+  const [g] = await scanModelFile('models/garbage.pkl', garbage);
+  assert.equal(g?.rule, 'pickle-unverifiable');
+  const junk = path.join(dir, 'junk.pkl');
+  const py = spawnSync('/usr/bin/python3', [
+    '-c',
+    `import os, pickle\nclass E:\n    def __reduce__(self):\n        return (os.system, ('echo pwned',))\nopen(${JSON.stringify(junk)}, 'wb').write(pickle.dumps(E())[:-1] + b'\\xffjunk')`,
+  ]);
+  assert.equal(py.status, 0, String(py.stderr));
+  const [j] = await scanModelFile('models/junk.pkl', junk);
+  assert.equal(j?.rule, 'pickle-unverifiable');
+  assert.match(j?.message ?? '', /--allow pickle-unverifiable-[0-9a-f]{12}/);
   assert.deepEqual(await scanModelFile('models/missing.pkl', path.join(dir, 'missing.pkl')), []);
   // The committed evil fixture is flagged too (its command was never run: the Pickle tests check).
   const [f] = await scanModelFile('models/evil.pkl', path.join(MODEL_FIXTURES, 'evil.pkl'));

@@ -217,10 +217,35 @@ function pickleFinding(path: string, summary: ModelSummary): Finding[] {
  * GGUF, Keras) and files that cannot be parsed give [].
  */
 export async function scanModelFile(path: string, file: string): Promise<Finding[]> {
+  let head: Buffer;
   try {
-    if (!PICKLED_FORMATS.has(detectModelFormat(path, await readHead(file)))) return [];
-    return pickleFinding(path, await summarizeModel(file, { name: path }));
+    head = await readHead(file);
   } catch {
     return [];
   }
+  if (!PICKLED_FORMATS.has(detectModelFormat(path, head))) return [];
+  let summary: ModelSummary;
+  try {
+    summary = await summarizeModel(file, { name: path });
+  } catch (e) {
+    // Fail closed: a pickle that runs `os.system` and then holds junk still runs it on load,
+    // and a compressed joblib cannot be read here at all. What cannot be checked is reported.
+    return [unverifiableFinding(path, (e as Error).message)];
+  }
+  return pickleFinding(path, summary);
+}
+
+function unverifiableFinding(path: string, why: string): Finding {
+  const rule = 'pickle-unverifiable';
+  const reason = why.replace(/^.*?: (?=pickle|truncated|zip|unknown)/, '').slice(0, 160);
+  const id = findingId(path, rule, reason);
+  return {
+    id,
+    rule,
+    path,
+    line: 1,
+    where: 'text',
+    excerpt: `not readable as a pickle: ${reason}`,
+    message: `Could not check what loading this pickle would run (${reason}): re-save it uncompressed or as safetensors, or push anyway with \`mlsnap push --allow ${id}\` if you trust it.`,
+  };
 }
