@@ -108,7 +108,7 @@ module.exports = {
       'cli-talks-protocol',
       '^daemon/src/cli/',
       '^daemon/src/(api|service|store|diff|env|watch|lsp)/',
-      'The CLI talks to the daemon over its API (foreground `daemon run` starts it through main.ts).',
+      'The CLI talks to the daemon over its API (`daemon run` starts the daemon bundle with --foreground).',
     ),
   ],
   options: {

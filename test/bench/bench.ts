@@ -13,14 +13,47 @@ import { measureNotebookDiff, measureSafetensorsHeaderDiff } from './diffs';
 import { measureNewFile } from './newFile';
 import { measureNotebookLatency } from './notebookLatency';
 import { printFailure, printFigure, printSummary, writeJson, type FailedFigure, type Figure } from './report';
+import {
+  killRemoteBenchSync,
+  measureClone,
+  measurePushNewFile,
+  measurePushNothingNew,
+  measurePushSmallFiles,
+  startRemoteBench,
+  stopRemoteBench,
+  type RemoteBench,
+} from './remotes';
 import { buildTree, measureResnapshot, UNTRACKED_DIR } from './resnapshot';
-import { canDropCaches, fmtMs, fmtSize, GiB, progress, sleep, syncAll, timed } from './util';
+import { canDropCaches, fmtMs, fmtSize, freeBytes, GiB, progress, sleep, syncAll, timed } from './util';
 
 /** MLSNAP_BENCH_QUICK=1: a smoke run at a fraction of the sizes (figures not comparable to the targets). */
 const QUICK = process.env['MLSNAP_BENCH_QUICK'] === '1';
 const TRACKED_FILES = QUICK ? 2_000 : 20_000;
 const TOTAL_FILES = QUICK ? 5_000 : 50_000;
 const NEW_FILE_SIZE = QUICK ? 64 << 20 : GiB;
+/** The remote figures (R1-R4), against one moto S3 server. */
+const REMOTE_NEW_FILE_SIZE = QUICK ? 64 << 20 : GiB;
+const REMOTE_SMALL_VERSIONS = QUICK ? 300 : 2_000;
+const REMOTE_NOTHING_NEW_VERSIONS = QUICK ? 1_000 : 10_000;
+
+/**
+ * MLSNAP_BENCH_ONLY=local: only the local figures (1-6); =remotes: only the remote ones
+ * (R1-R4, which need python3 -m moto.server and the AWS CLI); =R1,R3: only those remote
+ * figures (R4 clones what R2 pushed, so R4 runs R2 too). Unset: everything.
+ */
+const ONLY = process.env['MLSNAP_BENCH_ONLY'] ?? '';
+const REMOTE_IDS = ['R1', 'R2', 'R3', 'R4'];
+const ONLY_IDS = ONLY.split(',')
+  .map((s) => s.trim().toUpperCase())
+  .filter((s) => s !== '');
+if (!['', 'local', 'remotes'].includes(ONLY) && !ONLY_IDS.every((id) => REMOTE_IDS.includes(id))) {
+  process.stderr.write(`MLSNAP_BENCH_ONLY is local, remotes or a list of ${REMOTE_IDS.join(',')}, not ${ONLY}\n`);
+  process.exit(2);
+}
+const RUN_LOCAL = ONLY === '' || ONLY === 'local';
+const wantRemote = (id: string): boolean =>
+  ONLY === '' || ONLY === 'remotes' || ONLY_IDS.includes(id) || (id === 'R2' && ONLY_IDS.includes('R4'));
+const RUN_REMOTES = REMOTE_IDS.some(wantRemote);
 
 /** dist/ when bundled (dist/bench.js); the repository is its parent. */
 const REPO = path.basename(__dirname) === 'dist' ? path.resolve(__dirname, '..') : path.resolve(__dirname, '..', '..');
@@ -35,11 +68,6 @@ function benchBase(): { base: string; note: string } {
   return { base, note: `${base} (${tmp} is another file system)` };
 }
 
-function freeBytes(dir: string): number {
-  const s = fs.statfsSync(dir);
-  return s.bavail * s.bsize;
-}
-
 async function main(): Promise<number> {
   const figures: Figure[] = [];
   const failures: FailedFigure[] = [];
@@ -47,11 +75,13 @@ async function main(): Promise<number> {
   const { base, note: baseNote } = benchBase();
   const dir = fs.realpathSync(fs.mkdtempSync(path.join(base, 'mlsnap-bench-')));
   let daemon: DaemonProcess | null = null;
+  let remote: RemoteBench | null = null;
   let cleaned = false;
   const cleanup = (): void => {
     if (cleaned) return;
     cleaned = true;
     killDaemonSync(daemon);
+    killRemoteBenchSync(remote);
     fs.rmSync(dir, { recursive: true, force: true });
   };
   process.once('exit', cleanup);
@@ -93,98 +123,143 @@ async function main(): Promise<number> {
   progress(`page cache ${drop ? 'can' : 'cannot'} be dropped (echo 3 > /proc/sys/vm/drop_caches)`);
 
   try {
-    // Figure 1: a new 1 GiB incompressible file.
-    const gibFile = path.join(dir, 'src', 'model.safetensors');
-    fs.mkdirSync(path.dirname(gibFile), { recursive: true });
-    progress(`writing a ${fmtSize(NEW_FILE_SIZE)} incompressible .safetensors…`);
-    writeRandomFile(gibFile, NEW_FILE_SIZE, 7);
-    syncAll();
-    // The disk here is bursty (one 1 GiB copy takes 0.5 s or 1.5 s): 5 rotating runs, not 3.
-    const runs = 5;
-    if (drop) {
-      await attempt('1', `new ${fmtSize(NEW_FILE_SIZE)} file vs cp + sync, cold page cache`, () =>
+    if (RUN_LOCAL) {
+      // Figure 1: a new 1 GiB incompressible file.
+      const gibFile = path.join(dir, 'src', 'model.safetensors');
+      fs.mkdirSync(path.dirname(gibFile), { recursive: true });
+      progress(`writing a ${fmtSize(NEW_FILE_SIZE)} incompressible .safetensors…`);
+      writeRandomFile(gibFile, NEW_FILE_SIZE, 7);
+      syncAll();
+      // The disk here is bursty (one 1 GiB copy takes 0.5 s or 1.5 s): 5 rotating runs, not 3.
+      const runs = 5;
+      if (drop) {
+        await attempt('1', `new ${fmtSize(NEW_FILE_SIZE)} file vs cp + sync, cold page cache`, () =>
+          measureNewFile({
+            id: '1',
+            src: gibFile,
+            workDir: path.join(dir, 'f1'),
+            cache: 'cold',
+            runs,
+            size: NEW_FILE_SIZE,
+          }),
+        );
+      }
+      await attempt(drop ? '1b' : '1', `new ${fmtSize(NEW_FILE_SIZE)} file vs cp + sync, warm page cache`, () =>
         measureNewFile({
-          id: '1',
+          id: drop ? '1b' : '1',
           src: gibFile,
           workDir: path.join(dir, 'f1'),
-          cache: 'cold',
+          cache: 'warm',
           runs,
           size: NEW_FILE_SIZE,
         }),
       );
+
+      // The 50,000-file tree for figure 4, whose 20,000 tracked files figure 2 then re-snapshots.
+      const tree = path.join(dir, 'tree');
+      progress(
+        `writing ${TOTAL_FILES.toLocaleString('en')} files (${TRACKED_FILES.toLocaleString('en')} tracked metrics*.json, the rest untracked .png)…`,
+      );
+      const built = await timed(() => buildTree(tree, TRACKED_FILES, TOTAL_FILES - TRACKED_FILES));
+      fs.mkdirSync(path.join(tree, 'models'));
+      progress(`  written in ${fmtMs(built.ms)}`);
+      const bigFile = path.join(dir, 'big', `weights-${fmtSize(bigSize).replace(' ', '')}.safetensors`);
+      fs.mkdirSync(path.dirname(bigFile), { recursive: true });
+      progress(`writing a ${fmtSize(bigSize)} incompressible .safetensors (outside the project until phase b)…`);
+      writeRandomFile(bigFile, bigSize, 11);
+      syncAll();
+      await sleep(1200); // past the racy window of every file
+
+      let initMs: number | null = null;
+      await attempt('4', 'peak daemon RSS', () =>
+        measureDaemonRss({
+          daemonJs: path.join(REPO, 'dist', 'daemon.js'),
+          home: path.join(dir, 'home'),
+          root: tree,
+          totalFiles: TOTAL_FILES,
+          trackedFiles: TRACKED_FILES,
+          bigFile,
+          bigSize,
+          bigNote,
+          gibFile,
+          gibSize: NEW_FILE_SIZE,
+          onStarted: (d) => (daemon = d),
+          onInitDone: (ms) => (initMs = ms),
+        }),
+      );
+      daemon = null;
+
+      // Figure 2 on the pure 20,000-file tree (the daemon's store already holds their fingerprints).
+      progress('removing the untracked files and big models from the tree…');
+      for (const sub of [UNTRACKED_DIR, 'models']) fs.rmSync(path.join(tree, sub), { recursive: true, force: true });
+      fs.rmSync(bigFile, { force: true });
+      syncAll();
+      const initialNote =
+        initMs !== null
+          ? `the untimed initial snapshot of the ${TRACKED_FILES.toLocaleString('en')} files was done by the daemon in figure 4 (a): ${fmtMs(initMs)}`
+          : `the daemon did not finish the initial snapshot: the open below includes it`;
+      await attempt('2', `re-snapshot of ${TRACKED_FILES.toLocaleString('en')} unchanged files`, () =>
+        measureResnapshot({ root: tree, expectedFiles: TRACKED_FILES, runs: 5, initialNote }),
+      );
+      fs.rmSync(path.join(dir, 'tree'), { recursive: true, force: true });
+      fs.rmSync(path.join(dir, 'src'), { recursive: true, force: true });
+
+      await attempt('3', 'notebook write → committed version latency', () =>
+        measureNotebookLatency({
+          root: path.join(dir, 'nb'),
+          iterations: QUICK ? 10 : 50,
+          settleMs: 100,
+          bytes: 1_000_000,
+        }),
+      );
+      await attempt('5', 'notebook diff of two 20 MB notebooks', () => measureNotebookDiff({ runs: QUICK ? 2 : 5 }));
+      await attempt('6', 'safetensors diff from headers only', () =>
+        measureSafetensorsHeaderDiff({ dir: path.join(dir, 'st'), size: GiB }),
+      );
     }
-    await attempt(drop ? '1b' : '1', `new ${fmtSize(NEW_FILE_SIZE)} file vs cp + sync, warm page cache`, () =>
-      measureNewFile({
-        id: drop ? '1b' : '1',
-        src: gibFile,
-        workDir: path.join(dir, 'f1'),
-        cache: 'warm',
-        runs,
-        size: NEW_FILE_SIZE,
-      }),
-    );
 
-    // The 50,000-file tree for figure 4, whose 20,000 tracked files figure 2 then re-snapshots.
-    const tree = path.join(dir, 'tree');
-    progress(
-      `writing ${TOTAL_FILES.toLocaleString('en')} files (${TRACKED_FILES.toLocaleString('en')} tracked metrics*.json, the rest untracked .png)…`,
-    );
-    const built = await timed(() => buildTree(tree, TRACKED_FILES, TOTAL_FILES - TRACKED_FILES));
-    fs.mkdirSync(path.join(tree, 'models'));
-    progress(`  written in ${fmtMs(built.ms)}`);
-    const bigFile = path.join(dir, 'big', `weights-${fmtSize(bigSize).replace(' ', '')}.safetensors`);
-    fs.mkdirSync(path.dirname(bigFile), { recursive: true });
-    progress(`writing a ${fmtSize(bigSize)} incompressible .safetensors (outside the project until phase b)…`);
-    writeRandomFile(bigFile, bigSize, 11);
-    syncAll();
-    await sleep(1200); // past the racy window of every file
-
-    let initMs: number | null = null;
-    await attempt('4', 'peak daemon RSS', () =>
-      measureDaemonRss({
-        daemonJs: path.join(REPO, 'dist', 'daemon.js'),
-        home: path.join(dir, 'home'),
-        root: tree,
-        totalFiles: TOTAL_FILES,
-        trackedFiles: TRACKED_FILES,
-        bigFile,
-        bigSize,
-        bigNote,
-        gibFile,
-        gibSize: NEW_FILE_SIZE,
-        onStarted: (d) => (daemon = d),
-        onInitDone: (ms) => (initMs = ms),
-      }),
-    );
-    daemon = null;
-
-    // Figure 2 on the pure 20,000-file tree (the daemon's store already holds their fingerprints).
-    progress('removing the untracked files and big models from the tree…');
-    for (const sub of [UNTRACKED_DIR, 'models']) fs.rmSync(path.join(tree, sub), { recursive: true, force: true });
-    fs.rmSync(bigFile, { force: true });
-    syncAll();
-    const initialNote =
-      initMs !== null
-        ? `the untimed initial snapshot of the ${TRACKED_FILES.toLocaleString('en')} files was done by the daemon in figure 4 (a): ${fmtMs(initMs)}`
-        : `the daemon did not finish the initial snapshot: the open below includes it`;
-    await attempt('2', `re-snapshot of ${TRACKED_FILES.toLocaleString('en')} unchanged files`, () =>
-      measureResnapshot({ root: tree, expectedFiles: TRACKED_FILES, runs: 5, initialNote }),
-    );
-    fs.rmSync(path.join(dir, 'tree'), { recursive: true, force: true });
-    fs.rmSync(path.join(dir, 'src'), { recursive: true, force: true });
-
-    await attempt('3', 'notebook write → committed version latency', () =>
-      measureNotebookLatency({
-        root: path.join(dir, 'nb'),
-        iterations: QUICK ? 10 : 50,
-        settleMs: 100,
-        bytes: 1_000_000,
-      }),
-    );
-    await attempt('5', 'notebook diff of two 20 MB notebooks', () => measureNotebookDiff({ runs: QUICK ? 2 : 5 }));
-    await attempt('6', 'safetensors diff from headers only', () =>
-      measureSafetensorsHeaderDiff({ dir: path.join(dir, 'st'), size: GiB }),
-    );
+    if (RUN_REMOTES) {
+      progress('remote figures: starting moto (python3 -m moto.server)…');
+      try {
+        remote = await startRemoteBench({ dir: path.join(dir, 'remotes'), repo: REPO });
+      } catch (e) {
+        failures.push({
+          id: 'R',
+          name: 'remote figures setup (moto, aws)',
+          error: e instanceof Error ? (e.stack ?? e.message) : String(e),
+        });
+        printFailure(failures[failures.length - 1] as FailedFigure);
+      }
+      const rb = remote;
+      if (rb !== null) {
+        try {
+          if (wantRemote('R1'))
+            await attempt('R1', `push of a new ${fmtSize(REMOTE_NEW_FILE_SIZE)} file vs aws s3 cp (moto)`, () =>
+              measurePushNewFile(rb, { id: 'R1', size: REMOTE_NEW_FILE_SIZE, runs: 3 }),
+            );
+          if (wantRemote('R2'))
+            await attempt(
+              'R2',
+              `push of ${REMOTE_SMALL_VERSIONS.toLocaleString('en')} small versions vs aws s3 sync (moto)`,
+              () => measurePushSmallFiles(rb, { id: 'R2', count: REMOTE_SMALL_VERSIONS, runs: 3 }),
+            );
+          if (wantRemote('R3'))
+            await attempt(
+              'R3',
+              `push with nothing new, ${REMOTE_NOTHING_NEW_VERSIONS.toLocaleString('en')} versions (moto)`,
+              () => measurePushNothingNew(rb, { id: 'R3', count: REMOTE_NOTHING_NEW_VERSIONS, runs: 5 }),
+            );
+          if (wantRemote('R4'))
+            await attempt('R4', 'clone of the small-versions project vs aws s3 sync down (moto)', () =>
+              measureClone(rb, { id: 'R4', runs: 3 }),
+            );
+        } finally {
+          progress('stopping the daemon of the remote figures and moto…');
+          await stopRemoteBench(rb);
+          remote = null;
+        }
+      }
+    }
   } catch (e) {
     failures.push({ id: 'setup', name: 'bench setup', error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
     printFailure(failures[failures.length - 1] as FailedFigure);
@@ -208,6 +283,7 @@ async function main(): Promise<number> {
     dataDir: baseNote,
     pageCacheDroppable: drop,
     quick: QUICK,
+    only: ONLY === '' ? 'all' : ONLY,
     figures,
     failures,
   });

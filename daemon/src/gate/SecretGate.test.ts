@@ -704,6 +704,10 @@ test('formats that do not unpickle give no finding; a pickle that does not parse
   const [j] = await scanModelFile('models/junk.pkl', junk);
   assert.equal(j?.rule, 'pickle-unverifiable');
   assert.match(j?.message ?? '', /--allow pickle-unverifiable-[0-9a-f]{12}/);
+  // Bytes no loader would unpickle (random weights under a .pt name) are not blocked.
+  const noise = path.join(dir, 'noise.pt');
+  fs.writeFileSync(noise, Buffer.concat([Buffer.from([0x13, 0x37]), randomBytes(4096)]));
+  assert.deepEqual(await scanModelFile('models/noise.pt', noise), []);
   assert.deepEqual(await scanModelFile('models/missing.pkl', path.join(dir, 'missing.pkl')), []);
   // The committed evil fixture is flagged too (its command was never run: the Pickle tests check).
   const [f] = await scanModelFile('models/evil.pkl', path.join(MODEL_FIXTURES, 'evil.pkl'));

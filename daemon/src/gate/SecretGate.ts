@@ -229,10 +229,25 @@ export async function scanModelFile(path: string, file: string): Promise<Finding
     summary = await summarizeModel(file, { name: path });
   } catch (e) {
     // Fail closed: a pickle that runs `os.system` and then holds junk still runs it on load,
-    // and a compressed joblib cannot be read here at all. What cannot be checked is reported.
-    return [unverifiableFinding(path, (e as Error).message)];
+    // and a compressed joblib cannot be read here at all. What cannot be checked is reported,
+    // when it starts like something a loader would unpickle (not random or foreign bytes).
+    return looksPickled(head) ? [unverifiableFinding(path, (e as Error).message)] : [];
   }
   return pickleFinding(path, summary);
+}
+
+/**
+ * Bytes a pickle loader would start executing: a protocol 2+ header (0x80), a zip archive
+ * (torch.save), compressed joblib (zlib, gzip, bz2, xz, lz4), or a protocol 0/1 pickle's usual
+ * first opcodes (MARK, GLOBAL, EMPTY_LIST/DICT).
+ */
+function looksPickled(head: Buffer): boolean {
+  const b0 = head[0];
+  if (b0 === undefined) return false;
+  if (b0 === 0x80 || head.subarray(0, 4).equals(Buffer.from('PK\x03\x04', 'latin1'))) return true;
+  const compressed = ['\x78\x9c', '\x78\x01', '\x78\xda', '\x1f\x8b', 'BZh', '\xfd7zXZ', '\x04\x22\x4d\x18'];
+  if (compressed.some((m) => head.subarray(0, m.length).equals(Buffer.from(m, 'latin1')))) return true;
+  return '(c]}'.includes(String.fromCharCode(b0)) && head.subarray(0, 64).every((c) => c >= 0x09 && c < 0x80);
 }
 
 function unverifiableFinding(path: string, why: string): Finding {

@@ -289,6 +289,22 @@ export class SnapshotStore {
     this.blobs.markHere(hash);
   }
 
+  /** The same for many, in one transaction. */
+  markBlobsHere(hashes: readonly string[]): void {
+    this.db.transaction(() => {
+      for (const h of hashes) this.blobs.markHere(h);
+    })();
+  }
+
+  /** Fingerprints of files written out together (a clone's checkout), in one transaction. */
+  saveFingerprints(
+    rows: readonly { path: string; kind: FileKind; fp: StatFingerprint; hash: string; takenNs: bigint }[],
+  ): void {
+    this.db.transaction(() => {
+      for (const r of rows) this.trackedFiles.upsert(r.path, r.kind, r.fp, r.hash, r.takenNs);
+    })();
+  }
+
   /** This project's id among the writers of a remote. */
   writerId(): string {
     return this.remotes.writer();

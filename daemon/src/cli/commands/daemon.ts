@@ -4,7 +4,8 @@ import { isAlive, readDaemonFile } from '../../DaemonHome';
 import type { CommandDef, CommandGroup } from '../command';
 import { DaemonClient } from '../DaemonClient';
 import { CLI_EXIT } from '../exitCodes';
-import { runForeground } from '../foreground';
+import { spawn } from 'node:child_process';
+import { DAEMON_NODE_FLAGS } from '../../../../shared/src/daemonProcess';
 import * as fmt from '../format';
 import { pollUntil } from '../../../../shared/src/pollUntil';
 
@@ -74,9 +75,32 @@ const run: CommandDef = {
   // --project here names a folder to init and watch, not one that must already be a project.
   project: true,
   run({ opts, ctx }) {
-    return runForeground(ctx.home, opts.project === undefined ? undefined : path.resolve(ctx.cwd, opts.project));
+    const project = opts.project === undefined ? [] : ['--project', path.resolve(ctx.cwd, opts.project)];
+    return runDaemonInTerminal(ctx.home, ctx.daemonScript, project);
   },
 };
+
+/**
+ * The daemon's own bundle in this terminal (`--foreground`), so the CLI does not carry the
+ * daemon's code. Ctrl-C reaches both (one process group); the CLI exits with the daemon.
+ */
+function runDaemonInTerminal(home: string, daemonScript: string, args: string[]): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...DAEMON_NODE_FLAGS, daemonScript, '--foreground', ...args], {
+      stdio: 'inherit',
+      env: { ...process.env, MLSNAP_HOME: home },
+    });
+    const forward = (sig: NodeJS.Signals): void => void child.kill(sig);
+    process.on('SIGINT', forward);
+    process.on('SIGTERM', forward);
+    child.once('error', reject);
+    child.once('exit', (code, signal) => {
+      process.off('SIGINT', forward);
+      process.off('SIGTERM', forward);
+      resolve(code ?? (signal === 'SIGINT' || signal === 'SIGTERM' ? 0 : 1));
+    });
+  });
+}
 
 export const daemon: CommandGroup = {
   name: 'daemon',

@@ -150,7 +150,7 @@ export const MiB = 1 << 20;
  * Parts sent at once by a resumable upload: one request at a time leaves a fast link idle
  * between parts (the AWS CLI sends 10); each holds one part in memory.
  */
-export const PARTS_IN_FLIGHT = 4;
+export const PARTS_IN_FLIGHT = 6;
 
 /**
  * Run `work` over `items`, at most `limit` at a time; the first failure stops new ones from

@@ -6,6 +6,7 @@ import { dataKey } from '../format/RemoteFormat';
 import { CorruptRemoteObject, downloadBlob } from '../transfer/ObjectTransfer';
 import { runPool } from '../transfer/runPool';
 import { TransferMeter } from '../transfer/TransferMeter';
+import { MarkBatch } from './MarkBatch';
 import type { RemoteSession } from './RemoteSession';
 
 /**
@@ -29,38 +30,47 @@ export async function fetchBlobs(
     rows.length,
     rows.reduce((n, r) => n + r.storedSize, 0),
   );
-  await runPool(
-    rows,
-    opts.concurrency ?? 8,
-    async (row) => {
-      const session = sessionFor(store, sessions, row.hash);
-      const encoding = row.encoding as BlobEncoding;
-      const job = {
-        key: dataKey(row.hash, encoding),
-        hash: row.hash,
-        encoding,
-        size: row.size,
-        localKey: ContentStore.keyOf(row.hash, encoding),
-      };
-      try {
-        await downloadBlob(session.backend, blobs.backend, job, meter, {
-          ...(opts.signal ? { signal: opts.signal } : {}),
-          remoteError: (e) => session.errorOf(e),
-        });
-      } catch (e) {
-        if (e instanceof CorruptRemoteObject)
-          throw new MlsnapError(
-            'remote',
-            `${session.where}: ${e.message}. Run \`mlsnap remote check ${session.name}\``,
-          );
-        throw e;
-      }
-      store.markBlobHere(row.hash);
-    },
-    opts.signal,
-  );
+  const here = new MarkBatch((hashes) => store.markBlobsHere(hashes));
+  try {
+    await fetchAll();
+  } finally {
+    here.flush();
+  }
   const done = meter.finish();
   return { blobs: rows.length, bytes: done.bytesDone };
+
+  async function fetchAll(): Promise<void> {
+    await runPool(
+      rows,
+      opts.concurrency ?? 8,
+      async (row) => {
+        const session = sessionFor(store, sessions, row.hash);
+        const encoding = row.encoding as BlobEncoding;
+        const job = {
+          key: dataKey(row.hash, encoding),
+          hash: row.hash,
+          encoding,
+          size: row.size,
+          localKey: ContentStore.keyOf(row.hash, encoding),
+        };
+        try {
+          await downloadBlob(session.backend, blobs.backend, job, meter, {
+            ...(opts.signal ? { signal: opts.signal } : {}),
+            remoteError: (e) => session.errorOf(e),
+          });
+        } catch (e) {
+          if (e instanceof CorruptRemoteObject)
+            throw new MlsnapError(
+              'remote',
+              `${session.where}: ${e.message}. Run \`mlsnap remote check ${session.name}\``,
+            );
+          throw e;
+        }
+        here.add(row.hash);
+      },
+      opts.signal,
+    );
+  }
 }
 
 /** The remote to fetch a blob from: the first of `sessions` known to hold it, else the first. */

@@ -10,6 +10,7 @@ import { uploadObject, type ResumeLedger, type UploadJob } from '../transfer/Obj
 import { runPool } from '../transfer/runPool';
 import { TransferMeter } from '../transfer/TransferMeter';
 import type { RemoteSession } from './RemoteSession';
+import { MarkBatch } from './MarkBatch';
 import { gateVersions, type GatedVersion } from './SecretCheck';
 
 export interface PushOptions {
@@ -75,16 +76,22 @@ export async function push(
     jobs.reduce((n, j) => n + j.job.size, 0),
   );
   const ledger = uploadLedger(store, remote);
-  await runPool(
-    jobs,
-    opts.concurrency ?? 8,
-    async ({ job, hash }) => {
-      await session.run((b) => uploadObject(b, job, ledger, meter, opts.signal));
-      store.remotes.markBlobs(remote, [hash]);
-      meter.objectDone();
-    },
-    opts.signal,
-  );
+  const marks = new MarkBatch((hashes) => store.remotes.markBlobs(remote, hashes));
+  try {
+    await runPool(
+      jobs,
+      opts.concurrency ?? 16,
+      async ({ job, hash }) => {
+        await session.run((b) => uploadObject(b, job, ledger, meter, opts.signal));
+        marks.add(hash);
+        meter.objectDone();
+      },
+      opts.signal,
+    );
+  } finally {
+    // What landed is recorded even when the push fails half-way (the next one skips it).
+    marks.flush();
+  }
   await writeHistory(store, session, gate.versions, opts.signal);
   const done = meter.finish();
   return {

@@ -66,9 +66,13 @@ export class RemoteTable {
     return [...hashes].filter((h) => has.get(remote, h) === undefined);
   }
 
+  /** One transaction (one fsync) for the lot: a push marks thousands of small objects. */
   markBlobs(remote: string, hashes: readonly string[]): void {
+    if (hashes.length === 0) return;
     const ins = this.s.sql('INSERT OR IGNORE INTO remote_blob (remote, hash) VALUES (?, ?)');
-    for (const h of hashes) ins.run(remote, h);
+    this.s.db.transaction(() => {
+      for (const h of hashes) ins.run(remote, h);
+    })();
   }
 
   forgetBlob(remote: string, hash: string): void {
@@ -121,9 +125,11 @@ export class RemoteTable {
     const ins = this.s.sql(
       'INSERT OR IGNORE INTO remote_version (remote, version_id, pushed_blob, allowed) VALUES (?, ?, ?, ?)',
     );
-    for (const v of versions) {
-      ins.run(remote, v.versionId, v.pushedBlob, v.allowed.length > 0 ? JSON.stringify(v.allowed) : null);
-    }
+    this.s.db.transaction(() => {
+      for (const v of versions) {
+        ins.run(remote, v.versionId, v.pushedBlob, v.allowed.length > 0 ? JSON.stringify(v.allowed) : null);
+      }
+    })();
   }
 
   historyRead(remote: string): Set<string> {

@@ -1,10 +1,11 @@
-import { Log } from '../Log';
-import { startDaemon } from '../main';
-import * as fmt from './format';
+import * as fmt from './cli/format';
+import { Log } from './Log';
+import { startDaemon } from './main';
 
 /**
- * `mlsnap daemon run [--project DIR]`: the daemon in this process, printing each version it
- * records, until Ctrl-C. `npm start` uses it on the demo project.
+ * `mlsnap daemon run [--project DIR]` (`node dist/daemon.js --foreground`): the daemon in this
+ * process, printing each version it records, until Ctrl-C. `npm start` uses it on the demo
+ * project. It lives in the daemon's bundle so the CLI's stays small and starts fast.
  */
 export async function runForeground(home: string, projectRoot?: string): Promise<number> {
   const daemon = await startDaemon({ home, log: new Log('mlsnapd') });
