@@ -17,14 +17,14 @@ import type {
 import type { Project } from '../project/Project';
 import { resolveInside } from '../project/ProjectPaths';
 import { fingerprintOf } from '../project/WorkingFiles';
-import { locationUrl, parseRemoteUrl, type RemoteLocation } from '../remote/RemoteLocation';
+import { locationUrl, parseRemoteUrl } from '../remote/RemoteLocation';
 import { createRemoteHome } from '../remote/sync/createRemoteHome';
 import { fetchBlobs } from '../remote/sync/BlobFetcher';
 import { pull } from '../remote/sync/Pull';
 import { push } from '../remote/sync/Push';
 import { checkRemote } from '../remote/sync/RemoteCheck';
 import { RemoteSession, remoteInfo, remoteRow } from '../remote/sync/RemoteSession';
-import { runPool } from '../remote/transfer/runPool';
+import { runPool } from '../remote/runPool';
 import type { SnapshotStore } from '../store/SnapshotStore';
 import type { CallContext } from './CallContext';
 import type { ProjectRegistry } from './ProjectRegistry';
@@ -238,5 +238,3 @@ async function refuseNonEmpty(dir: string): Promise<void> {
   if ((await fsp.readdir(dir)).length > 0)
     throw new MlsnapError('conflict', `${dir} is not empty; clone into a new or empty folder`, dir);
 }
-
-export type { RemoteLocation };

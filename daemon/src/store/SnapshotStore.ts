@@ -284,12 +284,7 @@ export class SnapshotStore {
     return this.blobs.get(hash);
   }
 
-  /** A blob fetched from a remote is now stored here (its bytes durable, checked against its hash). */
-  markBlobHere(hash: string): void {
-    this.blobs.markHere(hash);
-  }
-
-  /** The same for many, in one transaction. */
+  /** Blobs fetched from a remote are now stored here (durable, checked against their hash); one transaction. */
   markBlobsHere(hashes: readonly string[]): void {
     this.db.transaction(() => {
       for (const h of hashes) this.blobs.markHere(h);

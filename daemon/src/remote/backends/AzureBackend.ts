@@ -14,7 +14,6 @@ import {
   checkLength,
   concatParts,
   fittingState,
-  inParallel,
   isKey,
   MiB,
   PARTS_IN_FLIGHT,
@@ -32,6 +31,7 @@ import {
   type ResumableState,
   type SwapResult,
 } from './RemoteBackend';
+import { runPool } from '../runPool';
 
 /**
  * How to reach the container, exactly one of: a connection string (Azurite, account keys),
@@ -163,14 +163,19 @@ export class AzureBackend implements RemoteBackend {
     const count = partCount(source.size, state.partSize);
     const staged = new Set(state.blockIds);
     const todo = Array.from({ length: count }, (_, i) => i).filter((i) => !staged.has(blockId(state.uploadId, i)));
-    await inParallel(todo, PARTS_IN_FLIGHT, async (i) => {
-      const id = blockId(state.uploadId, i);
-      opts.signal?.throwIfAborted();
-      const [offset, length] = partRange(i, source.size, state.partSize);
-      await blob.stageBlock(id, await source.read(offset, length), length, { abortSignal: opts.signal });
-      state = { ...state, blockIds: [...state.blockIds, id] };
-      await opts.onState?.(state);
-    });
+    await runPool(
+      todo,
+      PARTS_IN_FLIGHT,
+      async (i) => {
+        const id = blockId(state.uploadId, i);
+        opts.signal?.throwIfAborted();
+        const [offset, length] = partRange(i, source.size, state.partSize);
+        await blob.stageBlock(id, await source.read(offset, length), length, { abortSignal: opts.signal });
+        state = { ...state, blockIds: [...state.blockIds, id] };
+        await opts.onState?.(state);
+      },
+      opts.signal,
+    );
     await opts.beforeCommit?.();
     const ids = Array.from({ length: count }, (_, i) => blockId(state.uploadId, i));
     return this.commit(blob, ids, source.size);

@@ -152,31 +152,6 @@ export const MiB = 1 << 20;
  */
 export const PARTS_IN_FLIGHT = 6;
 
-/**
- * Run `work` over `items`, at most `limit` at a time; the first failure stops new ones from
- * starting and is thrown once those in flight settle (their parts stay for a resume).
- */
-export async function inParallel<T>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  let failed: { e: unknown } | null = null;
-  const lane = async (): Promise<void> => {
-    while (failed === null && next < items.length) {
-      const item = items[next++] as T;
-      try {
-        await work(item);
-      } catch (e) {
-        failed ??= { e };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
-  if (failed !== null) throw (failed as { e: unknown }).e;
-}
-
 /** Part i of a source of `size` bytes in parts of `partSize`: [offset, length]. */
 export function partRange(i: number, size: number, partSize: number): [number, number] {
   const offset = i * partSize;

@@ -26,7 +26,6 @@ import {
   checkLength,
   concatParts,
   fittingState,
-  inParallel,
   isKey,
   MiB,
   PARTS_IN_FLIGHT,
@@ -43,6 +42,7 @@ import {
   type S3ResumableState,
   type SwapResult,
 } from './RemoteBackend';
+import { runPool } from '../runPool';
 
 export interface S3BackendOptions {
   bucket: string;
@@ -191,15 +191,20 @@ export class S3Backend implements RemoteBackend {
     const count = partCount(source.size, state.partSize);
     const stored = new Set(state.parts.map((p) => p.partNumber));
     const todo = Array.from({ length: count }, (_, i) => i + 1).filter((n) => !stored.has(n));
-    await inParallel(todo, PARTS_IN_FLIGHT, async (n) => {
-      opts.signal?.throwIfAborted();
-      const [offset, length] = partRange(n - 1, source.size, state.partSize);
-      const body = Buffer.from(await source.read(offset, length));
-      const part = await this.uploadPart(objectKey, state.uploadId, n, body, opts.signal);
-      // One thread: each state handed on holds every part done so far.
-      state = { ...state, parts: [...state.parts, part] };
-      await opts.onState?.(state);
-    });
+    await runPool(
+      todo,
+      PARTS_IN_FLIGHT,
+      async (n) => {
+        opts.signal?.throwIfAborted();
+        const [offset, length] = partRange(n - 1, source.size, state.partSize);
+        const body = Buffer.from(await source.read(offset, length));
+        const part = await this.uploadPart(objectKey, state.uploadId, n, body, opts.signal);
+        // One thread: each state handed on holds every part done so far.
+        state = { ...state, parts: [...state.parts, part] };
+        await opts.onState?.(state);
+      },
+      opts.signal,
+    );
     await opts.beforeCommit?.();
     return this.complete(objectKey, state.uploadId, state.parts);
   }

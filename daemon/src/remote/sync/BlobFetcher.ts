@@ -4,7 +4,7 @@ import { ContentStore, type BlobEncoding } from '../../store/blobs/ContentStore'
 import type { SnapshotStore } from '../../store/SnapshotStore';
 import { dataKey } from '../format/RemoteFormat';
 import { CorruptRemoteObject, downloadBlob } from '../transfer/ObjectTransfer';
-import { runPool } from '../transfer/runPool';
+import { runPool } from '../runPool';
 import { TransferMeter } from '../transfer/TransferMeter';
 import { MarkBatch } from './MarkBatch';
 import type { RemoteSession } from './RemoteSession';

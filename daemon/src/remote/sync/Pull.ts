@@ -4,7 +4,7 @@ import type { ContentStore } from '../../store/blobs/ContentStore';
 import type { SnapshotStore } from '../../store/SnapshotStore';
 import type { VersionRecord } from '../../store/VersionRecord';
 import { decodeHistory, HISTORY_PREFIX, isHistoryKey, MAX_HISTORY_OBJECT } from '../format/RemoteFormat';
-import { runPool } from '../transfer/runPool';
+import { runPool } from '../runPool';
 import { TransferMeter } from '../transfer/TransferMeter';
 import { fetchBlobs } from './BlobFetcher';
 import { readAll, type RemoteSession } from './RemoteSession';

@@ -7,7 +7,7 @@ import type { BlobRecord } from '../../store/VersionRecord';
 import type { ResumableState } from '../backends/RemoteBackend';
 import { dataKey, encodeHistory, VERSIONS_PER_HISTORY_OBJECT } from '../format/RemoteFormat';
 import { uploadObject, type ResumeLedger, type UploadJob } from '../transfer/ObjectTransfer';
-import { runPool } from '../transfer/runPool';
+import { runPool } from '../runPool';
 import { TransferMeter } from '../transfer/TransferMeter';
 import type { RemoteSession } from './RemoteSession';
 import { MarkBatch } from './MarkBatch';

@@ -2,7 +2,7 @@ import type { RemoteCheckResult, TransferProgress } from '../../../../shared/src
 import type { BlobEncoding } from '../../store/blobs/ContentStore';
 import { dataKey, decodeHistory, HISTORY_PREFIX, isHistoryKey, MAX_HISTORY_OBJECT } from '../format/RemoteFormat';
 import { DecodedHash } from '../transfer/ObjectTransfer';
-import { runPool } from '../transfer/runPool';
+import { runPool } from '../runPool';
 import { TransferMeter } from '../transfer/TransferMeter';
 import { readAll, type RemoteSession } from './RemoteSession';
 

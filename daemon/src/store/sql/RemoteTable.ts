@@ -75,10 +75,6 @@ export class RemoteTable {
     })();
   }
 
-  forgetBlob(remote: string, hash: string): void {
-    this.s.sql('DELETE FROM remote_blob WHERE remote = ? AND hash = ?').run(remote, hash);
-  }
-
   blobsOn(remote: string): string[] {
     return (this.s.sql('SELECT hash FROM remote_blob WHERE remote = ?').all(remote) as { hash: string }[]).map(
       (r) => r.hash,
