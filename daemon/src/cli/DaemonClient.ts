@@ -35,23 +35,30 @@ export class DaemonClient {
   }
 
   async call<M extends MethodName>(method: M, params: ParamsOf<M>): Promise<ResultOf<M>> {
-    let res: Response;
+    const res = await this.post(method, params, {});
+    const body: unknown = await res.json().catch(() => null);
+    if (res.ok) return body as ResultOf<M>;
+    throw refusal(body, res.status, method);
+  }
+
+  /** POST a method's params; a daemon that does not answer is `daemon-unavailable`. */
+  private post(method: MethodName, params: unknown, headers: Record<string, string>): Promise<Response> {
+    return this.fetch(`${API_PREFIX}${method}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers, [TOKEN_HEADER]: this.info.token },
+      body: JSON.stringify(params),
+    });
+  }
+
+  private async fetch(route: string, init: RequestInit): Promise<Response> {
     try {
-      res = await fetch(this.url(`${API_PREFIX}${method}`), {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', [TOKEN_HEADER]: this.info.token },
-        body: JSON.stringify(params),
-      });
+      return await fetch(this.url(route), init);
     } catch (e) {
       throw new MlsnapError(
         'daemon-unavailable',
         `the daemon at ${this.info.host}:${this.info.port} did not answer (${(e as Error).message})`,
       );
     }
-    const body: unknown = await res.json().catch(() => null);
-    if (res.ok) return body as ResultOf<M>;
-    if (isErrorPayload(body)) throw MlsnapError.fromPayload(body);
-    throw new MlsnapError('internal', `the daemon answered ${res.status} to ${method}`);
   }
 
   /**
@@ -64,24 +71,8 @@ export class DaemonClient {
     params: ParamsOf<M>,
     onProgress: (p: TransferProgress) => void,
   ): Promise<ResultOf<M>> {
-    let res: Response;
-    try {
-      res = await fetch(this.url(`${API_PREFIX}${method}`), {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: NDJSON, [TOKEN_HEADER]: this.info.token },
-        body: JSON.stringify(params),
-      });
-    } catch (e) {
-      throw new MlsnapError(
-        'daemon-unavailable',
-        `the daemon at ${this.info.host}:${this.info.port} did not answer (${(e as Error).message})`,
-      );
-    }
-    if (!res.ok || res.body === null) {
-      const body: unknown = await res.json().catch(() => null);
-      if (isErrorPayload(body)) throw MlsnapError.fromPayload(body);
-      throw new MlsnapError('internal', `the daemon answered ${res.status} to ${method}`);
-    }
+    const res = await this.post(method, params, { accept: NDJSON });
+    if (!res.ok || res.body === null) throw refusal(await res.json().catch(() => null), res.status, method);
     for await (const line of ndjsonLines(res.body)) {
       if ('progress' in line) onProgress(line.progress);
       else if ('result' in line) return line.result as ResultOf<M>;
@@ -98,20 +89,8 @@ export class DaemonClient {
    */
   async content(root: string, ref: string): Promise<Readable> {
     const q = new URLSearchParams({ root, ref });
-    let res: Response;
-    try {
-      res = await fetch(this.url(`${CONTENT_ROUTE}?${q.toString()}`), { headers: { [TOKEN_HEADER]: this.info.token } });
-    } catch (e) {
-      throw new MlsnapError(
-        'daemon-unavailable',
-        `the daemon at ${this.info.host}:${this.info.port} did not answer (${(e as Error).message})`,
-      );
-    }
-    if (!res.ok) {
-      const body: unknown = await res.json().catch(() => null);
-      if (isErrorPayload(body)) throw MlsnapError.fromPayload(body);
-      throw new MlsnapError('internal', `the daemon answered ${res.status}`);
-    }
+    const res = await this.fetch(`${CONTENT_ROUTE}?${q.toString()}`, { headers: { [TOKEN_HEADER]: this.info.token } });
+    if (!res.ok) throw refusal(await res.json().catch(() => null), res.status);
     if (!res.body) throw new MlsnapError('internal', 'empty response');
     const length = Number(res.headers.get('content-length') ?? NaN);
     const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>);
@@ -148,6 +127,12 @@ export class DaemonClient {
       logFilePath(home),
     );
   }
+}
+
+/** A non-2xx answer: its typed error when it sent one. */
+function refusal(body: unknown, status: number, method?: MethodName): MlsnapError {
+  if (isErrorPayload(body)) return MlsnapError.fromPayload(body);
+  return new MlsnapError('internal', `the daemon answered ${status}${method ? ` to ${method}` : ''}`);
 }
 
 async function* ndjsonLines(body: ReadableStream<Uint8Array>): AsyncGenerator<LongCallLine> {

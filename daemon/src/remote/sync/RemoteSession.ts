@@ -17,12 +17,7 @@ export class RemoteSession {
   ) {}
 
   static open(row: RemoteRow, creds: RemoteCredentials): RemoteSession {
-    const loc = locationOf(row);
-    try {
-      return new RemoteSession(row.name, loc, openBackend(loc, creds));
-    } catch (e) {
-      throw remoteError(row.name, loc, e);
-    }
+    return RemoteSession.fromLocation(row.name, locationOf(row), creds);
   }
 
   static fromLocation(name: string, loc: RemoteLocation, creds: RemoteCredentials): RemoteSession {
