@@ -19,12 +19,14 @@ export interface PushOptions {
   allow?: readonly string[];
   progress?: (p: TransferProgress) => void;
   signal?: AbortSignal;
-  /** Objects sent at once (git-lfs and the AWS CLI use 8-10). */
+  /** Objects sent at once (default UPLOADS_IN_FLIGHT; git-lfs and the AWS CLI use 8-10). */
   concurrency?: number;
 }
 
 /** Objects at least this big are asked about (HEAD) before sending: a teammate may have pushed the same weights. */
 const ASK_FIRST_FROM = 1024 * 1024;
+/** Objects sent (or asked about) at once; moto and S3 serve small objects faster with more in flight (measured). */
+const UPLOADS_IN_FLIGHT = 16;
 
 /**
  * Push every version the remote lacks. Order is what makes it safe without locks: the secret
@@ -80,7 +82,7 @@ export async function push(
   try {
     await runPool(
       jobs,
-      opts.concurrency ?? 16,
+      opts.concurrency ?? UPLOADS_IN_FLIGHT,
       async ({ job, hash }) => {
         await session.run((b) => uploadObject(b, job, ledger, meter, opts.signal));
         marks.add(hash);
@@ -92,7 +94,8 @@ export async function push(
     // What landed is recorded even when the push fails half-way (the next one skips it).
     marks.flush();
   }
-  await writeHistory(store, session, gate.versions, opts.signal);
+  const idOf = new Map(records.map((r, i) => [r.uid, ids[i] as number]));
+  await writeHistory(store, session, gate.versions, idOf, opts.signal);
   const done = meter.finish();
   return {
     ...result,
@@ -139,15 +142,18 @@ async function uploadJobs(
   }
   const missing = new Set(store.remotes.missingBlobs(session.name, wanted.keys()));
   const planned = [...wanted.values()].filter((p) => missing.has(p.hash));
-  // Big objects a teammate may have sent already: one HEAD saves the upload.
-  const present = await Promise.all(
-    planned.map(async (p) =>
-      p.job.size >= ASK_FIRST_FROM ? (await session.run((b) => b.stat(p.job.key))) !== null : false,
-    ),
+  // Big objects a teammate may have sent already: one HEAD saves the upload (as many at once
+  // as uploads go, not one request per object all at once).
+  const present = new Set<string>();
+  await runPool(
+    planned.filter((p) => p.job.size >= ASK_FIRST_FROM),
+    UPLOADS_IN_FLIGHT,
+    async (p) => {
+      if ((await session.run((b) => b.stat(p.job.key))) !== null) present.add(p.hash);
+    },
   );
-  const known = planned.filter((_, i) => present[i] === true).map((p) => p.hash);
-  store.remotes.markBlobs(session.name, known);
-  return planned.filter((_, i) => present[i] !== true).sort((a, b) => b.job.size - a.job.size);
+  store.remotes.markBlobs(session.name, [...present]);
+  return planned.filter((p) => !present.has(p.hash)).sort((a, b) => b.job.size - a.job.size);
 }
 
 function addStored(into: Map<string, PlannedUpload>, blobs: ContentStore, b: BlobRecord): void {
@@ -162,6 +168,7 @@ async function writeHistory(
   store: SnapshotStore,
   session: RemoteSession,
   versions: readonly GatedVersion[],
+  idOf: ReadonlyMap<string, number>,
   signal?: AbortSignal,
 ): Promise<void> {
   const writer = store.writerId();
@@ -177,7 +184,7 @@ async function writeHistory(
     store.remotes.markPushed(
       session.name,
       chunk.map((v) => ({
-        versionId: versionIdOf(store, v),
+        versionId: idOf.get(v.record.uid) as number,
         pushedBlob: v.stripped?.hash ?? null,
         allowed: v.allowed,
       })),
@@ -188,12 +195,6 @@ async function writeHistory(
 
 function strippedBlob(s: { hash: string; bytes: Buffer }): BlobRecord {
   return { hash: s.hash, size: s.bytes.length, storedSize: s.bytes.length, encoding: 'raw' };
-}
-
-function versionIdOf(store: SnapshotStore, v: GatedVersion): number {
-  const info = store.versionByUid(v.record.uid);
-  if (info === null) throw new Error(`version ${v.record.uid} vanished during the push`);
-  return info.id;
 }
 
 function uploadLedger(store: SnapshotStore, remote: string): ResumeLedger {

@@ -83,11 +83,7 @@ async function hashObject(
       meter.progress((chunk as Buffer).length);
     }
   });
-  const got = await check.digest();
-  if (got.error !== undefined) return `it does not decode (${got.error})`;
-  if (got.size !== b.size) return `it decodes to ${got.size} bytes, not ${b.size}`;
-  if (got.hash !== hash) return `its bytes hash to ${got.hash.slice(0, 16)}, not to its name`;
-  return null;
+  return check.mismatch({ hash, size: b.size });
 }
 
 /** A random `percent` of `items` (at least one when percent > 0 and there are any). */

@@ -142,11 +142,8 @@ export async function downloadBlob(
   };
   await local.put(job.localKey, source(), {
     beforeCommit: async () => {
-      const got = await check.digest();
-      if (got.error !== undefined) throw new CorruptRemoteObject(job.key, `it does not decode (${got.error})`);
-      if (got.size !== job.size)
-        throw new CorruptRemoteObject(job.key, `it decodes to ${got.size} bytes, not ${job.size}`);
-      if (got.hash !== job.hash) throw new CorruptRemoteObject(job.key, `its bytes hash to ${got.hash.slice(0, 16)}`);
+      const why = await check.mismatch(job);
+      if (why !== null) throw new CorruptRemoteObject(job.key, why);
     },
   });
   meter.objectDone();
@@ -175,7 +172,16 @@ export class DecodedHash {
     else this.decoder.write(chunk);
   }
 
-  async digest(): Promise<{ hash: string; size: number; error?: string }> {
+  /** Why the bytes are not the blob `want` names (undecodable, another size, another hash), or null. */
+  async mismatch(want: { hash: string; size: number }): Promise<string | null> {
+    const got = await this.digest();
+    if (got.error !== undefined) return `it does not decode (${got.error})`;
+    if (got.size !== want.size) return `it decodes to ${got.size} bytes, not ${want.size}`;
+    if (got.hash !== want.hash) return `its bytes hash to ${got.hash.slice(0, 16)}, not to its name`;
+    return null;
+  }
+
+  private async digest(): Promise<{ hash: string; size: number; error?: string }> {
     const d = this.decoder;
     if (d !== null) {
       await new Promise<void>((resolve) => {
