@@ -11,6 +11,7 @@ import { EnvironmentTree } from './EnvironmentTree';
 import { registerHistoryCommands, showHistory } from './HistoryCommands';
 import { HistoryService } from './HistoryService';
 import { HistoryTree, type HistoryNode } from './HistoryTree';
+import { ProjectIdentities } from './ProjectIdentities';
 import { SnapshotOnSave } from './SnapshotOnSave';
 import { SnapshotsTree } from './SnapshotsTree';
 
@@ -22,6 +23,7 @@ import { SnapshotsTree } from './SnapshotsTree';
 export class HistoryFeature implements vscode.Disposable {
   private readonly store = new DisposableStore();
   private readonly tree: HistoryTree;
+  private readonly identities: ProjectIdentities;
   private readonly treeView: vscode.TreeView<HistoryNode>;
   private readonly service: HistoryService;
   private follow = false;
@@ -32,7 +34,8 @@ export class HistoryFeature implements vscode.Disposable {
     private readonly catalog: ProjectCatalog,
     log: OutputLog,
   ) {
-    this.tree = this.store.track(new HistoryTree(daemon, catalog));
+    this.identities = this.store.track(new ProjectIdentities(daemon));
+    this.tree = this.store.track(new HistoryTree(daemon, catalog, this.identities));
     this.treeView = this.store.track(
       vscode.window.createTreeView(ViewId.History, { treeDataProvider: this.tree, showCollapseAll: true }),
     );
@@ -62,7 +65,7 @@ export class HistoryFeature implements vscode.Disposable {
   }
 
   private createSnapshotsView(daemon: DaemonConnection): void {
-    const snapshots = this.store.track(new SnapshotsTree(daemon, this.catalog));
+    const snapshots = this.store.track(new SnapshotsTree(daemon, this.catalog, this.identities));
     this.snapshots = snapshots;
     this.store.track(vscode.window.createTreeView(ViewId.Snapshots, { treeDataProvider: snapshots }));
   }

@@ -11,14 +11,15 @@ import {
   versionIcon,
   versionLabel,
   versionMarkdown,
+  type Identity,
 } from '../presentation/summaries';
-import { localIdentity } from '../localIdentity';
+import type { ProjectIdentities } from './ProjectIdentities';
 import type { ProjectCatalog } from '../ProjectCatalog';
 
 export type HistoryNode =
   | { kind: 'project'; root: string }
   | { kind: 'file'; root: string; path: string; fileKind: FileKind; count: number; deleted?: boolean }
-  | { kind: 'version'; root: string; version: VersionInfo; summary: string; change?: string };
+  | { kind: 'version'; root: string; version: VersionInfo; summary: string; change?: string; here: Identity };
 
 /** How many versions of one file the tree lists. */
 const VERSIONS_SHOWN = 100;
@@ -37,12 +38,11 @@ export class HistoryTree implements vscode.TreeDataProvider<HistoryNode>, vscode
   /** Environments by project and id: versions share them, and they never change. */
   private readonly envCache = new Map<string, EnvironmentInfo | null>();
   private readonly changeCache = new Map<string, string>();
-  /** Versions recorded by anyone else (a teammate, another machine) name their author. */
-  private readonly here = localIdentity();
-
   constructor(
     private readonly daemon: DaemonConnection,
     private readonly catalog: ProjectCatalog,
+    /** Versions recorded by anyone else (a teammate, another machine) name their author. */
+    private readonly identities: ProjectIdentities,
   ) {
     this.store.track(this._onDidChangeTreeData);
     this.store.track(daemon.onDidRecord(() => this.refresh()));
@@ -83,11 +83,11 @@ export class HistoryTree implements vscode.TreeDataProvider<HistoryNode>, vscode
         const v = node.version;
         const item = new vscode.TreeItem(versionLabel(v), vscode.TreeItemCollapsibleState.None);
         item.id = `version:${node.root}:${v.id}`;
-        item.description = `${versionDescription(v, node.summary, node.change, this.here)}${v.renamedFrom ? ` · renamed from ${v.renamedFrom}` : ''}`;
+        item.description = `${versionDescription(v, node.summary, node.change, node.here)}${v.renamedFrom ? ` · renamed from ${v.renamedFrom}` : ''}`;
         item.tooltip = new vscode.MarkdownString(
           versionMarkdown(v, this.envCache.get(envKey(node.root, v.environmentId)) ?? null, null),
         );
-        item.iconPath = new vscode.ThemeIcon(versionIcon(v, this.here));
+        item.iconPath = new vscode.ThemeIcon(versionIcon(v, node.here));
         item.contextValue = TreeItemContext.Version;
         item.command = { command: CommandId.OpenVersion, title: 'Open Version', arguments: [node] };
         return item;
@@ -129,6 +129,7 @@ export class HistoryTree implements vscode.TreeDataProvider<HistoryNode>, vscode
 
   async versions(root: string, rel: string): Promise<Extract<HistoryNode, { kind: 'version' }>[]> {
     const versions = await this.daemon.call('version/log', { root, path: rel, limit: VERSIONS_SHOWN });
+    const here = await this.identities.of(root);
     const envs = await Promise.all(versions.map((v) => this.environment(root, v)));
     // Versions are newest first: the previous version is the next row.
     const changes = await Promise.all(
@@ -139,6 +140,7 @@ export class HistoryTree implements vscode.TreeDataProvider<HistoryNode>, vscode
       return {
         kind: 'version',
         root,
+        here,
         version: v,
         summary: environmentSummary(envs[i] ?? null, envs[i + 1] ?? null),
         ...(change ? { change } : {}),

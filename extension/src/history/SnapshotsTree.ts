@@ -3,7 +3,7 @@ import type { VersionInfo } from '../../../shared/src/domain';
 import type { DaemonConnection } from '../connection/DaemonConnection';
 import { DisposableStore } from '../Disposables';
 import { CommandId, TreeItemContext } from '../ids';
-import { localIdentity } from '../localIdentity';
+import type { ProjectIdentities } from './ProjectIdentities';
 import { age, onRemotes, recordedBy, size } from '../presentation/summaries';
 import type { ProjectCatalog } from '../ProjectCatalog';
 import type { HistoryNode } from './HistoryTree';
@@ -25,11 +25,10 @@ export class SnapshotsTree implements vscode.TreeDataProvider<Node>, vscode.Disp
   private readonly _onDidChangeTreeData = new vscode.EventEmitter<Node | undefined>();
   readonly onDidChangeTreeData = this._onDidChangeTreeData.event;
   private readonly store = new DisposableStore();
-  private readonly here = localIdentity();
-
   constructor(
     private readonly daemon: DaemonConnection,
     private readonly catalog: ProjectCatalog,
+    private readonly identities: ProjectIdentities,
   ) {
     this.store.track(this._onDidChangeTreeData);
     this.store.track(daemon.onDidRecord(() => this._onDidChangeTreeData.fire(undefined)));
@@ -57,7 +56,7 @@ export class SnapshotsTree implements vscode.TreeDataProvider<Node>, vscode.Disp
     const v = node.version;
     const item = new vscode.TreeItem(`${v.path}@${v.seq}`, vscode.TreeItemCollapsibleState.None);
     item.id = `snapshot-version:${v.id}`;
-    const by = recordedBy(v, this.here);
+    const by = recordedBy(v, node.here);
     item.description = `${by ? `${by} · ` : ''}${size(v.size)}${onRemotes(v)}`;
     item.contextValue = TreeItemContext.Version;
     item.command = { command: CommandId.OpenVersion, title: 'Open Version', arguments: [node] };
@@ -66,8 +65,10 @@ export class SnapshotsTree implements vscode.TreeDataProvider<Node>, vscode.Disp
 
   async getChildren(node?: Node): Promise<Node[]> {
     if (this.daemon.state !== 'running') return [];
-    if (node?.kind === 'snapshot')
-      return node.versions.map((v) => ({ kind: 'version', root: node.root, version: v, summary: '' }));
+    if (node?.kind === 'snapshot') {
+      const here = await this.identities.of(node.root);
+      return node.versions.map((v) => ({ kind: 'version', root: node.root, version: v, summary: '', here }));
+    }
     if (node) return [];
     const all: SnapshotNode[] = [];
     for (const root of this.catalog.roots) {
