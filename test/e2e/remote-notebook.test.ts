@@ -1,14 +1,20 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BlobServiceClient } from '@azure/storage-blob';
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import type { EnvironmentInfo, VersionInfo } from '../../shared/src/domain';
 import type { CloneResult, PushResult } from '../../shared/src/protocol';
-import { MLSNAP, REPO } from '../support/cli';
-import { azurite, azuriteConnectionString, moto, MOTO_ENV, stopStorageServers } from '../support/storageServers';
+import { mlsnap, mlsnapBytes, REPO, type CliOptions } from '../support/cli';
+import {
+  azurite,
+  azuriteConnectionString,
+  moto,
+  motoBucket,
+  MOTO_ENV,
+  stopStorageServers,
+} from '../support/storageServers';
 import { tempDir, waitFor } from '../support/tmp';
 
 /**
@@ -23,32 +29,24 @@ const homes = [author.home];
 
 let azureEnv: Record<string, string> = {};
 
-function env(home: string): NodeJS.ProcessEnv {
-  return { ...process.env, ...MOTO_ENV, ...azureEnv, MLSNAP_HOME: home, MLSNAP_AUTHOR: 'author' };
+type Who = { cwd: string; home: string };
+
+/** Every teammate has the storage servers' credentials and records as "author". */
+function withServers(o: Who): CliOptions {
+  return { ...o, env: { ...MOTO_ENV, ...azureEnv, MLSNAP_AUTHOR: 'author' }, timeoutMs: 300_000 };
 }
 
-function cli(args: string[], o: { cwd: string; home: string }): string {
-  const r = spawnSync(process.execPath, [MLSNAP, ...args], {
-    cwd: o.cwd,
-    env: env(o.home),
-    encoding: 'utf8',
-    maxBuffer: 256 * 1024 * 1024,
-    timeout: 300_000,
-  });
+function cli(args: string[], o: Who): string {
+  const r = mlsnap(args, withServers(o));
   if (r.status !== 0) throw new Error(`mlsnap ${args.join(' ')} exited ${r.status}: ${r.stderr}${r.stdout}`);
   return r.stdout;
 }
 
-const json = <T>(args: string[], o: { cwd: string; home: string }): T => JSON.parse(cli([...args, '--json'], o)) as T;
-
-function bytes(args: string[], o: { cwd: string; home: string }): Buffer {
-  const r = spawnSync(process.execPath, [MLSNAP, ...args], { cwd: o.cwd, env: env(o.home), maxBuffer: 1 << 30 });
-  if (r.status !== 0) throw new Error(`mlsnap ${args.join(' ')} exited ${r.status}: ${r.stderr.toString()}`);
-  return r.stdout;
-}
+const json = <T>(args: string[], o: Who): T => JSON.parse(cli([...args, '--json'], o)) as T;
+const bytes = (args: string[], o: Who): Buffer => mlsnapBytes(args, withServers(o));
 
 after(async () => {
-  for (const home of homes) spawnSync(process.execPath, [MLSNAP, 'daemon', 'stop'], { env: env(home) });
+  for (const home of homes) mlsnap(['daemon', 'stop'], withServers({ cwd: home, home }));
   await stopStorageServers();
 });
 
@@ -77,14 +75,7 @@ test('the demo notebook and its models, in two versions, recorded by the author'
 
 async function s3Remote(): Promise<{ url: string; flags: string[] }> {
   const { url } = await moto();
-  const c = new S3Client({
-    region: 'us-east-1',
-    endpoint: url,
-    forcePathStyle: true,
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  });
-  await c.send(new CreateBucketCommand({ Bucket: 'team-models' }));
-  c.destroy();
+  await motoBucket(url, 'team-models');
   return { url: 's3://team-models/demo', flags: ['--endpoint', url] };
 }
 

@@ -1,15 +1,9 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import {
-  CreateBucketCommand,
-  GetObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client,
-} from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { Blake3Hasher } from '@napi-rs/blake-hash';
 import Database from 'better-sqlite3';
 import type { EnvironmentInfo, VersionInfo } from '../../shared/src/domain';
@@ -21,8 +15,8 @@ import type {
   RemoteCheckResult,
   RemoteInfo,
 } from '../../shared/src/protocol';
-import { MLSNAP } from '../support/cli';
-import { moto, MOTO_ENV, stopStorageServers } from '../support/storageServers';
+import { mlsnap, mlsnapAsync, mlsnapBytes, type CliOptions, type CliResult } from '../support/cli';
+import { moto, motoBucket, motoClient, MOTO_ENV, stopStorageServers } from '../support/storageServers';
 import { notebookJson } from '../support/project';
 import { tempDir, waitFor, writeRandomFile } from '../support/tmp';
 
@@ -31,12 +25,6 @@ import { tempDir, waitFor, writeRandomFile } from '../support/tmp';
  * against a moto S3 server and a folder on loopback: concurrent pushes, a push killed with
  * -9, objects altered in the bucket, a planted key, and the errors users meet.
  */
-
-interface Run {
-  status: number;
-  stdout: string;
-  stderr: string;
-}
 
 const homes: string[] = [];
 function newHome(): string {
@@ -50,25 +38,18 @@ after(async () => {
   await stopStorageServers();
 });
 
-function envFor(home: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, ...MOTO_ENV, MLSNAP_HOME: home, ...extra };
-  // '' removes a variable: a teammate with no credentials at all.
-  for (const [k, v] of Object.entries(env)) if (v === '') delete env[k];
-  return env;
+type Who = { cwd: string; home: string; env?: Record<string, string> };
+
+/** Every call talks to moto with its any-credentials, unless the caller blanks them. */
+function withMoto(o: Who): CliOptions {
+  return { ...o, env: { ...MOTO_ENV, ...o.env }, timeoutMs: 300_000 };
 }
 
-function run(args: string[], o: { cwd: string; home: string; env?: Record<string, string> }): Run {
-  const r = spawnSync(process.execPath, [MLSNAP, ...args], {
-    cwd: o.cwd,
-    env: envFor(o.home, o.env),
-    encoding: 'utf8',
-    maxBuffer: 256 * 1024 * 1024,
-    timeout: 300_000,
-  });
-  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
+const run = (args: string[], o: Who): CliResult => mlsnap(args, withMoto(o));
+const runAsync = (args: string[], o: Who): Promise<CliResult> => mlsnapAsync(args, withMoto(o));
+const bytesOf = (args: string[], o: Who): Buffer => mlsnapBytes(args, withMoto(o));
 
-function json<T>(args: string[], o: { cwd: string; home: string; env?: Record<string, string> }): T {
+function json<T>(args: string[], o: Who): T {
   const r = run([...args, '--json'], o);
   if (r.status !== 0)
     throw new Error(`mlsnap ${args.join(' ')} exited ${r.status}: ${r.stderr}${r.stdout}\n${daemonLog(o.home)}`);
@@ -82,27 +63,6 @@ function daemonLog(home: string): string {
   } catch {
     return '(no daemon.log)';
   }
-}
-
-function runAsync(args: string[], o: { cwd: string; home: string; env?: Record<string, string> }): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [MLSNAP, ...args], { cwd: o.cwd, env: envFor(o.home, o.env) });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => resolve({ status: code ?? -1, stdout, stderr }));
-  });
-}
-
-function bytesOf(args: string[], o: { cwd: string; home: string }): Buffer {
-  const r = spawnSync(process.execPath, [MLSNAP, ...args], {
-    cwd: o.cwd,
-    env: envFor(o.home),
-    maxBuffer: 1024 * 1024 * 1024,
-  });
-  if (r.status !== 0) throw new Error(`mlsnap ${args.join(' ')} exited ${r.status}: ${r.stderr.toString()}`);
-  return r.stdout;
 }
 
 /** A project of a teammate: its own home (daemon), folder and author. */
@@ -125,29 +85,13 @@ let serial = 0;
 async function newBucket(): Promise<{ url: string; endpoint: string }> {
   const { url } = await moto();
   const bucket = `team-${process.pid}-${++serial}`;
-  const c = new S3Client({
-    region: 'us-east-1',
-    endpoint: url,
-    forcePathStyle: true,
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  });
-  await c.send(new CreateBucketCommand({ Bucket: bucket }));
-  c.destroy();
+  await motoBucket(url, bucket);
   return { url: `s3://${bucket}/ml`, endpoint: url };
-}
-
-function s3Client(endpoint: string): S3Client {
-  return new S3Client({
-    region: 'us-east-1',
-    endpoint,
-    forcePathStyle: true,
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  });
 }
 
 async function allObjects(endpoint: string, s3url: string): Promise<Map<string, Buffer>> {
   const [, bucket] = /^s3:\/\/([^/]+)/.exec(s3url) as RegExpExecArray;
-  const c = s3Client(endpoint);
+  const c = motoClient(endpoint);
   const out = new Map<string, Buffer>();
   const page = await c.send(new ListObjectsV2Command({ Bucket: bucket }));
   for (const o of page.Contents ?? []) {
@@ -387,7 +331,7 @@ describe('S3 (moto)', () => {
     const objects = await allObjects(remote.endpoint, remote.url);
     const dataKey = [...objects.keys()].find((k) => k.includes('/data/')) as string;
     const [, bucket] = /^s3:\/\/([^/]+)/.exec(remote.url) as RegExpExecArray;
-    const c = s3Client(remote.endpoint);
+    const c = motoClient(remote.endpoint);
     const altered = Buffer.from(objects.get(dataKey) as Buffer);
     altered[100] = (altered[100] as number) ^ 0xff;
     await c.send(new PutObjectCommand({ Bucket: bucket, Key: dataKey, Body: altered }));
@@ -436,7 +380,7 @@ describe('S3 (moto)', () => {
 
     const newer = await newBucket();
     const [, bucket] = /^s3:\/\/([^/]+)/.exec(newer.url) as RegExpExecArray;
-    const c = s3Client(newer.endpoint);
+    const c = motoClient(newer.endpoint);
     await c.send(
       new PutObjectCommand({ Bucket: bucket, Key: 'ml/config', Body: '{"format":"mlsnap-remote","version":99}' }),
     );

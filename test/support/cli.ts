@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 
 export const REPO = path.resolve(__dirname, '..', '..');
@@ -10,28 +10,56 @@ export interface CliResult {
   stderr: string;
 }
 
+export interface CliOptions {
+  cwd: string;
+  home: string;
+  input?: string;
+  /** Added to this process's environment; '' removes a variable (a user without credentials). */
+  env?: Record<string, string>;
+  timeoutMs?: number;
+}
+
+function cliEnv(o: CliOptions): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, MLSNAP_HOME: o.home, ...o.env };
+  for (const [k, v] of Object.entries(env)) if (v === '') delete env[k];
+  return env;
+}
+
 /** Run the real CLI (the built bundle) as a user would. */
-export function mlsnap(args: string[], opts: { cwd: string; home: string; input?: string }): CliResult {
+export function mlsnap(args: string[], opts: CliOptions): CliResult {
   const r = spawnSync(process.execPath, [MLSNAP, ...args], {
     cwd: opts.cwd,
-    env: { ...process.env, MLSNAP_HOME: opts.home },
+    env: cliEnv(opts),
     encoding: 'utf8',
     maxBuffer: 256 * 1024 * 1024,
-    timeout: 120_000,
+    timeout: opts.timeoutMs ?? 120_000,
+    ...(opts.input !== undefined ? { input: opts.input } : {}),
   });
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
-export function mlsnapJson<T>(args: string[], opts: { cwd: string; home: string }): T {
+/** The same without blocking: for calls run side by side, or killed half-way. */
+export function mlsnapAsync(args: string[], opts: CliOptions): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [MLSNAP, ...args], { cwd: opts.cwd, env: cliEnv(opts) });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code) => resolve({ status: code ?? -1, stdout, stderr }));
+  });
+}
+
+export function mlsnapJson<T>(args: string[], opts: CliOptions): T {
   const r = mlsnap([...args, '--json'], opts);
   if (r.status !== 0) throw new Error(`mlsnap ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
   return JSON.parse(r.stdout) as T;
 }
 
-export function mlsnapBytes(args: string[], opts: { cwd: string; home: string }): Buffer {
+export function mlsnapBytes(args: string[], opts: CliOptions): Buffer {
   const r = spawnSync(process.execPath, [MLSNAP, ...args], {
     cwd: opts.cwd,
-    env: { ...process.env, MLSNAP_HOME: opts.home },
+    env: cliEnv(opts),
     maxBuffer: 1024 * 1024 * 1024,
   });
   if (r.status !== 0) throw new Error(`mlsnap ${args.join(' ')} exited ${r.status}: ${r.stderr.toString()}`);

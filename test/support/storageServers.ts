@@ -1,3 +1,4 @@
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as net from 'node:net';
 import * as path from 'node:path';
@@ -126,4 +127,24 @@ export const MOTO_ENV = { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'tes
 export function azuriteConnectionString(url: string): string {
   const key = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
   return `DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=${key};BlobEndpoint=${url}devstoreaccount1;`;
+}
+
+/** An S3 client for moto at `endpoint` (path-style, moto's any-credentials). Destroy it after use. */
+export function motoClient(endpoint: string): S3Client {
+  return new S3Client({
+    region: 'us-east-1',
+    endpoint,
+    forcePathStyle: true,
+    credentials: { accessKeyId: MOTO_ENV.AWS_ACCESS_KEY_ID, secretAccessKey: MOTO_ENV.AWS_SECRET_ACCESS_KEY },
+  });
+}
+
+/** Make `bucket` on the moto server at `endpoint`. */
+export async function motoBucket(endpoint: string, bucket: string): Promise<void> {
+  const c = motoClient(endpoint);
+  try {
+    await c.send(new CreateBucketCommand({ Bucket: bucket }));
+  } finally {
+    c.destroy();
+  }
 }

@@ -3,10 +3,16 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { tempDir } from '../../../../test/support/tmp';
-import { azurite, azuriteConnectionString, moto, stopStorageServers } from '../../../../test/support/storageServers';
+import {
+  azurite,
+  azuriteConnectionString,
+  moto,
+  motoBucket,
+  stopStorageServers,
+} from '../../../../test/support/storageServers';
 import { runBackendConformance } from '../../store/blobs/BlobBackend.conformance';
 import { AzureBackend } from './AzureBackend';
 import { FolderBackend } from './FolderBackend';
@@ -27,9 +33,7 @@ const fresh = (what: string): string => `${what}-${process.pid}-${++serial}`;
 
 async function newBucket(url: string): Promise<string> {
   const bucket = fresh('b');
-  const c = new S3Client({ region: 'us-east-1', endpoint: url, forcePathStyle: true, credentials: CREDS });
-  await c.send(new CreateBucketCommand({ Bucket: bucket }));
-  c.destroy();
+  await motoBucket(url, bucket);
   return bucket;
 }
 
