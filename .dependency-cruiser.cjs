@@ -1,7 +1,7 @@
 // The import graph, enforced (run by `npm run lint`): every room imports only rooms below
 // it, and nothing imports in a circle. Lower rooms first:
 //   shared/src  <  shared/node  <  daemon: store (blobs < sql) · watch · env · diff  <  gate
-//   <  remote (backends · format · transfer  <  sync)  <  project
+//   <  runs · reproduce (on env)  <  remote (backends · format · transfer  <  sync)  <  project
 //   <  lsp  <  service (handlers)  <  api  <  cli / main;   extension: its own tree on shared/.
 const room = (name, path, mayNotImport, comment) => ({
   name,
@@ -91,6 +91,18 @@ module.exports = {
       'Push, pull and check join the store, the gate and the backends; serving them is the service room.',
     ),
     room(
+      'runs-on-env',
+      '^daemon/src/runs/',
+      '^daemon/src/(remote|project|service|api|cli|lsp|diff|store|watch|gate|reproduce)/',
+      'Running a command and telling its interpreter: it records nothing (the CLI runs it, the daemon binds it).',
+    ),
+    room(
+      'reproduce-on-env',
+      '^daemon/src/reproduce/',
+      '^daemon/src/(remote|project|service|api|cli|lsp|diff|store|watch|gate|runs)/',
+      'Rebuilding an environment needs a record and interpreters, not the store that holds the record.',
+    ),
+    room(
       'project-below-service',
       '^daemon/src/project/',
       '^daemon/src/(service|api|cli|lsp|diff)/',
@@ -107,7 +119,7 @@ module.exports = {
     room(
       'cli-talks-protocol',
       '^daemon/src/cli/',
-      '^daemon/src/(api|service|store|diff|env|watch|lsp)/',
+      '^daemon/src/(api|service|store|diff|env|watch|lsp|reproduce)/',
       'The CLI talks to the daemon over its API (`daemon run` starts the daemon bundle with --foreground).',
     ),
   ],

@@ -10,14 +10,19 @@ export const DEBIAN_PACKAGES = [
   'python3-joblib',
   'python3-nbconvert',
   'python3-ipykernel',
+  'python3-jupyter-server',
   'python3-nbformat',
   'python3-pandas',
   'python3-matplotlib',
+  // Reproduce's tests build wheels with `setup.py bdist_wheel`.
+  'python3-setuptools',
+  'python3-wheel',
   'git',
 ];
 
 function haveMlStack() {
-  const probe = 'import torch, onnx, sklearn, joblib, nbconvert, ipykernel, matplotlib, ensurepip, venv';
+  const probe =
+    'import torch, onnx, sklearn, joblib, nbconvert, ipykernel, jupyter_server, matplotlib, ensurepip, venv, setuptools, wheel';
   return (
     spawnSync('/usr/bin/python3', ['-c', probe], { stdio: 'ignore' }).status === 0 &&
     spawnSync('git', ['--version'], { stdio: 'ignore' }).status === 0

@@ -6,14 +6,19 @@ import { extensionsOf, fileKindSpec, type FileKind } from './fileKinds';
 
 /** What caused a version to be recorded. */
 /** `restore`: the bytes a restore wrote, recorded with the environment of the version restored. */
-export type Trigger = 'watch' | 'save' | 'manual' | 'reconcile' | 'restore';
-export const TRIGGERS: readonly Trigger[] = ['watch', 'save', 'manual', 'reconcile', 'restore'];
+/** `run`: the files an `mlsnap run` command wrote, recorded when it ended. */
+export type Trigger = 'watch' | 'save' | 'manual' | 'reconcile' | 'restore' | 'run';
+export const TRIGGERS: readonly Trigger[] = ['watch', 'save', 'manual', 'reconcile', 'restore', 'run'];
 
 export type { FileKind } from './fileKinds';
 
 /** How the interpreter of a version was found, so a wrong guess can be seen and corrected. */
 export type InterpreterSource =
   | 'configured' // project setting `interpreter` overrides everything
+  | 'run' // `mlsnap run`: the interpreter of the command that wrote the file
+  | 'editor' // the editor said which interpreter the notebook's kernel runs
+  | 'live-kernel' // a running Jupyter kernel serving the notebook (server session or working folder)
+  | 'notebook-metadata' // the notebook's kernelspec display name, VS Code's interpreter hash, language_info.version
   | 'kernelspec' // notebook metadata.kernelspec resolved on Jupyter's kernel search path
   | 'lineage' // model/metrics file: the notebook or script that names it and ran last
   | 'virtualenv' // the project's .venv / venv
@@ -131,6 +136,24 @@ export interface VersionInfo {
   bytesOnRemote?: true;
   /** Names of the remotes known to hold it (pushed there or pulled from there). */
   remotes: string[];
+  /** The `mlsnap run` whose command wrote it. */
+  runId?: string;
+}
+
+/** One `mlsnap run`: a command, the interpreter it ran on, and how it ended. */
+export interface RunInfo {
+  /** `r` + 16 hex digits. */
+  id: string;
+  argv: string[];
+  cwd: string;
+  executable: string | null;
+  interpreterDetail: string | null;
+  startedAt: number;
+  finishedAt: number | null;
+  exitCode: number | null;
+  /** The signal that ended it (SIGINT, SIGKILL...), when one did. */
+  signal: string | null;
+  outputTail: string | null;
 }
 
 export interface SnapshotInfo {
