@@ -31,10 +31,11 @@ export interface RunningDaemon {
 
 /** The production environment capture: real interpreters, real git, real nvidia-smi. */
 export function environmentDeps(log: Log): ProjectDeps['environment'] {
-  return (root, config, blobs, store) =>
+  return (root, config, blobs, store, hints) =>
     new EnvironmentProbe({
       projectRoot: root,
       config,
+      hints,
       log: log.child('env'),
       blobs: {
         // Blob rows are written before anything (an environment, a snapshot) points at them.

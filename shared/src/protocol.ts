@@ -11,10 +11,13 @@ import type {
   ProjectInfo,
   SnapshotInfo,
   TrackedFileInfo,
+  RunInfo,
   Trigger,
   VersionInfo,
 } from './domain';
 import type { VersionDiff } from './diff';
+import { EXPORT_FORMATS, type ExportFormat, type ExportResult } from './environmentExport';
+import type { ReproduceResult } from './reproduce';
 import { arrayOf, bool, int, obj, oneOf, optional, record, str, text, type Check } from './check';
 import { MlsnapError, type ErrorPayload } from './errors';
 
@@ -133,15 +136,64 @@ export interface DiffParams extends ProjectParams {
   compareBytes?: boolean;
 }
 
+/** The editor says which interpreter a notebook's kernel runs (Jupyter or Python extension). */
+export interface KernelHintParams extends ProjectParams {
+  /** The notebook, project-relative or absolute. */
+  path: string;
+  executable: string;
+  /** How the editor knows, in words ("the Jupyter extension's kernel: sys.executable"). */
+  how: string;
+}
+
+/** `mlsnap run` begins: the command and the interpreter it resolved the way the shell would. */
+export interface RunStartParams extends ProjectParams {
+  argv: string[];
+  cwd: string;
+  /** Absent when the command runs no Python the CLI could tell. */
+  executable?: string;
+  /** How the interpreter was found (PATH at the call, an active venv, `uv run`, ...). */
+  interpreterDetail?: string;
+}
+
+export interface RunFinishParams extends ProjectParams {
+  runId: string;
+  /** Absent when a signal ended it. */
+  exitCode?: number;
+  signal?: string;
+  /** The last lines of what it printed. */
+  outputTail: string;
+}
+
+export interface RunResult {
+  run: RunInfo;
+  /** The versions its command wrote (by path). */
+  versions: VersionInfo[];
+}
+
+export interface ExportParams extends RefParams {
+  format: ExportFormat;
+}
+
+export interface ReproduceParams extends RefParams, LongCallParams {
+  /** The folder to make the venv in: absent or empty. */
+  dir: string;
+  /** A folder of wheels to install from (pip --find-links; with no indexUrl, offline: --no-index). */
+  findLinks?: string;
+  indexUrl?: string;
+}
+
 /** How far a push, pull, clone or check has got; sent as it goes (HTTP: NDJSON lines; RPC: mlsnap/didProgress). */
 export interface TransferProgress {
-  phase: 'scan' | 'upload' | 'download' | 'history' | 'checkout' | 'check';
+  /** Transfers: scan … check. Reproduce: python (finding one), venv, install (objects = packages), verify. */
+  phase: 'scan' | 'upload' | 'download' | 'history' | 'checkout' | 'check' | 'python' | 'venv' | 'install' | 'verify';
   objectsDone: number;
   objectsTotal: number;
   bytesDone: number;
   bytesTotal: number;
   bytesPerSecond: number;
   secondsLeft: number;
+  /** What is being done right now, in words (the package being installed, ...). */
+  message?: string;
 }
 
 /**
@@ -305,6 +357,11 @@ export interface DaemonApi {
   'version/read': (p: RefParams) => ReadResult;
   'version/tag': (p: TagParams) => VersionInfo;
   'environment/get': (p: RefParams) => EnvironmentInfo;
+  'environment/export': (p: ExportParams) => ExportResult;
+  'environment/reproduce': (p: ReproduceParams) => ReproduceResult;
+  'notebook/kernel': (p: KernelHintParams) => { kept: true };
+  'run/start': (p: RunStartParams) => RunInfo;
+  'run/finish': (p: RunFinishParams) => RunResult;
   'diff/versions': (p: DiffParams) => VersionDiff;
   'store/gc': (p: GcParams) => GcResult;
   'store/check': (p: ProjectParams) => CheckResult;
@@ -411,6 +468,45 @@ export const METHODS: { readonly [M in MethodName]: MethodSpec<ParamsOf<M>> } = 
     params: obj({ root: str, ref: str, name: str }),
   },
   'environment/get': { purpose: 'The environment a version was produced in.', mutates: false, params: ref },
+  'environment/export': {
+    purpose:
+      "A version's environment as requirements, conda, uv, Dockerfile or devcontainer files, unsatisfiable pins flagged.",
+    mutates: false,
+    params: obj({ root: str, ref: str, format: oneOf(...EXPORT_FORMATS) }),
+  },
+  'environment/reproduce': {
+    purpose: "Rebuild a version's environment in a new venv and compare what got installed with the record.",
+    mutates: true,
+    long: true,
+    params: obj({ root: str, ref: str, dir: str, findLinks: optional(str), indexUrl: optional(str), ...long }),
+  },
+  'notebook/kernel': {
+    purpose: "The editor says which interpreter a notebook's kernel runs (on save and on kernel change).",
+    mutates: false,
+    params: obj({ root: str, path: str, executable: str, how: text }),
+  },
+  'run/start': {
+    purpose: '`mlsnap run` begins: files written from now on are bound to its command and interpreter.',
+    mutates: true,
+    params: obj({
+      root: str,
+      argv: arrayOf(str),
+      cwd: str,
+      executable: optional(str),
+      interpreterDetail: optional(text),
+    }),
+  },
+  'run/finish': {
+    purpose: '`mlsnap run` ended: record its outcome and every tracked file its command wrote.',
+    mutates: true,
+    params: obj({
+      root: str,
+      runId: str,
+      exitCode: optional(int(0)),
+      signal: optional(str),
+      outputTail: text,
+    }),
+  },
   'diff/versions': {
     purpose: 'Typed diff of two versions (notebook cells, model tensors, metrics) and of their environments.',
     mutates: false,

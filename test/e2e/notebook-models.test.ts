@@ -6,6 +6,8 @@ import * as path from 'node:path';
 import type { VersionInfo } from '../../shared/src/domain';
 import type { VersionDiff } from '../../shared/src/diff';
 import type { CheckResult, RestoreResult, ShowResult } from '../../shared/src/protocol';
+import { DockerfileParser } from 'dockerfile-ast';
+import { classifyPins } from '../../shared/src/environmentExport/pins';
 import { mlsnap, mlsnapBytes, mlsnapJson, REPO } from '../support/cli';
 import { tempDir, waitFor } from '../support/tmp';
 
@@ -69,6 +71,40 @@ test('executing the demo notebook records the notebook and every model with its 
   const nb = mlsnapJson<ShowResult>(['show', 'train.ipynb@latest'], opts);
   assert.equal(nb.environment?.interpreter?.executable, '/usr/bin/python3');
   assert.equal(nb.environment?.interpreter?.foundBy, 'kernelspec');
+});
+
+test("the demo model's Dockerfile parses back: the recorded Python, every installable pin, Debian's builds flagged", () => {
+  const out = tempDir('nb-docker');
+  const r = mlsnap(['env', 'models/mlp.pt@latest', '--format', 'dockerfile', '--out', out], opts);
+  assert.equal(r.status, 0, r.stderr);
+  // Debian's torch is a local build no index has; the CLI says so on stderr and leaves it out.
+  assert.match(r.stderr, /torch==1\.13\.0a0\+gitunknown/);
+  const env = mlsnapJson<ShowResult>(['show', 'models/mlp.pt@latest'], opts).environment;
+  assert.ok(env);
+  const dockerfile = DockerfileParser.parse(fs.readFileSync(path.join(out, 'Dockerfile'), 'utf8'));
+  assert.deepEqual(
+    dockerfile.getFROMs().map((f) => f.getImage()),
+    [`python:${env.interpreter?.version ?? ''}-slim`],
+  );
+  const install = dockerfile
+    .getInstructions()
+    .filter((i) => i.getKeyword() === 'RUN' && /pip install/.test(i.getArgumentsContent() ?? ''))
+    .map((i) => i.getArgumentsContent() ?? '')
+    .join(' ');
+  const words = new Set(install.split(/[\s\\]+/).map((w) => w.replace(/^'(.*)'$/, '$1')));
+  const pins = classifyPins(env);
+  assert.ok(pins.length > 100, `the system Python's packages: ${pins.length}`);
+  for (const pin of pins) {
+    if (pin.problem === null)
+      assert.ok(words.has(pin.requirement), `${pin.requirement} is installed by the Dockerfile`);
+    else assert.ok(!words.has(pin.requirement), `${pin.requirement} (${pin.problem.kind}) is not`);
+  }
+  assert.ok(pins.some((p) => p.name === 'torch' && p.problem?.kind === 'local-version'));
+  const comments = dockerfile
+    .getComments()
+    .map((c) => c.getContent())
+    .join('\n');
+  assert.match(comments, /torch/);
 });
 
 test('re-executing with a changed hyper-parameter gives second versions', async () => {

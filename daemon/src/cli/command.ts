@@ -56,6 +56,8 @@ export interface CommandDef<O extends object = object> {
   json?: boolean;
   /** Takes --project DIR. */
   project?: boolean;
+  /** Everything from the first operand on is an operand (`mlsnap run python x.py --lr 1`). */
+  passThroughOptions?: boolean;
   run(inv: Invocation<O>): Promise<number>;
 }
 

@@ -16,4 +16,6 @@ export const CLI_EXIT = {
   'check-failed': 10,
   /** `push` refused by the secret gate: nothing was sent. */
   'secret-found': 12,
+  /** `reproduce` made the venv, but what got installed differs from the record. */
+  'not-identical': 13,
 } as const;

@@ -13,7 +13,9 @@ import { env } from './commands/env';
 import { gc } from './commands/gc';
 import { init } from './commands/init';
 import { log } from './commands/log';
+import { reproduce } from './commands/reproduce';
 import { restore } from './commands/restore';
+import { run } from './commands/run';
 import { show } from './commands/show';
 import { snapshot } from './commands/snapshot';
 import { status } from './commands/status';
@@ -31,6 +33,8 @@ export const COMMANDS: readonly CliCommand[] = [
   cat,
   restore,
   env,
+  reproduce,
+  run,
   diff,
   tag,
   gc,
@@ -100,6 +104,7 @@ function addCommand(parent: Command, def: CommandDef, ctx: CliContext, outcome: 
   for (const a of def.arguments ?? []) cmd.argument(a.name, a.description);
   for (const o of def.options ?? []) cmd.addOption(toOption(o));
   addCommonOptions(cmd, def);
+  if (def.passThroughOptions === true) cmd.passThroughOptions();
   withUsageErrors(cmd);
   cmd.action(async () => {
     const opts = mergedOptions(cmd);

@@ -14,6 +14,7 @@ import type {
 import { describeExecFailure, ExecError } from './BoundedExec';
 import { CondaMetaReader } from './CondaPackages';
 import { GitProbe } from './GitProbe';
+import type { InterpreterHints } from './InterpreterHints';
 import { InterpreterResolver, type InterpreterChoice, type ResolveContext } from './InterpreterResolver';
 import { LockfileCollector } from './Lockfiles';
 import { MachineProbe } from './MachineProbe';
@@ -31,6 +32,8 @@ export interface EnvironmentProbeOptions {
   log: ProbeLog;
   /** Environment of the processes we start and of the lookups (PATH, JUPYTER_PATH, ...); default process.env. */
   env?: NodeJS.ProcessEnv;
+  /** What the editor and `mlsnap run` said about which interpreter runs a file. */
+  hints?: InterpreterHints;
 }
 
 /**
@@ -45,6 +48,7 @@ class CaptureProgress {
   gpuNote: string | undefined = 'nvidia-smi did not answer before the capture deadline';
   lockfiles: LockfileRef[] = [];
   lineage: LineageLink | null = null;
+  runId: string | undefined;
   readonly problems: string[] = [];
   /** What is running now, named in the timeout reason. */
   readonly steps = new Set<string>();
@@ -63,7 +67,7 @@ class CaptureProgress {
     }
   }
 
-  snapshot(): { environment: EnvironmentInfo; lineage: LineageLink | null } {
+  snapshot(): { environment: EnvironmentInfo; lineage: LineageLink | null; runId?: string } {
     const environment: EnvironmentInfo = {
       interpreter: this.interpreter === null ? null : { ...this.interpreter },
       // Copies: the objects come from per-directory caches that later captures reuse.
@@ -80,7 +84,7 @@ class CaptureProgress {
     };
     if (this.gpuNote !== undefined) environment.gpuNote = this.gpuNote;
     if (this.problems.length > 0) environment.incompleteReason = this.problems.join('; ');
-    return { environment, lineage: this.lineage };
+    return { environment, lineage: this.lineage, ...(this.runId !== undefined ? { runId: this.runId } : {}) };
   }
 }
 
@@ -117,6 +121,7 @@ export class EnvironmentProbe {
       facts: this.facts,
       packages: this.sitePackages,
       log: opts.log,
+      ...(opts.hints !== undefined ? { hints: opts.hints } : {}),
     });
     this.git = new GitProbe(opts.projectRoot, this.env, opts.config.envTimeoutMs, opts.blobs, opts.log);
   }
@@ -125,7 +130,7 @@ export class EnvironmentProbe {
   async capture(
     relPath: string,
     fileMtimeMs: number,
-  ): Promise<{ environment: EnvironmentInfo; lineage: LineageLink | null }> {
+  ): Promise<{ environment: EnvironmentInfo; lineage: LineageLink | null; runId?: string }> {
     const timeoutMs = this.opts.config.envTimeoutMs;
     const deadline = Date.now() + timeoutMs;
     const abort = new AbortController();
@@ -191,6 +196,7 @@ export class EnvironmentProbe {
       return;
     }
     progress.lineage = resolved.lineage;
+    progress.runId = resolved.runId;
     if (resolved.choice === null) {
       this.fail(
         progress,

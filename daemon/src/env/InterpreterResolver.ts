@@ -9,8 +9,11 @@ import {
   NATIVE_KERNEL_NAME,
   SYSTEM_JUPYTER_DIRS,
 } from './Kernelspec';
+import type { InterpreterHints } from './InterpreterHints';
 import { LineageFinder, type LineageSource } from './Lineage';
-import { readNotebook } from './Notebook';
+import { findLiveKernels, kernelForNotebook, type LiveKernel } from './LiveKernels';
+import { readNotebook, type NotebookInterpreterMetadata } from './Notebook';
+import { interpreterCandidates, metadataMatches, pyvenvVersion, sameVersion } from './NotebookInterpreter';
 import type { InterpreterFactsCache } from './PythonInterpreter';
 import { findOnPath, isExecutableFile, prefixOfExecutable, projectVenv, pythonInPrefix } from './PythonLocations';
 import { normalizePackageName, type SitePackagesReader } from './PythonPackages';
@@ -39,7 +42,19 @@ export interface InterpreterResolverOptions {
   systemJupyterDirs?: readonly string[];
   /** Interpreters checked last for ipykernel's built-in kernel (Debian's python3 ships one via apt). */
   systemPythons?: readonly string[];
+  /** What the editor and `mlsnap run` said about which interpreter runs a file. */
+  hints?: InterpreterHints;
 }
+
+/** What a notebook says about its kernel: the kernelspec and the rest of its interpreter metadata. */
+interface NotebookKernel extends NotebookInterpreterMetadata {
+  kernelName: string | null;
+  kernelLanguage: string | null;
+}
+
+/** One process-table scan serves a burst of captures (a notebook and the models it wrote). */
+const LIVE_KERNEL_REUSE_MS = 1_000;
+const LIVE_KERNEL_TIMEOUT_MS = 1_500;
 
 /** A notebook larger than this is not parsed to find its kernelspec; the tail is searched instead. */
 const NOTEBOOK_PARSE_MAX_BYTES = 32 * 1024 * 1024;
@@ -49,11 +64,14 @@ const DEFAULT_SYSTEM_PYTHONS: readonly string[] = ['/usr/bin/python3'];
 type Attempt = { choice: InterpreterChoice } | { miss: string };
 
 /**
- * Decides which interpreter produced a file, in this order: configured, notebook kernelspec,
- * lineage (model/metrics files), project venv, VIRTUAL_ENV, CONDA_PREFIX, python3 on PATH.
+ * Decides which interpreter produced a file, in this order: configured; the `mlsnap run` that
+ * wrote it; for a notebook the editor's kernel, a live kernel serving it, its metadata, its
+ * kernelspec; for a model or metrics file the same for the notebook (or script) that wrote it
+ * (lineage); then project venv, VIRTUAL_ENV, CONDA_PREFIX, python3 on PATH.
  */
 export class InterpreterResolver {
   private readonly lineage: LineageFinder;
+  private liveKernels: { at: number; kernels: Promise<LiveKernel[]> } | null = null;
 
   constructor(private readonly opts: InterpreterResolverOptions) {
     this.lineage = new LineageFinder(opts.projectRoot);
@@ -64,7 +82,7 @@ export class InterpreterResolver {
     fileMtimeMs: number,
     configured: string | undefined,
     ctx: ResolveContext,
-  ): Promise<{ choice: InterpreterChoice | null; lineage: LineageLink | null }> {
+  ): Promise<{ choice: InterpreterChoice | null; lineage: LineageLink | null; runId?: string }> {
     const isNotebook = relPath.toLowerCase().endsWith('.ipynb');
     // Lineage is worth recording even when the interpreter is configured.
     const source = isNotebook ? null : await this.lineage.find(relPath, fileMtimeMs, ctx.signal);
@@ -73,6 +91,20 @@ export class InterpreterResolver {
     if (configured !== undefined && configured !== '') {
       return { choice: await this.configured(configured), lineage };
     }
+    const run = this.fromRun(relPath, fileMtimeMs, isNotebook);
+    if (run?.choice) return { choice: run.choice, lineage, runId: run.runId };
+    const found = await this.notRun(relPath, isNotebook, source, lineage, ctx);
+    return run === null ? found : { ...found, runId: run.runId };
+  }
+
+  /** Everything after configured and the run, for a file no run's interpreter is known for. */
+  private async notRun(
+    relPath: string,
+    isNotebook: boolean,
+    source: LineageSource | null,
+    lineage: LineageLink | null,
+    ctx: ResolveContext,
+  ): Promise<{ choice: InterpreterChoice | null; lineage: LineageLink | null }> {
     const misses: string[] = [];
     if (isNotebook) {
       const attempt = await this.fromNotebook(relPath, ctx);
@@ -111,7 +143,33 @@ export class InterpreterResolver {
     };
   }
 
-  /** (2) The kernel a notebook names, resolved on Jupyter's kernel search path. */
+  /**
+   * (2) A file written while `mlsnap run` ran its command: that command's interpreter. A
+   * notebook is the run's only when the command names it (`nbconvert --execute nb.ipynb`):
+   * an editor autosave during a training run is not the run's doing.
+   */
+  private fromRun(
+    relPath: string,
+    fileMtimeMs: number,
+    isNotebook: boolean,
+  ): { choice: InterpreterChoice | null; runId: string } | null {
+    const run = this.opts.hints?.runFor(fileMtimeMs) ?? null;
+    if (run === null) return null;
+    if (isNotebook && !run.argv.some((a) => a.endsWith(path.posix.basename(relPath)))) return null;
+    // A command that runs no Python the CLI could tell still owns the file; its interpreter is guessed.
+    if (run.executable === '') return { choice: null, runId: run.runId };
+    const command = run.argv.join(' ');
+    return {
+      runId: run.runId,
+      choice: {
+        executable: run.executable,
+        foundBy: 'run',
+        detail: `written while \`mlsnap run\` ${run.runId} ran \`${command}\`; ${run.detail}`,
+      },
+    };
+  }
+
+  /** (3) The interpreter that ran a notebook: editor's kernel, live kernel, metadata, kernelspec. */
   private async fromNotebook(relPath: string, ctx: ResolveContext): Promise<Attempt> {
     const file = path.join(this.opts.projectRoot, relPath);
     let nb;
@@ -121,8 +179,114 @@ export class InterpreterResolver {
       return { miss: `cannot read ${relPath} (${describeExecFailure(err)})` };
     }
     if (nb === null) return { miss: `${relPath} is not a readable notebook` };
-    if (nb.kernelName === null) return { miss: `${relPath} names no kernelspec` };
-    return this.fromKernelName(nb.kernelName, nb.kernelLanguage, path.dirname(file), ctx);
+    return this.notebookInterpreter(relPath, nb, ctx);
+  }
+
+  private async notebookInterpreter(relPath: string, nb: NotebookKernel, ctx: ResolveContext): Promise<Attempt> {
+    const misses: string[] = [];
+    const steps = [
+      () => this.fromEditor(relPath),
+      () => this.fromLiveKernel(relPath, ctx),
+      () => this.fromMetadata(nb, ctx),
+    ];
+    for (const step of steps) {
+      const attempt = await step();
+      if ('choice' in attempt) {
+        const detail = [attempt.choice.detail, ...misses.map((m) => `(${m})`)].join(' ');
+        return { choice: { ...attempt.choice, detail } };
+      }
+      if (attempt.miss !== '') misses.push(attempt.miss);
+    }
+    const notebookDir = path.dirname(path.join(this.opts.projectRoot, relPath));
+    const spec: Attempt =
+      nb.kernelName === null
+        ? { miss: `${relPath} names no kernelspec` }
+        : await this.fromKernelName(nb.kernelName, nb.kernelLanguage, notebookDir, ctx);
+    if ('choice' in spec) {
+      const detail = [spec.choice.detail, ...misses.map((m) => `(${m})`)].join(' ');
+      return { choice: { ...spec.choice, detail } };
+    }
+    return { miss: [...misses, spec.miss].join('; ') };
+  }
+
+  /** (3a) The editor said which interpreter the notebook's kernel runs (on save, on kernel change). */
+  private async fromEditor(relPath: string): Promise<Attempt> {
+    const hint = this.opts.hints?.kernelOf(relPath) ?? null;
+    if (hint === null) return { miss: '' };
+    if (!(await isExecutableFile(hint.executable))) {
+      return { miss: `the editor named ${hint.executable}, which is not an executable file here` };
+    }
+    const when = new Date(hint.atMs).toISOString();
+    return {
+      choice: { executable: hint.executable, foundBy: 'editor', detail: `the editor's kernel (${hint.how}, ${when})` },
+    };
+  }
+
+  /** (3b) A Jupyter kernel process serving the notebook right now: its interpreter ran it. */
+  private async fromLiveKernel(relPath: string, ctx: ResolveContext): Promise<Attempt> {
+    const kernels = await this.runningKernels(ctx);
+    if (kernels.length === 0) return { miss: 'no Jupyter kernel is running' };
+    const found = kernelForNotebook(path.join(this.opts.projectRoot, relPath), kernels);
+    if ('miss' in found) return { miss: found.miss };
+    const executable = found.kernel.executable;
+    if (executable === null)
+      return { miss: `${found.evidence}, but its interpreter cannot be told from its command line` };
+    return { choice: { executable, foundBy: 'live-kernel', detail: `a live kernel: ${found.evidence}` } };
+  }
+
+  private runningKernels(ctx: ResolveContext): Promise<LiveKernel[]> {
+    const now = Date.now();
+    if (this.liveKernels === null || now - this.liveKernels.at > LIVE_KERNEL_REUSE_MS) {
+      const kernels = findLiveKernels({
+        env: this.opts.env,
+        signal: ctx.signal,
+        timeoutMs: Math.min(LIVE_KERNEL_TIMEOUT_MS, ctx.remainingMs()),
+      }).catch((err: unknown) => {
+        this.opts.log.warn(`interpreter: cannot list running kernels: ${describeExecFailure(err)}`);
+        return [];
+      });
+      this.liveKernels = { at: now, kernels };
+    }
+    return this.liveKernels.kernels;
+  }
+
+  /**
+   * (3c) The notebook's own metadata: VS Code's interpreter hash or a display name naming one
+   * of this machine's environments; a candidate whose Python is not language_info.version is
+   * not the one that ran it.
+   */
+  private async fromMetadata(nb: NotebookInterpreterMetadata, ctx: ResolveContext): Promise<Attempt> {
+    if (nb.interpreterHash === null && nb.kernelDisplayName === null) return { miss: '' };
+    const matches = metadataMatches(nb, await interpreterCandidates(this.opts.projectRoot, this.opts.env));
+    const rejected: string[] = [];
+    for (const match of matches) {
+      const version = await this.versionOf(match.executable, match.candidate.prefix, ctx);
+      if (nb.languageVersion !== null && version !== null && !sameVersion(nb.languageVersion, version)) {
+        rejected.push(`${match.executable} is Python ${version}, not ${nb.languageVersion} as language_info says`);
+        continue;
+      }
+      const checked =
+        nb.languageVersion !== null && version !== null ? `; Python ${version} as language_info says` : '';
+      return {
+        choice: { executable: match.executable, foundBy: 'notebook-metadata', detail: `${match.evidence}${checked}` },
+      };
+    }
+    if (rejected.length > 0) return { miss: rejected.join('; ') };
+    const named = [
+      nb.interpreterHash === null ? null : `interpreter hash ${nb.interpreterHash.slice(0, 12)}…`,
+      nb.kernelDisplayName === null ? null : `display name '${nb.kernelDisplayName}'`,
+    ].filter((x) => x !== null);
+    return { miss: `the notebook's ${named.join(' and ')} match no environment found on this machine` };
+  }
+
+  private async versionOf(executable: string, prefix: string, ctx: ResolveContext): Promise<string | null> {
+    const stated = await pyvenvVersion(prefix);
+    if (stated !== null) return stated;
+    try {
+      return (await this.opts.facts.get(executable, { timeoutMs: ctx.remainingMs(), signal: ctx.signal })).version;
+    } catch {
+      return null;
+    }
   }
 
   private async fromKernelName(
@@ -201,20 +365,24 @@ export class InterpreterResolver {
     }
   }
 
-  /** (3) The interpreter of the notebook or script that wrote the file. */
+  /** (4) The interpreter of the notebook or script that wrote the file. */
   private async fromLineage(source: LineageSource, ctx: ResolveContext): Promise<InterpreterChoice | null> {
     const lead = `${source.kind} ${source.sourcePath} wrote it (${source.reason})`;
-    const notebookDir = path.dirname(path.join(this.opts.projectRoot, source.sourcePath));
     let misses: string[] = [];
     if (source.kind === 'notebook') {
-      if (source.kernelName !== null) {
-        const attempt = await this.fromKernelName(source.kernelName, source.kernelLanguage, notebookDir, ctx);
-        if ('choice' in attempt)
-          return { ...attempt.choice, foundBy: 'lineage', detail: `${lead}; its ${attempt.choice.detail}` };
-        misses = [attempt.miss];
-      } else {
-        misses = ['it names no kernelspec'];
+      const attempt = await this.notebookInterpreter(
+        source.sourcePath,
+        {
+          kernelName: source.kernelName,
+          kernelLanguage: source.kernelLanguage,
+          ...(source.notebookMetadata ?? { kernelDisplayName: null, interpreterHash: null, languageVersion: null }),
+        },
+        ctx,
+      );
+      if ('choice' in attempt) {
+        return { ...attempt.choice, foundBy: 'lineage', detail: `${lead}; its interpreter: ${attempt.choice.detail}` };
       }
+      misses = [attempt.miss];
     } else if (source.shebang !== null) {
       const interpreter = source.shebang.split(/\s+/)[0] ?? '';
       // `#!/usr/bin/env python3` follows PATH at run time, which the fallbacks below approximate.
@@ -231,7 +399,7 @@ export class InterpreterResolver {
     };
   }
 
-  /** (4)–(7): project venv, VIRTUAL_ENV, CONDA_PREFIX, python3 on PATH. */
+  /** (5)–(8): project venv, VIRTUAL_ENV, CONDA_PREFIX, python3 on PATH. */
   private async fallback(): Promise<InterpreterChoice | null> {
     const venv = await projectVenv(this.opts.projectRoot);
     if (venv !== null) {

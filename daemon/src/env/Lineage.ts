@@ -3,7 +3,7 @@ import type { Dirent, Stats } from 'node:fs';
 import { open, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { IGNORED_DIR_NAMES } from '../watch/FileWatcher';
-import { readNotebook, type NotebookSummary } from './Notebook';
+import { readNotebook, type NotebookInterpreterMetadata, type NotebookSummary } from './Notebook';
 
 /** Directories that hold no project code, or only copies of it: the ones never watched. */
 export const LINEAGE_SKIP_DIRS: ReadonlySet<string> = new Set(IGNORED_DIR_NAMES);
@@ -30,6 +30,8 @@ export interface LineageSource {
   /** For notebooks: the kernelspec they name. */
   kernelName: string | null;
   kernelLanguage: string | null;
+  /** For notebooks: what else their metadata says about the interpreter. */
+  notebookMetadata: NotebookInterpreterMetadata | null;
   /** For scripts: the #! line without the #!, when present. */
   shebang: string | null;
 }
@@ -264,6 +266,14 @@ function describe(candidate: Candidate, run: RunEstimate, namedBy: string, fileM
     reason,
     kernelName: nb?.kernelName ?? null,
     kernelLanguage: nb?.kernelLanguage ?? null,
+    notebookMetadata:
+      nb === null
+        ? null
+        : {
+            kernelDisplayName: nb.kernelDisplayName,
+            interpreterHash: nb.interpreterHash,
+            languageVersion: nb.languageVersion,
+          },
     shebang: candidate.parsed.kind === 'script' ? candidate.parsed.shebang : null,
   };
 }

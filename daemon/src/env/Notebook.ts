@@ -9,7 +9,17 @@ export interface NotebookCell {
   finishedMs?: number;
 }
 
-export interface NotebookSummary {
+/** What a notebook says about the interpreter that ran it, besides the kernelspec name. */
+export interface NotebookInterpreterMetadata {
+  /** kernelspec.display_name: VS Code writes the environment's name (`.venv`, a conda env). */
+  kernelDisplayName: string | null;
+  /** metadata.vscode.interpreter.hash: VS Code's sha256 (hex) of the interpreter's path. */
+  interpreterHash: string | null;
+  /** language_info.version: the Python version the kernel reported when it last ran. */
+  languageVersion: string | null;
+}
+
+export interface NotebookSummary extends NotebookInterpreterMetadata {
   kernelName: string | null;
   kernelLanguage: string | null;
   cells: NotebookCell[];
@@ -43,20 +53,31 @@ function executionTimes(metadata: unknown): { startedMs?: number; finishedMs?: n
   return { startedMs: Math.min(...times), finishedMs: Math.max(...times) };
 }
 
-function kernelspecOf(metadata: unknown): { name: string | null; language: string | null } {
+function stringOrNull(value: unknown): string | null {
+  return typeof value === 'string' && value !== '' ? value : null;
+}
+
+function kernelspecOf(
+  metadata: unknown,
+): { name: string | null; language: string | null } & NotebookInterpreterMetadata {
   const meta = asRecord(metadata);
   const spec = asRecord(meta?.kernelspec);
-  const name = typeof spec?.name === 'string' ? spec.name : null;
-  const specLanguage = typeof spec?.language === 'string' ? spec.language : null;
-  const infoLanguage = asRecord(meta?.language_info)?.name;
-  return { name, language: specLanguage ?? (typeof infoLanguage === 'string' ? infoLanguage : null) };
+  const info = asRecord(meta?.language_info);
+  const specLanguage = stringOrNull(spec?.language);
+  return {
+    name: stringOrNull(spec?.name),
+    language: specLanguage ?? stringOrNull(info?.name),
+    kernelDisplayName: stringOrNull(spec?.display_name),
+    interpreterHash: stringOrNull(asRecord(asRecord(meta?.vscode)?.interpreter)?.hash),
+    languageVersion: stringOrNull(info?.version),
+  };
 }
 
 /** Summary of a parsed notebook document; null when it is not a notebook. */
 export function summarizeNotebook(doc: unknown): NotebookSummary | null {
   const nb = asRecord(doc);
   if (nb === null) return null;
-  const { name, language } = kernelspecOf(nb.metadata);
+  const { name, language, ...interpreter } = kernelspecOf(nb.metadata);
   const cells: NotebookCell[] = [];
   const rawCells = Array.isArray(nb.cells) ? nb.cells : [];
   for (const raw of rawCells) {
@@ -66,17 +87,35 @@ export function summarizeNotebook(doc: unknown): NotebookSummary | null {
     cells.push({ source: sourceText(cell.source), ...executionTimes(cell.metadata) });
   }
   const finished = cells.map((c) => c.finishedMs).filter((t): t is number => t !== undefined);
-  const summary: NotebookSummary = { kernelName: name, kernelLanguage: language, cells, partial: false };
+  const summary: NotebookSummary = {
+    kernelName: name,
+    kernelLanguage: language,
+    ...interpreter,
+    cells,
+    partial: false,
+  };
   if (finished.length > 0) summary.lastRunMs = Math.max(...finished);
   return summary;
 }
 
-/** Best-effort kernelspec name/language from raw notebook text (for files too big to parse). */
-export function kernelspecFromText(text: string): { name: string | null; language: string | null } {
-  const block = /"kernelspec"\s*:\s*\{([^{}]*)\}/.exec(text)?.[1] ?? '';
-  const name = /"name"\s*:\s*"([^"\\]*)"/.exec(block)?.[1] ?? null;
-  const language = /"language"\s*:\s*"([^"\\]*)"/.exec(block)?.[1] ?? null;
-  return { name, language };
+/** Best-effort kernelspec and interpreter metadata from raw notebook text (for files too big to parse). */
+export function kernelspecFromText(
+  text: string,
+): { name: string | null; language: string | null } & NotebookInterpreterMetadata {
+  const field = (block: string, key: string): string | null =>
+    new RegExp(`"${key}"\\s*:\\s*"([^"\\\\]*)"`).exec(block)?.[1] || null;
+  const block = (key: string): string => new RegExp(`"${key}"\\s*:\\s*\\{([^{}]*)\\}`).exec(text)?.[1] ?? '';
+  const spec = block('kernelspec');
+  // language_info nests codemirror_mode {name, version: 3}: take the quoted version after it.
+  const infoAt = text.indexOf('"language_info"');
+  const info = infoAt < 0 ? '' : text.slice(infoAt, infoAt + 2048).replace(/"codemirror_mode"\s*:\s*\{[^{}]*\}/, '');
+  return {
+    name: field(spec, 'name'),
+    language: field(spec, 'language'),
+    kernelDisplayName: field(spec, 'display_name'),
+    interpreterHash: field(block('interpreter'), 'hash'),
+    languageVersion: field(info, 'version'),
+  };
 }
 
 async function readRange(file: string, position: number, length: number): Promise<string> {
@@ -108,6 +147,6 @@ export async function readNotebook(file: string, maxBytes: number): Promise<Note
   }
   const head = await readRange(file, 0, maxBytes);
   const tail = await readRange(file, Math.max(0, size - TAIL_BYTES), TAIL_BYTES);
-  const { name, language } = kernelspecFromText(tail);
-  return { kernelName: name, kernelLanguage: language, cells: [{ source: head }], partial: true };
+  const { name, language, ...interpreter } = kernelspecFromText(tail);
+  return { kernelName: name, kernelLanguage: language, ...interpreter, cells: [{ source: head }], partial: true };
 }

@@ -4,6 +4,7 @@ import {
   defaultConfig,
   kindOfPath,
   type ProjectConfig,
+  type RunInfo,
   type VersionInfo,
   type ProjectInfo,
   type SnapshotInfo,
@@ -25,6 +26,8 @@ import { insideProject, STORE_DIR_NAME } from '../../../shared/src/projectPath';
 import { lexicalInside } from './ProjectPaths';
 import { readConfigFile } from './ProjectConfigFile';
 import { fingerprintOf } from './WorkingFiles';
+import { InterpreterHints } from '../env/InterpreterHints';
+import type { RunEnd, RunStart } from '../store/sql/RunTable';
 
 export const STORE_DIR = STORE_DIR_NAME;
 export const CONFIG_FILE = 'config.json';
@@ -33,7 +36,13 @@ export const DB_FILE = 'store.db';
 export interface ProjectDeps {
   log: Log;
   /** Builds environment capture for the project; tests may pass a fixed one. */
-  environment(root: string, config: ProjectConfig, blobs: ContentStore, store: SnapshotStore): EnvironmentSource;
+  environment(
+    root: string,
+    config: ProjectConfig,
+    blobs: ContentStore,
+    store: SnapshotStore,
+    hints: InterpreterHints,
+  ): EnvironmentSource;
 }
 
 /**
@@ -52,15 +61,19 @@ export class Project {
   private settle: SettleTracker | null = null;
   private readonly pipeline: SnapshotPipeline;
   private readonly paths: TrackedPaths;
+  /** What the editor and `mlsnap run` say about which interpreter runs a file. */
+  readonly hints: InterpreterHints;
 
   private constructor(
     readonly root: string,
     readonly config: ProjectConfig,
     readonly store: SnapshotStore,
     readonly blobs: ContentStore,
-    private readonly log: Log,
+    readonly log: Log,
     env: EnvironmentSource,
+    hints: InterpreterHints,
   ) {
+    this.hints = hints;
     this.paths = new TrackedPaths(root, config);
     this.pipeline = new SnapshotPipeline(root, store, blobs, env, config.settleMs, log);
   }
@@ -95,8 +108,9 @@ export class Project {
     // Decompressed copies for the model parsers go to the store's tmp/ too: swept like the rest.
     const blobs = new ContentStore(backend, { scratchDir: backend.tmpDir });
     const store = new SnapshotStore(path.join(dir, DB_FILE));
-    const env = deps.environment(root, config, blobs, store);
-    return new Project(root, config, store, blobs, deps.log, env);
+    const hints = new InterpreterHints();
+    const env = deps.environment(root, config, blobs, store, hints);
+    return new Project(root, config, store, blobs, deps.log, env, hints);
   }
 
   /**
@@ -209,6 +223,43 @@ export class Project {
         throw new MlsnapError('bad-request', `${p} is not a file inside the project ${this.root}`, p);
     }
     return this.record(paths, trigger, message);
+  }
+
+  /** An `mlsnap run` begins: files written from now on are recorded with its interpreter. */
+  startRun(start: RunStart): RunInfo {
+    const run = this.store.runs.insert(start);
+    this.hints.startRun({
+      runId: run.id,
+      argv: run.argv,
+      executable: start.executable ?? '',
+      detail: start.interpreterDetail ?? '',
+      startedMs: start.startedAt,
+      finishedMs: null,
+    });
+    return run;
+  }
+
+  /**
+   * The run's command ended: record every tracked file it wrote now (mtime within the run)
+   * rather than after the watcher's settle delay, since the caller waits for the list.
+   */
+  async finishRun(id: string, end: RunEnd): Promise<{ run: RunInfo; versions: VersionInfo[] }> {
+    const hint = this.hints.finishRun(id, end.finishedAt);
+    const run = this.store.runs.finish(id, end);
+    if (run === null) throw new MlsnapError('not-found', `no run ${id} in ${this.root}`);
+    if (hint !== null) {
+      const written = this.paths.walk().filter((rel) => {
+        let mtimeMs: number;
+        try {
+          mtimeMs = fs.statSync(path.join(this.root, rel)).mtimeMs;
+        } catch {
+          return false; // gone meanwhile: nothing to record
+        }
+        return this.hints.runFor(mtimeMs, end.finishedAt)?.runId === id;
+      });
+      if (written.length > 0) await this.record(written, 'run', `mlsnap run ${id}`);
+    }
+    return { run, versions: this.store.versionsOfRun(id) };
   }
 
   private async record(relPaths: string[], trigger: Trigger, message: string | null): Promise<SnapshotResult> {

@@ -16,9 +16,16 @@ import type { ContentStore, StoredBlob } from '../store/blobs/ContentStore';
 import type { NewVersion, RecordedFingerprint, SnapshotStore, StatFingerprint } from '../store/SnapshotStore';
 import { FileChangedWhileReading, fingerprintOf, ingestFile, readWhole, sameFingerprint } from './WorkingFiles';
 
+/** One capture: the environment, the source that wrote the file, the `mlsnap run` that did. */
+export interface EnvironmentCapture {
+  environment: EnvironmentInfo;
+  lineage: LineageLink | null;
+  runId?: string;
+}
+
 /** What the pipeline needs from environment capture (EnvironmentProbe implements it). */
 export interface EnvironmentSource {
-  capture(relPath: string, fileMtimeMs: number): Promise<{ environment: EnvironmentInfo; lineage: LineageLink | null }>;
+  capture(relPath: string, fileMtimeMs: number): Promise<EnvironmentCapture>;
   captureGit(): Promise<GitState | null>;
 }
 
@@ -182,7 +189,7 @@ export class SnapshotPipeline {
       this.store.saveFingerprint(c.rel, c.kind, read.fingerprint, read.blob.hash, takenNs);
       return { skipped: 'unchanged' };
     }
-    const { environment, lineage } = await this.env.capture(c.rel, read.mtimeMs);
+    const { environment, lineage, runId } = await this.env.capture(c.rel, read.mtimeMs);
     const renamedFrom =
       c.fp === null && this.store.latestVersion(c.rel) === null ? this.renameSource(c.rel, read.blob.hash) : null;
     return {
@@ -195,6 +202,7 @@ export class SnapshotPipeline {
         fingerprint: read.fingerprint,
         environment,
         lineage,
+        ...(runId !== undefined ? { runId } : {}),
       },
     };
   }

@@ -8,6 +8,8 @@ import { daemonHandlers } from './handlers/daemon';
 import { diffHandlers } from './handlers/diff';
 import type { CallContext, HandlerContext, Handlers } from './handlers/HandlerContext';
 import { remoteHandlers } from './handlers/remote';
+import { environmentHandlers } from './handlers/environment';
+import { runHandlers } from './handlers/run';
 import { RemoteService } from './RemoteService';
 import { projectHandlers } from './handlers/project';
 import { snapshotHandlers } from './handlers/snapshot';
@@ -51,6 +53,8 @@ export class DaemonService {
       ...diffHandlers(ctx),
       ...storeHandlers(ctx),
       ...remoteHandlers(ctx),
+      ...environmentHandlers(ctx),
+      ...runHandlers(ctx),
     };
   }
 

@@ -19,6 +19,7 @@ import { StatementCache } from './sql/StatementCache';
 import { TagTable } from './sql/TagTable';
 import { TrackedFileTable, type RecordedFingerprint, type StatFingerprint } from './sql/TrackedFileTable';
 import { VersionTable } from './sql/VersionTable';
+import { RunTable } from './sql/RunTable';
 import { RemoteTable } from './sql/RemoteTable';
 import { localIdentity, type BlobRecord, type VersionRecord } from './VersionRecord';
 
@@ -35,6 +36,8 @@ export interface NewVersion {
   lineage: LineageLink | null;
   /** The deleted file this one is a rename of (same bytes). */
   renamedFrom?: string | null;
+  /** The `mlsnap run` whose command wrote it. */
+  runId?: string;
 }
 
 interface SnapshotInput {
@@ -62,6 +65,8 @@ export class SnapshotStore {
   private readonly blobs: BlobTable;
   /** Remotes and what each is known to hold. */
   readonly remotes: RemoteTable;
+  /** `mlsnap run` executions. */
+  readonly runs: RunTable;
   /** Recorded with every version this project makes. */
   readonly identity = localIdentity();
 
@@ -75,6 +80,7 @@ export class SnapshotStore {
     this.environments = new EnvironmentTable(s);
     this.blobs = new BlobTable(s);
     this.remotes = new RemoteTable(s);
+    this.runs = new RunTable(s);
   }
 
   close(): void {
@@ -139,6 +145,7 @@ export class SnapshotStore {
       renamedFrom: v.renamedFrom ?? null,
       author: this.identity.author,
       host: this.identity.host,
+      runId: v.runId ?? null,
     });
   }
 
@@ -148,6 +155,11 @@ export class SnapshotStore {
 
   insertBlob(b: { hash: string; size: number; storedSize: number; encoding: string }): void {
     this.blobs.insert(b);
+  }
+
+  /** The versions an `mlsnap run` wrote, by path. */
+  versionsOfRun(runId: string): VersionInfo[] {
+    return this.versions.ofRun(runId);
   }
 
   environment(id: number): EnvironmentInfo | null {

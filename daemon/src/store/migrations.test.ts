@@ -298,3 +298,30 @@ test('migration 5 gives existing versions distinct ids and adds the remote table
   assert.deepEqual(db.pragma('integrity_check'), [{ integrity_check: 'ok' }]);
   db.close();
 });
+
+test('migration 6 adds runs to a store with versions; a version points at its run, and forgets it when the run goes', () => {
+  const file = tempDb();
+  const v5 = openDatabase(file, { migrateTo: 5 });
+  v5.prepare("INSERT INTO blob VALUES ('h1', 3, 3, 'raw', 0, 1)").run();
+  v5.prepare("INSERT INTO tracked_file (path, kind) VALUES ('m.pt', 'model')").run();
+  v5.prepare("INSERT INTO snapshot (id, created_at, trigger) VALUES ('s1', 0, 'watch')").run();
+  v5.prepare(
+    "INSERT INTO version (file_id, seq, blob_hash, size, mtime_ms, created_at, trigger, snapshot_id, uid) VALUES (1, 1, 'h1', 3, 0, 0, 'watch', 's1', 'v0000000000000001')",
+  ).run();
+  v5.close();
+  const db = openDatabase(file, { migrateTo: 6 });
+  assert.equal(schemaVersion(db), 6);
+  assert.equal((db.prepare('SELECT run_id FROM version').get() as { run_id: null }).run_id, null, 'kept, with no run');
+  assert.throws(() => db.prepare("UPDATE version SET run_id = 'rnowhere'").run(), /FOREIGN KEY/);
+  db.prepare(
+    `INSERT INTO run (id, argv, cwd, executable, interpreter_detail, started_at) VALUES ('r1', '["python","t.py"]', '/p', '/p/.venv/bin/python', 'PATH', 5)`,
+  ).run();
+  db.prepare("UPDATE version SET run_id = 'r1'").run();
+  db.prepare("UPDATE run SET finished_at = 9, exit_code = 0, output_tail = 'done' WHERE id = 'r1'").run();
+  assert.deepEqual(db.prepare('SELECT exit_code, output_tail FROM run').get(), { exit_code: 0, output_tail: 'done' });
+  db.prepare("DELETE FROM run WHERE id = 'r1'").run();
+  assert.equal((db.prepare('SELECT run_id FROM version').get() as { run_id: null }).run_id, null);
+  assert.deepEqual(db.pragma('integrity_check'), [{ integrity_check: 'ok' }]);
+  assert.deepEqual(db.pragma('foreign_key_check'), []);
+  db.close();
+});

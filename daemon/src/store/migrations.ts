@@ -265,7 +265,40 @@ const m5Remotes: Migration = {
   },
 };
 
-export const MIGRATIONS: readonly Migration[] = [m1Initial, m2Lineage, m3NoEnumChecks, m4DeletedAndRenamed, m5Remotes];
+const m6Runs: Migration = {
+  version: 6,
+  name: 'runs: each `mlsnap run` with its command, interpreter and outcome; version.run_id',
+  up(db) {
+    db.exec(`
+      CREATE TABLE run (
+        id TEXT PRIMARY KEY,
+        -- JSON array of the command's argv.
+        argv TEXT NOT NULL,
+        cwd TEXT NOT NULL,
+        executable TEXT,
+        interpreter_detail TEXT,
+        started_at INTEGER NOT NULL,
+        finished_at INTEGER,
+        exit_code INTEGER,
+        signal TEXT,
+        -- The last lines of what it printed (stdout and stderr as they came).
+        output_tail TEXT
+      ) STRICT;
+      -- The run whose command wrote the version (NULL: no run, or recorded before runs existed).
+      ALTER TABLE version ADD COLUMN run_id TEXT REFERENCES run(id) ON DELETE SET NULL;
+      CREATE INDEX version_run ON version(run_id) WHERE run_id IS NOT NULL;
+    `);
+  },
+};
+
+export const MIGRATIONS: readonly Migration[] = [
+  m1Initial,
+  m2Lineage,
+  m3NoEnumChecks,
+  m4DeletedAndRenamed,
+  m5Remotes,
+  m6Runs,
+];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.length;
 

@@ -17,11 +17,22 @@ const PHASE_WORDS: Record<TransferProgress['phase'], string> = {
   history: 'Writing history',
   checkout: 'Writing files',
   check: 'Checking',
+  python: 'Finding Python',
+  venv: 'Creating the venv',
+  install: 'Installing',
+  verify: 'Comparing with the record',
 };
+
+/** Reproduce counts packages, transfers count objects. */
+const PACKAGE_PHASES: ReadonlySet<TransferProgress['phase']> = new Set(['python', 'venv', 'install', 'verify']);
 
 /** "Uploading 12/40 objects · 3.1 MiB of 10.0 MiB · 1.2 MiB/s · 5 s left" */
 export function progressMessage(p: TransferProgress): string {
-  const parts = [`${PHASE_WORDS[p.phase]} ${p.objectsDone}/${p.objectsTotal} object${p.objectsTotal === 1 ? '' : 's'}`];
+  const unit = PACKAGE_PHASES.has(p.phase) ? 'package' : 'object';
+  const parts = [
+    `${PHASE_WORDS[p.phase]} ${p.objectsDone}/${p.objectsTotal} ${unit}${p.objectsTotal === 1 ? '' : 's'}`,
+  ];
+  if (p.message !== undefined && p.message !== '') parts.push(p.message);
   if (p.bytesTotal > 0) parts.push(`${formatBytes(p.bytesDone)} of ${formatBytes(p.bytesTotal)}`);
   if (p.bytesPerSecond > 0) parts.push(`${formatBytes(Math.round(p.bytesPerSecond))}/s`);
   if (p.secondsLeft > 0) parts.push(`${duration(p.secondsLeft)} left`);

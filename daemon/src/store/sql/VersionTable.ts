@@ -24,6 +24,7 @@ interface VersionRow {
   host: string | null;
   remotes: string | null;
   here: number | null;
+  run_id: string | null;
 }
 
 export interface VersionInsert {
@@ -44,6 +45,8 @@ export interface VersionInsert {
   host: string | null;
   /** The writer id of the project that recorded it, when that is not this one. */
   origin?: string | null;
+  /** The `mlsnap run` whose command wrote it. */
+  runId?: string | null;
 }
 
 /** A version id, the same on every machine: `v` + 16 hex digits. */
@@ -56,7 +59,7 @@ const VERSION_SELECT = `
          v.snapshot_id, v.environment_id,
          (SELECT group_concat(t.name, char(31)) FROM tag t WHERE t.version_id = v.id) AS tags,
          l.source_path AS lineage_source, l.reason AS lineage_reason, v.renamed_from,
-         v.uid, v.author, v.host, (SELECT b.here FROM blob b WHERE b.hash = v.blob_hash) AS here,
+         v.uid, v.author, v.host, v.run_id, (SELECT b.here FROM blob b WHERE b.hash = v.blob_hash) AS here,
          (SELECT group_concat(r.remote, char(31)) FROM remote_version r WHERE r.version_id = v.id) AS remotes
   FROM version v JOIN tracked_file f ON f.id = v.file_id
   LEFT JOIN lineage l ON l.version_id = v.id`;
@@ -78,8 +81,8 @@ export class VersionTable {
     const res = this.s
       .sql(
         `INSERT INTO version (file_id, seq, blob_hash, size, mtime_ms, created_at, trigger, message, snapshot_id,
-                              environment_id, renamed_from, uid, author, host, origin)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+                              environment_id, renamed_from, uid, author, host, origin, run_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         v.fileId,
@@ -97,6 +100,7 @@ export class VersionTable {
         v.author,
         v.host,
         v.origin ?? null,
+        v.runId ?? null,
       );
     if (v.lineage) {
       this.s
@@ -104,6 +108,11 @@ export class VersionTable {
         .run(res.lastInsertRowid, v.lineage.sourcePath, v.lineage.reason);
     }
     return Number(res.lastInsertRowid);
+  }
+
+  ofRun(runId: string): VersionInfo[] {
+    const rows = this.s.sql(`${VERSION_SELECT} WHERE v.run_id = ? ORDER BY f.path, v.seq`).all(runId) as VersionRow[];
+    return rows.map(toVersion);
   }
 
   latestHash(relPath: string): string | null {
@@ -220,5 +229,6 @@ function toVersion(r: VersionRow): VersionInfo {
     ...(r.host !== null ? { host: r.host } : {}),
     remotes: r.remotes ? r.remotes.split('\x1f').sort() : [],
     ...(r.here === 0 ? { bytesOnRemote: true as const } : {}),
+    ...(r.run_id !== null ? { runId: r.run_id } : {}),
   };
 }

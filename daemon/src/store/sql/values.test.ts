@@ -7,7 +7,7 @@ import { SnapshotStore, type NewVersion } from '../SnapshotStore';
 import { assertEncoding, assertFileKind, assertTrigger } from './values';
 
 test('known triggers, kinds and encodings pass; unknown ones are refused, naming the allowed values', () => {
-  for (const t of ['watch', 'save', 'manual', 'reconcile', 'restore']) assertTrigger(t);
+  for (const t of ['watch', 'save', 'manual', 'reconcile', 'restore', 'run']) assertTrigger(t);
   for (const k of ['notebook', 'model', 'metrics', 'other']) assertFileKind(k);
   for (const e of ['raw', 'zstd']) assertEncoding(e);
   assert.throws(
@@ -15,7 +15,7 @@ test('known triggers, kinds and encodings pass; unknown ones are refused, naming
     (e: unknown) =>
       e instanceof MlsnapError &&
       e.kind === 'bad-request' &&
-      e.message === 'unknown trigger "deploy"; expected one of watch, save, manual, reconcile, restore',
+      e.message === 'unknown trigger "deploy"; expected one of watch, save, manual, reconcile, restore, run',
   );
   assert.throws(
     () => assertFileKind('dataset'),
