@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { EnvironmentInfo, VersionInfo } from '../../shared/src/domain';
-import type { RunResult, ShowResult } from '../../shared/src/protocol';
+import { API_PREFIX, TOKEN_HEADER, type DaemonFile, type RunResult, type ShowResult } from '../../shared/src/protocol';
 import { mlsnap, mlsnapJson } from '../support/cli';
 import { tempDir, waitFor } from '../support/tmp';
 
@@ -153,6 +153,44 @@ test('a live kernel of another venv running in the notebook\'s folder wins over 
   fs.writeFileSync(notebook, vscodeNotebook({ displayName: 'Python 3' }, ['print(2)']));
   mlsnapJson(['snapshot', 'analysis/live.ipynb'], opts);
   assert.notEqual(environmentOf('analysis/live.ipynb@latest').interpreter?.foundBy, 'live-kernel');
+});
+
+/** A daemon method over its HTTP API, as the editor's connection would call it. */
+async function callDaemon(method: string, params: unknown): Promise<{ status: number; body: unknown }> {
+  const file = JSON.parse(fs.readFileSync(path.join(home, 'daemon.json'), 'utf8')) as DaemonFile;
+  const res = await fetch(`http://${file.host}:${file.port}${API_PREFIX}${method}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', [TOKEN_HEADER]: file.token },
+    body: JSON.stringify(params),
+  });
+  return { status: res.status, body: await res.json() };
+}
+
+test("the editor's word on a notebook's kernel comes first; a path that is not there is passed over, saying so", async () => {
+  const editorVenv = tempDir('interp-editor');
+  const python = venv(editorVenv, false);
+  const notebook = path.join(root, 'editor.ipynb');
+  fs.writeFileSync(notebook, vscodeNotebook({ displayName: '.venv' }, ['a = 1']));
+  const how = "the Jupyter extension's kernel for this notebook (sys.executable)";
+  const told = await callDaemon('notebook/kernel', { root, path: notebook, executable: python, how });
+  assert.equal(told.status, 200, JSON.stringify(told.body));
+  mlsnapJson(['snapshot', 'editor.ipynb'], opts);
+  const env = environmentOf('editor.ipynb@latest');
+  assert.equal(env.interpreter?.executable, python);
+  assert.equal(env.interpreter?.foundBy, 'editor');
+  assert.match(env.interpreter?.detail ?? '', /Jupyter extension's kernel/);
+
+  await callDaemon('notebook/kernel', { root, path: 'editor.ipynb', executable: '/nowhere/bin/python', how });
+  fs.writeFileSync(notebook, vscodeNotebook({ displayName: '.venv' }, ['a = 2']));
+  mlsnapJson(['snapshot', 'editor.ipynb'], opts);
+  const fallback = environmentOf('editor.ipynb@latest');
+  assert.equal(fallback.interpreter?.foundBy, 'notebook-metadata', 'the next evidence: its .venv display name');
+  assert.match(
+    fallback.interpreter?.detail ?? '',
+    /the editor named \/nowhere\/bin\/python, which is not an executable file here/,
+  );
+  const refused = await callDaemon('notebook/kernel', { root, path: 'train.py', executable: python, how });
+  assert.equal(refused.status, 400);
 });
 
 test('mlsnap run -- venv/bin/python train.py records the model it writes with that venv, argv, exit status and output', () => {

@@ -21,8 +21,13 @@ export interface InterpreterCandidate {
 /** Display names that name no environment (Jupyter's and ipykernel's defaults). */
 const GENERIC_DISPLAY_NAME = /^(python\s*3?|python\s*3?\s*\(ipykernel\)|ipykernel)$/i;
 
-/** `.venv (Python 3.11.2)` → `.venv`; VS Code and Jupyter append the version in parentheses. */
+/**
+ * The environment a display name names: `.venv (Python 3.11.2)` → `.venv` (VS Code and
+ * Jupyter append the version), `Python [conda env:ml]` → `ml` (nb_conda_kernels).
+ */
 export function environmentNameOf(displayName: string): string | null {
+  const conda = /\[conda env:([^\]]+)\]/.exec(displayName)?.[1];
+  if (conda !== undefined) return conda.trim();
   const name = displayName.replace(/\s*\((python\s*)?[\d.]+[^)]*\)\s*$/i, '').trim();
   if (name === '' || GENERIC_DISPLAY_NAME.test(name)) return null;
   return name;

@@ -170,14 +170,15 @@ async function uvRun(args: readonly string[], scope: CommandScope): Promise<Comm
     : projectDir === null
       ? null
       : path.join(projectDir, '.venv');
-  const inPrefix = prefix === null ? null : await pythonInPrefix(prefix);
+  // uv execs the environment's `python` (the name VS Code and the venv's own scripts use).
+  const inPrefix = prefix === null ? null : await venvPython(prefix);
   if (inPrefix !== null) {
     const why = projectEnv
       ? `UV_PROJECT_ENVIRONMENT=${projectEnv}`
       : `the project ${projectDir ?? ''} (pyproject.toml)`;
     return { executable: await canonicalExecutable(inPrefix), detail: `\`uv run\` runs the environment of ${why}` };
   }
-  const active = scope.env.VIRTUAL_ENV ? await pythonInPrefix(scope.env.VIRTUAL_ENV) : null;
+  const active = scope.env.VIRTUAL_ENV ? await venvPython(scope.env.VIRTUAL_ENV) : null;
   if (active !== null) {
     return {
       executable: await canonicalExecutable(active),
@@ -185,6 +186,11 @@ async function uvRun(args: readonly string[], scope: CommandScope): Promise<Comm
     };
   }
   return null;
+}
+
+async function venvPython(prefix: string): Promise<string | null> {
+  const python = path.join(prefix, 'bin', 'python');
+  return (await isExecutableFile(python)) ? python : pythonInPrefix(prefix);
 }
 
 async function nearestProject(from: string): Promise<string | null> {
