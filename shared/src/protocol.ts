@@ -149,6 +149,8 @@ export interface KernelHintParams extends ProjectParams {
 export interface RunStartParams extends ProjectParams {
   argv: string[];
   cwd: string;
+  /** The `mlsnap run` process: when it is gone, the run is over even if it never said so. */
+  pid?: number;
   /** Absent when the command runs no Python the CLI could tell. */
   executable?: string;
   /** How the interpreter was found (PATH at the call, an active venv, `uv run`, ...). */
@@ -419,6 +421,12 @@ const percent: Check<number> = (v, field) => {
   return v;
 };
 const project = obj({ root: str });
+/** A command line: a command, then any arguments (empty ones too: `--tag ""`). */
+const commandLine: Check<string[]> = (v, field) => {
+  const argv = arrayOf(text)(v, field);
+  if (argv.length === 0 || argv[0] === '') throw new MlsnapError('bad-request', `"${field}" must start with a command`);
+  return argv;
+};
 const ref = obj({ root: str, ref: str });
 
 export const METHODS: { readonly [M in MethodName]: MethodSpec<ParamsOf<M>> } = {
@@ -490,8 +498,9 @@ export const METHODS: { readonly [M in MethodName]: MethodSpec<ParamsOf<M>> } = 
     mutates: true,
     params: obj({
       root: str,
-      argv: arrayOf(str),
+      argv: commandLine,
       cwd: str,
+      pid: optional(int(1)),
       executable: optional(str),
       interpreterDetail: optional(text),
     }),

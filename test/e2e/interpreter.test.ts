@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { EnvironmentInfo, VersionInfo } from '../../shared/src/domain';
 import { API_PREFIX, TOKEN_HEADER, type DaemonFile, type RunResult, type ShowResult } from '../../shared/src/protocol';
-import { mlsnap, mlsnapJson } from '../support/cli';
+import { MLSNAP, mlsnap, mlsnapJson } from '../support/cli';
 import { tempDir, waitFor } from '../support/tmp';
 
 /**
@@ -148,6 +148,19 @@ test('a live kernel of another venv running in the notebook\'s folder wins over 
   assert.equal(metrics.interpreter?.foundBy, 'lineage');
   assert.equal(metrics.interpreter?.executable, python);
 
+  // Another notebook of the same folder whose metadata names the project's .venv exactly: the
+  // kernel there (found only by its folder) is another notebook's.
+  const dotVenv = path.join(root, '.venv', 'bin', 'python');
+  fs.writeFileSync(
+    path.join(folder, 'sibling.ipynb'),
+    vscodeNotebook({ displayName: '.venv', hash: createHash('sha256').update(dotVenv).digest('hex') }, ['b = 1']),
+  );
+  mlsnapJson(['snapshot', 'analysis/sibling.ipynb'], opts);
+  const sibling = environmentOf('analysis/sibling.ipynb@latest');
+  assert.equal(sibling.interpreter?.executable, dotVenv);
+  assert.equal(sibling.interpreter?.foundBy, 'notebook-metadata');
+  assert.match(sibling.interpreter?.detail ?? '', /names .*\.venv\/bin\/python exactly/);
+
   kernel.kill('SIGKILL');
   await waitFor('the kernel to exit', () => kernel.exitCode !== null || kernel.signalCode !== null, 10_000);
   fs.writeFileSync(notebook, vscodeNotebook({ displayName: 'Python 3' }, ['print(2)']));
@@ -237,6 +250,38 @@ test('mlsnap run -- venv/bin/python train.py records the model it writes with th
   const log = mlsnapJson<VersionInfo[]>(['log', 'models/net.pt'], opts);
   assert.equal(log.length, 2);
   assert.notEqual(log[0]?.runId, log[1]?.runId);
+});
+
+test('Ctrl-C reaches the command once, mlsnap waits for its cleanup and records how it ended', async () => {
+  fs.writeFileSync(
+    path.join(root, 'interrupted.py'),
+    [
+      'import signal, sys, time',
+      'hits = []',
+      'signal.signal(signal.SIGINT, lambda *a: hits.append(1))',
+      'print("ready", repr(sys.argv[1]), flush=True)',
+      'deadline = time.time() + 20',
+      'while not hits and time.time() < deadline: time.sleep(0.05)',
+      'time.sleep(0.5)  # a checkpoint being saved: a second Ctrl-C here would be lost work',
+      'print("interrupted", len(hits), flush=True)',
+    ].join('\n'),
+  );
+  // Its own process group, as a terminal's foreground job: the signal goes to the whole group.
+  const cli = spawn(process.execPath, [MLSNAP, 'run', '--', 'trainenv/bin/python', 'interrupted.py', ''], {
+    cwd: root,
+    env: { ...process.env, MLSNAP_HOME: home, JUPYTER_RUNTIME_DIR: runtimeDir },
+    detached: true,
+  });
+  let stdout = '';
+  let stderr = '';
+  cli.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  cli.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((resolve) => cli.on('close', (code) => resolve(code)));
+  await waitFor('the command to start', () => stdout.includes("ready ''"), 60_000);
+  process.kill(-(cli.pid ?? 0), 'SIGINT');
+  assert.equal(await exited, 0, stderr);
+  assert.match(stdout, /interrupted 1\b/);
+  assert.match(stderr, /run r[0-9a-f]{16} exited 0/);
 });
 
 test('mlsnap run of a command that does not exist exits 127 and says so', () => {

@@ -136,6 +136,8 @@ export class EnvironmentProbe {
     const abort = new AbortController();
     const ctx: ResolveContext = { signal: abort.signal, remainingMs: () => Math.max(1, deadline - Date.now()) };
     const progress = new CaptureProgress(this.machine.machine(), envVarNames(this.env));
+    // Known at once, so a capture that times out (or fails) still says which run wrote the file.
+    progress.runId = this.resolver.runOf(relPath, fileMtimeMs)?.runId;
 
     const work = Promise.all([
       this.captureInterpreter(relPath, fileMtimeMs, progress, ctx),
@@ -196,7 +198,7 @@ export class EnvironmentProbe {
       return;
     }
     progress.lineage = resolved.lineage;
-    progress.runId = resolved.runId;
+    progress.runId = resolved.runId ?? progress.runId;
     if (resolved.choice === null) {
       this.fail(
         progress,

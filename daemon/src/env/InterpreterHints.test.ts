@@ -5,6 +5,8 @@ import { InterpreterHints } from './InterpreterHints';
 const run = (runId: string, startedMs: number) => ({
   runId,
   argv: ['python', 'train.py'],
+  cwd: '/p',
+  pid: null,
   executable: '/p/.venv/bin/python',
   detail: 'PATH',
   startedMs,

@@ -5,6 +5,8 @@
  * editor says it again on every save and kernel change, and a run lives as long as its command.
  */
 
+import { isAlive } from '../../../shared/node/daemonFiles';
+
 export interface EditorKernelHint {
   executable: string;
   /** How the editor knows, for the version's detail ("the Jupyter extension's kernel: sys.executable"). */
@@ -15,6 +17,10 @@ export interface EditorKernelHint {
 export interface RunHint {
   runId: string;
   argv: readonly string[];
+  /** The command's working folder (its notebook arguments are relative to it). */
+  cwd: string;
+  /** The `mlsnap run` process: once it is gone the run is over, even if it never said so. */
+  pid: number | null;
   executable: string;
   /** How the command's interpreter was found (PATH at the call, an active venv, `uv run` ...). */
   detail: string;
@@ -28,6 +34,8 @@ const BEFORE_START_SLACK_MS = 1_000;
 const AFTER_END_SLACK_MS = 2_000;
 /** Finished runs are remembered this long, for files the watcher records after the run. */
 const FINISHED_RUN_MEMORY_MS = 10 * 60_000;
+/** A run with no process to watch (none given) is taken as over after this long. */
+const OPEN_RUN_LIMIT_MS = 7 * 24 * 3600_000;
 
 export class InterpreterHints {
   private readonly kernels = new Map<string, EditorKernelHint>();
@@ -56,6 +64,7 @@ export class InterpreterHints {
 
   /** The run whose command most plausibly wrote `rel` with this mtime: the newest whose window holds it. */
   runFor(mtimeMs: number, now = Date.now()): RunHint | null {
+    this.endOrphanedRuns(now);
     this.forgetOldRuns(now);
     for (let i = this.runs.length - 1; i >= 0; i--) {
       const run = this.runs[i];
@@ -64,6 +73,17 @@ export class InterpreterHints {
       if (mtimeMs >= run.startedMs - BEFORE_START_SLACK_MS && mtimeMs <= end) return run;
     }
     return null;
+  }
+
+  /**
+   * A run whose `mlsnap run` died (terminal closed, kill -9, the call to finish failed) never
+   * says it ended; without this it would claim every file written afterwards.
+   */
+  private endOrphanedRuns(now: number): void {
+    for (const run of this.runs) {
+      if (run.finishedMs === null && run.pid !== null && !isAlive(run.pid)) run.finishedMs = now;
+      if (run.finishedMs === null && now - run.startedMs > OPEN_RUN_LIMIT_MS) run.finishedMs = now;
+    }
   }
 
   private forgetOldRuns(now: number): void {

@@ -9,11 +9,18 @@ import {
   NATIVE_KERNEL_NAME,
   SYSTEM_JUPYTER_DIRS,
 } from './Kernelspec';
-import type { InterpreterHints } from './InterpreterHints';
+import type { InterpreterHints, RunHint } from './InterpreterHints';
 import { LineageFinder, type LineageSource } from './Lineage';
 import { findLiveKernels, kernelForNotebook, type LiveKernel } from './LiveKernels';
 import { readNotebook, type NotebookInterpreterMetadata } from './Notebook';
-import { interpreterCandidates, metadataMatches, pyvenvVersion, sameVersion } from './NotebookInterpreter';
+import {
+  environmentNameOf,
+  interpreterCandidates,
+  metadataMatches,
+  pyvenvVersion,
+  sameVersion,
+  type InterpreterCandidate,
+} from './NotebookInterpreter';
 import type { InterpreterFactsCache } from './PythonInterpreter';
 import { findOnPath, isExecutableFile, prefixOfExecutable, projectVenv, pythonInPrefix } from './PythonLocations';
 import { normalizePackageName, type SitePackagesReader } from './PythonPackages';
@@ -52,7 +59,7 @@ interface NotebookKernel extends NotebookInterpreterMetadata {
   kernelLanguage: string | null;
 }
 
-/** One process-table scan serves a burst of captures (a notebook and the models it wrote). */
+/** One process-table scan (and one listing of environments) serves a burst of captures. */
 const LIVE_KERNEL_REUSE_MS = 1_000;
 const LIVE_KERNEL_TIMEOUT_MS = 1_500;
 
@@ -72,6 +79,7 @@ type Attempt = { choice: InterpreterChoice } | { miss: string };
 export class InterpreterResolver {
   private readonly lineage: LineageFinder;
   private liveKernels: { at: number; kernels: Promise<LiveKernel[]> } | null = null;
+  private candidates: { at: number; list: Promise<InterpreterCandidate[]> } | null = null;
 
   constructor(private readonly opts: InterpreterResolverOptions) {
     this.lineage = new LineageFinder(opts.projectRoot);
@@ -88,10 +96,11 @@ export class InterpreterResolver {
     const source = isNotebook ? null : await this.lineage.find(relPath, fileMtimeMs, ctx.signal);
     const lineage = source === null ? null : { sourcePath: source.sourcePath, reason: source.reason };
 
+    const run = this.fromRun(relPath, fileMtimeMs);
     if (configured !== undefined && configured !== '') {
-      return { choice: await this.configured(configured), lineage };
+      const choice = await this.configured(configured);
+      return run === null ? { choice, lineage } : { choice, lineage, runId: run.runId };
     }
-    const run = this.fromRun(relPath, fileMtimeMs, isNotebook);
     if (run?.choice) return { choice: run.choice, lineage, runId: run.runId };
     const found = await this.notRun(relPath, isNotebook, source, lineage, ctx);
     return run === null ? found : { ...found, runId: run.runId };
@@ -148,14 +157,9 @@ export class InterpreterResolver {
    * notebook is the run's only when the command names it (`nbconvert --execute nb.ipynb`):
    * an editor autosave during a training run is not the run's doing.
    */
-  private fromRun(
-    relPath: string,
-    fileMtimeMs: number,
-    isNotebook: boolean,
-  ): { choice: InterpreterChoice | null; runId: string } | null {
-    const run = this.opts.hints?.runFor(fileMtimeMs) ?? null;
+  private fromRun(relPath: string, fileMtimeMs: number): { choice: InterpreterChoice | null; runId: string } | null {
+    const run = this.runOf(relPath, fileMtimeMs);
     if (run === null) return null;
-    if (isNotebook && !run.argv.some((a) => a.endsWith(path.posix.basename(relPath)))) return null;
     // A command that runs no Python the CLI could tell still owns the file; its interpreter is guessed.
     if (run.executable === '') return { choice: null, runId: run.runId };
     const command = run.argv.join(' ');
@@ -167,6 +171,14 @@ export class InterpreterResolver {
         detail: `written while \`mlsnap run\` ${run.runId} ran \`${command}\`; ${run.detail}`,
       },
     };
+  }
+
+  /** The `mlsnap run` that wrote the file, if any (a notebook only when the command names it). */
+  runOf(relPath: string, fileMtimeMs: number): RunHint | null {
+    const run = this.opts.hints?.runFor(fileMtimeMs) ?? null;
+    if (run === null || !relPath.toLowerCase().endsWith('.ipynb')) return run;
+    const notebook = path.join(this.opts.projectRoot, relPath);
+    return run.argv.some((a) => path.resolve(run.cwd, a) === notebook) ? run : null;
   }
 
   /** (3) The interpreter that ran a notebook: editor's kernel, live kernel, metadata, kernelspec. */
@@ -182,35 +194,47 @@ export class InterpreterResolver {
     return this.notebookInterpreter(relPath, nb, ctx);
   }
 
+  /**
+   * The notebook's interpreter by the strongest evidence there is. The editor's word first,
+   * unless a Jupyter server now runs a kernel for this notebook that started after the editor
+   * spoke; a kernel found only by its working folder yields to metadata naming another
+   * interpreter exactly (two notebooks of one folder on two venvs); then metadata, then the
+   * kernelspec.
+   */
   private async notebookInterpreter(relPath: string, nb: NotebookKernel, ctx: ResolveContext): Promise<Attempt> {
     const misses: string[] = [];
-    const steps = [
-      () => this.fromEditor(relPath),
-      () => this.fromLiveKernel(relPath, ctx),
-      () => this.fromMetadata(nb, ctx),
-    ];
-    for (const step of steps) {
-      const attempt = await step();
-      if ('choice' in attempt) {
-        const detail = [attempt.choice.detail, ...misses.map((m) => `(${m})`)].join(' ');
-        return { choice: { ...attempt.choice, detail } };
-      }
-      if (attempt.miss !== '') misses.push(attempt.miss);
+    const withMisses = (choice: InterpreterChoice): Attempt => ({
+      choice: { ...choice, detail: [choice.detail, ...misses.map((m) => `(${m})`)].join(' ') },
+    });
+    const editor = await this.fromEditor(relPath);
+    const live = await this.fromLiveKernel(relPath, ctx);
+    if ('choice' in editor) {
+      if (!('choice' in live && live.bySession && live.startedMs > editor.atMs)) return withMisses(editor.choice);
+      misses.push(`the editor's word is older than the kernel a Jupyter server started for it since`);
+    } else if (editor.miss !== '') {
+      misses.push(editor.miss);
     }
+    const metadata = await this.fromMetadata(nb, ctx);
+    if ('choice' in live) {
+      const agrees = !('choice' in metadata) || metadata.choice.executable === live.choice.executable;
+      if (live.bySession || agrees) return withMisses(live.choice);
+      misses.push(`${live.choice.detail}, but the notebook's metadata names ${metadata.choice.executable} exactly`);
+    } else {
+      misses.push(live.miss);
+    }
+    if ('choice' in metadata) return withMisses(metadata.choice);
+    if (metadata.miss !== '') misses.push(metadata.miss);
     const notebookDir = path.dirname(path.join(this.opts.projectRoot, relPath));
     const spec: Attempt =
       nb.kernelName === null
         ? { miss: `${relPath} names no kernelspec` }
         : await this.fromKernelName(nb.kernelName, nb.kernelLanguage, notebookDir, ctx);
-    if ('choice' in spec) {
-      const detail = [spec.choice.detail, ...misses.map((m) => `(${m})`)].join(' ');
-      return { choice: { ...spec.choice, detail } };
-    }
+    if ('choice' in spec) return withMisses(spec.choice);
     return { miss: [...misses, spec.miss].join('; ') };
   }
 
   /** (3a) The editor said which interpreter the notebook's kernel runs (on save, on kernel change). */
-  private async fromEditor(relPath: string): Promise<Attempt> {
+  private async fromEditor(relPath: string): Promise<{ miss: string } | { choice: InterpreterChoice; atMs: number }> {
     const hint = this.opts.hints?.kernelOf(relPath) ?? null;
     if (hint === null) return { miss: '' };
     if (!(await isExecutableFile(hint.executable))) {
@@ -218,33 +242,45 @@ export class InterpreterResolver {
     }
     const when = new Date(hint.atMs).toISOString();
     return {
+      atMs: hint.atMs,
       choice: { executable: hint.executable, foundBy: 'editor', detail: `the editor's kernel (${hint.how}, ${when})` },
     };
   }
 
   /** (3b) A Jupyter kernel process serving the notebook right now: its interpreter ran it. */
-  private async fromLiveKernel(relPath: string, ctx: ResolveContext): Promise<Attempt> {
+  private async fromLiveKernel(
+    relPath: string,
+    ctx: ResolveContext,
+  ): Promise<{ miss: string } | { choice: InterpreterChoice; bySession: boolean; startedMs: number }> {
     const kernels = await this.runningKernels(ctx);
     if (kernels.length === 0) return { miss: 'no Jupyter kernel is running' };
-    const found = kernelForNotebook(path.join(this.opts.projectRoot, relPath), kernels);
+    const notebook = path.join(this.opts.projectRoot, relPath);
+    const found = kernelForNotebook(notebook, kernels);
     if ('miss' in found) return { miss: found.miss };
     const executable = found.kernel.executable;
     if (executable === null)
       return { miss: `${found.evidence}, but its interpreter cannot be told from its command line` };
-    return { choice: { executable, foundBy: 'live-kernel', detail: `a live kernel: ${found.evidence}` } };
+    return {
+      choice: { executable, foundBy: 'live-kernel', detail: `a live kernel: ${found.evidence}` },
+      bySession: found.kernel.notebook === notebook,
+      startedMs: found.kernel.startedMs,
+    };
   }
 
+  /**
+   * Running kernels, shared by the captures of a burst. The lookup has its own bound, not the
+   * first capture's budget: a nearly spent capture must not leave an empty answer for the rest.
+   */
   private runningKernels(ctx: ResolveContext): Promise<LiveKernel[]> {
     const now = Date.now();
+    if (ctx.signal.aborted) return Promise.resolve([]);
     if (this.liveKernels === null || now - this.liveKernels.at > LIVE_KERNEL_REUSE_MS) {
-      const kernels = findLiveKernels({
-        env: this.opts.env,
-        signal: ctx.signal,
-        timeoutMs: Math.min(LIVE_KERNEL_TIMEOUT_MS, ctx.remainingMs()),
-      }).catch((err: unknown) => {
-        this.opts.log.warn(`interpreter: cannot list running kernels: ${describeExecFailure(err)}`);
-        return [];
-      });
+      const kernels = findLiveKernels({ env: this.opts.env, timeoutMs: LIVE_KERNEL_TIMEOUT_MS }).catch(
+        (err: unknown) => {
+          this.opts.log.warn(`interpreter: cannot list running kernels: ${describeExecFailure(err)}`);
+          return [];
+        },
+      );
       this.liveKernels = { at: now, kernels };
     }
     return this.liveKernels.kernels;
@@ -256,8 +292,10 @@ export class InterpreterResolver {
    * not the one that ran it.
    */
   private async fromMetadata(nb: NotebookInterpreterMetadata, ctx: ResolveContext): Promise<Attempt> {
-    if (nb.interpreterHash === null && nb.kernelDisplayName === null) return { miss: '' };
-    const matches = metadataMatches(nb, await interpreterCandidates(this.opts.projectRoot, this.opts.env));
+    const named = nb.kernelDisplayName === null ? null : environmentNameOf(nb.kernelDisplayName);
+    // Most notebooks say only "Python 3": nothing to match, so no listing of environments.
+    if (nb.interpreterHash === null && named === null) return { miss: '' };
+    const matches = metadataMatches(nb, await this.environments());
     const rejected: string[] = [];
     for (const match of matches) {
       const version = await this.versionOf(match.executable, match.candidate.prefix, ctx);
@@ -272,11 +310,20 @@ export class InterpreterResolver {
       };
     }
     if (rejected.length > 0) return { miss: rejected.join('; ') };
-    const named = [
+    const evidence = [
       nb.interpreterHash === null ? null : `interpreter hash ${nb.interpreterHash.slice(0, 12)}…`,
-      nb.kernelDisplayName === null ? null : `display name '${nb.kernelDisplayName}'`,
+      named === null ? null : `display name '${nb.kernelDisplayName ?? ''}'`,
     ].filter((x) => x !== null);
-    return { miss: `the notebook's ${named.join(' and ')} match no environment found on this machine` };
+    return { miss: `the notebook's ${evidence.join(' and ')} match no environment found on this machine` };
+  }
+
+  /** This machine's environments, listed once per burst of captures (a save and the models it wrote). */
+  private environments(): Promise<InterpreterCandidate[]> {
+    const now = Date.now();
+    if (this.candidates === null || now - this.candidates.at > LIVE_KERNEL_REUSE_MS) {
+      this.candidates = { at: now, list: interpreterCandidates(this.opts.projectRoot, this.opts.env) };
+    }
+    return this.candidates.list;
   }
 
   private async versionOf(executable: string, prefix: string, ctx: ResolveContext): Promise<string | null> {

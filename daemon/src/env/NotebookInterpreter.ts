@@ -108,7 +108,7 @@ export async function interpreterCandidates(
   const home = env.HOME ?? os.homedir();
   const listed: { prefix: string; label: string }[] = [];
   for (const dir of await childDirs(projectRoot)) {
-    if (await isFile(path.join(dir, 'pyvenv.cfg'))) listed.push({ prefix: dir, label: 'a virtualenv of the project' });
+    if (await isRealVenv(dir, projectRoot)) listed.push({ prefix: dir, label: 'a virtualenv of the project' });
   }
   if (env.VIRTUAL_ENV) listed.push({ prefix: env.VIRTUAL_ENV, label: 'VIRTUAL_ENV' });
   if (env.CONDA_PREFIX) listed.push({ prefix: env.CONDA_PREFIX, label: 'CONDA_PREFIX' });
@@ -133,6 +133,30 @@ export async function interpreterCandidates(
     candidates.push({ prefix: resolved, executables, envName: path.basename(resolved), label });
   }
   return candidates;
+}
+
+/**
+ * A folder of the project is taken for a venv only when its pyvenv.cfg names, as `home`, a
+ * folder outside the project holding a python: a cloned repository (notebook and all) must
+ * not be able to make the daemon run a `bin/python` of its own choosing.
+ */
+async function isRealVenv(dir: string, projectRoot: string): Promise<boolean> {
+  let text: string;
+  try {
+    text = await readFile(path.join(dir, 'pyvenv.cfg'), 'utf8');
+  } catch {
+    return false;
+  }
+  const home = /^\s*home\s*=\s*(.+?)\s*$/m.exec(text)?.[1];
+  if (home === undefined || !path.isAbsolute(home)) return false;
+  const inside = path.relative(path.resolve(projectRoot), path.resolve(home));
+  if (inside === '' || (!inside.startsWith('..') && !path.isAbsolute(inside))) return false;
+  return (await executablesIn(path.dirname(home))).length > 0 || (await findPythonIn(home));
+}
+
+async function findPythonIn(bin: string): Promise<boolean> {
+  for (const name of ['python3', 'python']) if (await isExecutableFile(path.join(bin, name))) return true;
+  return false;
 }
 
 /** The version a venv's pyvenv.cfg states (`version` or uv's `version_info`), without running it. */

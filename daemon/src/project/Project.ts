@@ -26,7 +26,7 @@ import { insideProject, STORE_DIR_NAME } from '../../../shared/src/projectPath';
 import { lexicalInside } from './ProjectPaths';
 import { readConfigFile } from './ProjectConfigFile';
 import { fingerprintOf } from './WorkingFiles';
-import { InterpreterHints } from '../env/InterpreterHints';
+import { InterpreterHints, type RunHint } from '../env/InterpreterHints';
 import type { RunEnd, RunStart } from '../store/sql/RunTable';
 
 export const STORE_DIR = STORE_DIR_NAME;
@@ -109,6 +109,9 @@ export class Project {
     const blobs = new ContentStore(backend, { scratchDir: backend.tmpDir });
     const store = new SnapshotStore(path.join(dir, DB_FILE));
     const hints = new InterpreterHints();
+    // A run still going when the project was last closed (a daemon restart, a config reload)
+    // keeps binding what its command writes; one whose CLI is gone ends at the first look.
+    for (const run of store.runs.unfinished()) hints.startRun(runHint(run, run.pid));
     const env = deps.environment(root, config, blobs, store, hints);
     return new Project(root, config, store, blobs, deps.log, env, hints);
   }
@@ -228,14 +231,7 @@ export class Project {
   /** An `mlsnap run` begins: files written from now on are recorded with its interpreter. */
   startRun(start: RunStart): RunInfo {
     const run = this.store.runs.insert(start);
-    this.hints.startRun({
-      runId: run.id,
-      argv: run.argv,
-      executable: start.executable ?? '',
-      detail: start.interpreterDetail ?? '',
-      startedMs: start.startedAt,
-      finishedMs: null,
-    });
+    this.hints.startRun(runHint(run, start.pid));
     return run;
   }
 
@@ -244,21 +240,23 @@ export class Project {
    * rather than after the watcher's settle delay, since the caller waits for the list.
    */
   async finishRun(id: string, end: RunEnd): Promise<{ run: RunInfo; versions: VersionInfo[] }> {
-    const hint = this.hints.finishRun(id, end.finishedAt);
+    const known = this.hints.finishRun(id, end.finishedAt) !== null;
     const run = this.store.runs.finish(id, end);
     if (run === null) throw new MlsnapError('not-found', `no run ${id} in ${this.root}`);
-    if (hint !== null) {
-      const written = this.paths.walk().filter((rel) => {
-        let mtimeMs: number;
-        try {
-          mtimeMs = fs.statSync(path.join(this.root, rel)).mtimeMs;
-        } catch {
-          return false; // gone meanwhile: nothing to record
-        }
-        return this.hints.runFor(mtimeMs, end.finishedAt)?.runId === id;
-      });
-      if (written.length > 0) await this.record(written, 'run', `mlsnap run ${id}`);
+    if (!known) {
+      // Forgotten (ten minutes after it was taken as over): the row still says when it began.
+      this.hints.startRun(runHint(run, null));
     }
+    const written = this.paths.walk().filter((rel) => {
+      let mtimeMs: number;
+      try {
+        mtimeMs = fs.statSync(path.join(this.root, rel)).mtimeMs;
+      } catch {
+        return false; // gone meanwhile: nothing to record
+      }
+      return this.hints.runFor(mtimeMs, end.finishedAt)?.runId === id;
+    });
+    if (written.length > 0) await this.record(written, 'run', `mlsnap run ${id}`);
     return { run, versions: this.store.versionsOfRun(id) };
   }
 
@@ -383,4 +381,18 @@ function addToGitignore(root: string): void {
     return;
   const sep = existing === '' || existing.endsWith('\n') ? '' : '\n';
   fs.writeFileSync(file, `${existing}${sep}${STORE_DIR}/\n`);
+}
+
+/** What the interpreter resolver needs to know of a run. */
+function runHint(run: RunInfo, pid: number | null): RunHint {
+  return {
+    runId: run.id,
+    argv: run.argv,
+    cwd: run.cwd,
+    pid,
+    executable: run.executable ?? '',
+    detail: run.interpreterDetail ?? '',
+    startedMs: run.startedAt,
+    finishedMs: run.finishedAt,
+  };
 }

@@ -1,4 +1,6 @@
-import { readFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { open } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import os from 'node:os';
 import path from 'node:path';
 import { canonicalExecutable, findOnPath, isExecutableFile, isFile, pythonInPrefix } from '../env/PythonLocations';
@@ -21,6 +23,10 @@ const PYTHON_NAME = /^python(\d+(\.\d+)*)?$/;
 const CONDA_LIKE = new Set(['conda', 'mamba', 'micromamba']);
 /** Bound on launchers within launchers (`env A=1 uv run python ...`). */
 const MAX_DEPTH = 4;
+const SHEBANG_MAX_BYTES = 512;
+/** Asking a wrapper which python it runs: a pyenv shim answers in well under a second. */
+const WRAPPER_TIMEOUT_MS = 10_000;
+const execFileAsync = promisify(execFile);
 
 /**
  * The interpreter of `argv` as it will run: `python …` and `./x.py` by PATH and `#!` lines
@@ -56,11 +62,35 @@ async function pythonCommand(command: string, scope: CommandScope): Promise<Comm
   const file = await locate(command, scope);
   if (file === null) return null;
   const executable = await canonicalExecutable(file);
-  if (command.includes('/')) return { executable, detail: `the command runs ${command} (from ${scope.cwd})` };
-  return {
-    executable,
-    detail: `\`${command}\` on PATH at the call is ${executable}${activeEnvironment(executable, scope)}`,
-  };
+  const found = command.includes('/')
+    ? { executable, detail: `the command runs ${command} (from ${scope.cwd})` }
+    : {
+        executable,
+        detail: `\`${command}\` on PATH at the call is ${executable}${activeEnvironment(executable, scope)}`,
+      };
+  return throughWrapper(found, scope);
+}
+
+/**
+ * A python that is a script (a pyenv shim) picks the real one from where and how it is run
+ * (`.python-version`, PYENV_VERSION): ask it here, with the caller's folder and environment,
+ * since the daemon asking later from elsewhere would get another answer.
+ */
+async function throughWrapper(found: CommandInterpreter, scope: CommandScope): Promise<CommandInterpreter> {
+  if ((await shebangOf(found.executable)) === null) return found;
+  try {
+    const { stdout } = await execFileAsync(found.executable, ['-c', 'import sys; print(sys.executable)'], {
+      cwd: scope.cwd,
+      env: scope.env,
+      timeout: WRAPPER_TIMEOUT_MS,
+    });
+    const real = stdout.trim();
+    if (!path.isAbsolute(real) || !(await isExecutableFile(real))) return found;
+    const executable = await canonicalExecutable(real);
+    return { executable, detail: `${found.detail}, a wrapper that runs ${executable} here` };
+  } catch {
+    return found; // the daemon asks it again; a broken wrapper is reported there
+  }
 }
 
 /** ", the active virtualenv VIRTUAL_ENV=…" when the executable lives in the activated env. */
@@ -104,22 +134,27 @@ async function scriptCommand(command: string, scope: CommandScope): Promise<Comm
     const onPath = await findOnPath(target, scope.env);
     if (onPath === null) return null;
     const executable = await canonicalExecutable(onPath);
-    return {
-      executable,
-      detail: `${file} starts with #!${shebang}, and ${target} on PATH at the call is ${executable}`,
-    };
+    const detail = `${file} starts with #!${shebang}, and ${target} on PATH at the call is ${executable}`;
+    return throughWrapper({ executable, detail }, scope);
   }
   if (!PYTHON_NAME.test(path.basename(interpreter))) return null;
   return { executable: await canonicalExecutable(interpreter), detail: `${file} starts with #!${shebang}` };
 }
 
+/** The `#!` line of a file, reading only its first bytes (a binary on PATH may be huge). */
 async function shebangOf(file: string): Promise<string | null> {
+  let handle;
   try {
-    const head = (await readFile(file)).subarray(0, 512).toString('utf8');
+    handle = await open(file, 'r');
+    const buffer = Buffer.alloc(SHEBANG_MAX_BYTES);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    const head = buffer.subarray(0, bytesRead).toString('utf8');
     if (!head.startsWith('#!')) return null;
     return (head.split('\n')[0] ?? '').slice(2).trim();
   } catch {
     return null;
+  } finally {
+    await handle?.close();
   }
 }
 

@@ -44,10 +44,15 @@ export class OutputTail {
   }
 }
 
+/** After the command exits, how long its output may keep coming (a child it left holds the pipes). */
+const OUTPUT_GRACE_MS = 500;
+
 /**
  * Runs a command as the shell would (PATH lookup, the caller's environment and working
- * folder), passing its output through while keeping the tail. Ctrl-C reaches the command (same
- * process group) and we wait for it, so its outcome is still recorded.
+ * folder), passing its output through while keeping the tail. Ctrl-C reaches the command from
+ * the terminal (same process group): we only outlive it, so its outcome is still recorded, and
+ * do not send it a second one (that would interrupt its own cleanup). SIGTERM and SIGHUP, sent
+ * to us alone, are passed on.
  */
 export function runCommand(
   argv: readonly string[],
@@ -62,13 +67,13 @@ export function runCommand(
       return;
     }
     const child = spawn(command, args, { cwd: opts.cwd, env: opts.env, stdio: ['inherit', 'pipe', 'pipe'] });
-    const forward = (signal: NodeJS.Signals) => (): void => {
-      child.kill(signal);
-    };
-    const onInt = forward('SIGINT');
-    const onTerm = forward('SIGTERM');
-    process.on('SIGINT', onInt);
+    const outlive = (): void => undefined;
+    const onTerm = (): void => void child.kill('SIGTERM');
+    const onHup = (): void => void child.kill('SIGHUP');
+    process.on('SIGINT', outlive);
+    process.on('SIGQUIT', outlive);
     process.on('SIGTERM', onTerm);
+    process.on('SIGHUP', onHup);
     child.stdout.on('data', (chunk: Buffer) => {
       tail.push(chunk);
       opts.stdout.write(chunk);
@@ -81,8 +86,10 @@ export function runCommand(
     const finish = (outcome: CommandOutcome): void => {
       if (settled) return;
       settled = true;
-      process.off('SIGINT', onInt);
+      process.off('SIGINT', outlive);
+      process.off('SIGQUIT', outlive);
       process.off('SIGTERM', onTerm);
+      process.off('SIGHUP', onHup);
       resolve(outcome);
     };
     child.on('error', (err: NodeJS.ErrnoException) => {
@@ -91,8 +98,19 @@ export function runCommand(
       const startError = `${command}: ${err.code === 'ENOENT' ? 'command not found' : err.message}`;
       finish({ exitCode, signal: null, durationMs: Date.now() - started, outputTail: startError, startError });
     });
-    child.on('close', (code, signal) => {
-      finish({ exitCode: code, signal, durationMs: Date.now() - started, outputTail: tail.text() });
+    // 'exit', not only 'close': a background child it started (tensorboard &) may hold the pipes open.
+    child.on('exit', (code, signal) => {
+      const durationMs = Date.now() - started;
+      const done = (): void => finish({ exitCode: code, signal, durationMs, outputTail: tail.text() });
+      const grace = setTimeout(() => {
+        child.stdout.destroy();
+        child.stderr.destroy();
+        done();
+      }, OUTPUT_GRACE_MS);
+      child.on('close', () => {
+        clearTimeout(grace);
+        done();
+      });
     });
   });
 }

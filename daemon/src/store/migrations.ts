@@ -277,6 +277,8 @@ const m6Runs: Migration = {
         cwd TEXT NOT NULL,
         executable TEXT,
         interpreter_detail TEXT,
+        -- The \`mlsnap run\` process, so a run whose CLI died is known to be over.
+        pid INTEGER,
         started_at INTEGER NOT NULL,
         finished_at INTEGER,
         exit_code INTEGER,

@@ -50,6 +50,10 @@ export const env: CommandDef<EnvOptions> = {
     }
     const exported = await daemon.call('environment/export', { root: p.root, ref, format });
     const err = ctx.err ?? process.stderr;
+    if (opts.json === true && opts.out === undefined) {
+      ctx.out.write(JSON.stringify(exported, null, 2) + '\n');
+      return CLI_EXIT.ok;
+    }
     if (exported.flagged.length > 0) err.write(flaggedWarning(exported.flagged));
     if (opts.out !== undefined) {
       const written = writeExport(path.resolve(ctx.cwd, opts.out), exported, opts.force === true);
@@ -72,13 +76,34 @@ function flaggedWarning(flagged: readonly Pin[]): string {
   return `mlsnap env: ${flagged.length} pin(s) no package index can give are left out (commented in the file):\n${lines.join('\n')}\n`;
 }
 
+/** Whether anything is at `file`, a dangling symlink included (writing would follow it out of --out). */
+function lexists(file: string): boolean {
+  try {
+    fs.lstatSync(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function isSymlink(file: string): boolean {
+  try {
+    return fs.lstatSync(file).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
 /** Writes every file under `dir`; refuses (before writing anything) to overwrite without --force. */
 function writeExport(dir: string, exported: ExportResult, force: boolean): string[] {
   const targets = exported.files.map((f) => ({ file: path.resolve(dir, f.path), content: f.content }));
   for (const t of targets) {
     if (!t.file.startsWith(dir + path.sep))
       throw new MlsnapError('bad-request', `refusing to write ${t.file} outside ${dir}`);
-    if (!force && fs.existsSync(t.file)) {
+    if (isSymlink(t.file)) {
+      throw new MlsnapError('conflict', `${t.file} is a symbolic link; remove it or pick another --out`, t.file);
+    }
+    if (!force && lexists(t.file)) {
       throw new MlsnapError(
         'conflict',
         `${t.file} exists; pass --force to overwrite it, or pick another --out`,

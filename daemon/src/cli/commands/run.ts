@@ -24,6 +24,7 @@ export const run: CommandDef = {
       root: p.root,
       argv: [...args],
       cwd: ctx.cwd,
+      pid: process.pid,
       ...(interpreter !== null ? { executable: interpreter.executable, interpreterDetail: interpreter.detail } : {}),
     });
     // Under --json stdout carries only the result, so the command's own output goes to stderr.
@@ -34,13 +35,21 @@ export const run: CommandDef = {
       stderr: err,
     });
     if (outcome.startError !== undefined) err.write(`mlsnap run: ${outcome.startError}\n`);
-    const result = await daemon.call('run/finish', {
-      root: p.root,
-      runId: started.id,
-      ...(outcome.exitCode !== null ? { exitCode: outcome.exitCode } : {}),
-      ...(outcome.signal !== null ? { signal: outcome.signal } : {}),
-      outputTail: outcome.outputTail,
-    });
+    let result: RunResult;
+    try {
+      result = await daemon.call('run/finish', {
+        root: p.root,
+        runId: started.id,
+        ...(outcome.exitCode !== null ? { exitCode: outcome.exitCode } : {}),
+        ...(outcome.signal !== null ? { signal: outcome.signal } : {}),
+        outputTail: outcome.outputTail,
+      });
+    } catch (e) {
+      // The command's status matters more than our bookkeeping (`mlsnap run train && deploy`).
+      const why = e instanceof Error ? e.message : String(e);
+      err.write(`mlsnap run: the command ended, but run ${started.id} could not be closed: ${why}\n`);
+      return shellStatus(outcome);
+    }
     if (opts.json === true) ctx.out.write(JSON.stringify(result, null, 2) + '\n');
     else err.write(runReport(result, outcome.durationMs) + '\n');
     return shellStatus(outcome);

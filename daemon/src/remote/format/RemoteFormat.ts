@@ -1,6 +1,12 @@
 import { Blake3Hasher } from '@napi-rs/blake-hash';
 import { arrayOf, asRecord, bool, int, obj, oneOf, optional, text, type Check } from '../../../../shared/src/check';
-import { TRIGGERS, type EnvironmentInfo, type GitState, type LineageLink } from '../../../../shared/src/domain';
+import {
+  TRIGGERS,
+  type EnvironmentInfo,
+  type GitState,
+  type LineageLink,
+  type Trigger,
+} from '../../../../shared/src/domain';
 import { MlsnapError } from '../../../../shared/src/errors';
 import { insideProject } from '../../../../shared/src/projectPath';
 import { BLOB_ENCODINGS, ContentStore, type BlobEncoding } from '../../store/blobs/ContentStore';
@@ -113,6 +119,15 @@ export interface PushAnnotations {
 }
 
 /**
+ * Triggers as format 1 knows them: `run` is newer than the format, and a teammate on an older
+ * mlsnap refuses a history object with a trigger it does not know, so a run's versions travel
+ * as `manual` (their message still says which run).
+ */
+function onRemote(trigger: Trigger): Trigger {
+  return trigger === 'run' ? 'manual' : trigger;
+}
+
+/**
  * One history object for `records`, keyed under the writer's own prefix by time and content
  * hash: the same push retried writes the same key (create-only: success), two pushes never
  * the same one.
@@ -136,7 +151,7 @@ export function encodeHistory(
     for (const b of [r.blob, ...r.extraBlobs])
       obj.blobs[b.hash] = { size: b.size, storedSize: b.storedSize, encoding: b.encoding };
     const s = r.snapshot;
-    obj.snapshots[s.id] = { createdAt: s.createdAt, trigger: s.trigger, message: s.message, git: s.git };
+    obj.snapshots[s.id] = { createdAt: s.createdAt, trigger: onRemote(s.trigger), message: s.message, git: s.git };
     let envKey: string | null = null;
     if (r.environment !== null) {
       envKey = hashHex(Buffer.from(JSON.stringify(r.environment))).slice(0, 32);
@@ -149,7 +164,7 @@ export function encodeHistory(
       blob: r.blob.hash,
       mtimeMs: r.mtimeMs,
       createdAt: r.createdAt,
-      trigger: r.trigger,
+      trigger: onRemote(r.trigger),
       message: r.message,
       snapshot: s.id,
       environment: envKey,

@@ -11,6 +11,7 @@ export function runHandlers(ctx: HandlerContext): HandlersOf<RunMethods> {
       return project.startRun({
         argv: p.argv,
         cwd: path.resolve(p.cwd),
+        pid: p.pid ?? null,
         executable: p.executable ?? null,
         interpreterDetail: p.interpreterDetail ?? null,
         startedAt: Date.now(),

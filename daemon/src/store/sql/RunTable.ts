@@ -8,6 +8,7 @@ interface RunRow {
   cwd: string;
   executable: string | null;
   interpreter_detail: string | null;
+  pid: number | null;
   started_at: number;
   finished_at: number | null;
   exit_code: number | null;
@@ -20,6 +21,7 @@ export interface RunStart {
   cwd: string;
   executable: string | null;
   interpreterDetail: string | null;
+  pid: number | null;
   startedAt: number;
 }
 
@@ -59,10 +61,18 @@ export class RunTable {
     const id = newRunId();
     this.s
       .sql(
-        `INSERT INTO run (id, argv, cwd, executable, interpreter_detail, started_at)
-         VALUES (?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO run (id, argv, cwd, executable, interpreter_detail, pid, started_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(id, JSON.stringify(run.argv), run.cwd, run.executable, run.interpreterDetail, Math.round(run.startedAt));
+      .run(
+        id,
+        JSON.stringify(run.argv),
+        run.cwd,
+        run.executable,
+        run.interpreterDetail,
+        run.pid,
+        Math.round(run.startedAt),
+      );
     const info = this.get(id);
     if (info === null) throw new Error(`run ${id} vanished after its insert`);
     return info;
@@ -73,6 +83,12 @@ export class RunTable {
       .sql('UPDATE run SET finished_at = ?, exit_code = ?, signal = ?, output_tail = ? WHERE id = ?')
       .run(Math.round(end.finishedAt), end.exitCode, end.signal, end.outputTail, id);
     return this.get(id);
+  }
+
+  /** Runs not finished (as of the last time the store was open): a reopened project keeps binding them. */
+  unfinished(): (RunInfo & { pid: number | null })[] {
+    const rows = this.s.sql('SELECT * FROM run WHERE finished_at IS NULL').all() as RunRow[];
+    return rows.map((r) => ({ ...toInfo(r), pid: r.pid }));
   }
 
   get(id: string): RunInfo | null {
