@@ -182,6 +182,8 @@ export interface ReproduceParams extends RefParams, LongCallParams {
   /** A folder of wheels to install from (pip --find-links; with no indexUrl, offline: --no-index). */
   findLinks?: string;
   indexUrl?: string;
+  /** The caller's PIP_* and proxy variables (pip honours them unless findLinks or indexUrl is given). */
+  pipEnvironment?: Record<string, string>;
 }
 
 /** How far a push, pull, clone or check has got; sent as it goes (HTTP: NDJSON lines; RPC: mlsnap/didProgress). */
@@ -393,6 +395,16 @@ export interface MethodSpec<P = unknown> {
 }
 
 const none = obj({});
+/** Environment variables by name (credentials, the caller's pip settings): names as shells allow, string values. */
+const variables: Check<Record<string, string>> = (v, field) => {
+  const r = record(v, field);
+  for (const [k, value] of Object.entries(r)) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(k) || typeof value !== 'string') {
+      throw new MlsnapError('bad-request', `"${field}" must map variable names to strings`);
+    }
+  }
+  return r as Record<string, string>;
+};
 const credentials: Check<Credentials> = (v, field) => {
   const r = record(v, field);
   for (const [k, value] of Object.entries(r)) {
@@ -486,7 +498,15 @@ export const METHODS: { readonly [M in MethodName]: MethodSpec<ParamsOf<M>> } = 
     purpose: "Rebuild a version's environment in a new venv and compare what got installed with the record.",
     mutates: true,
     long: true,
-    params: obj({ root: str, ref: str, dir: str, findLinks: optional(str), indexUrl: optional(str), ...long }),
+    params: obj({
+      root: str,
+      ref: str,
+      dir: str,
+      findLinks: optional(str),
+      indexUrl: optional(str),
+      pipEnvironment: optional(variables),
+      ...long,
+    }),
   },
   'notebook/kernel': {
     purpose: "The editor says which interpreter a notebook's kernel runs (on save and on kernel change).",

@@ -2,6 +2,8 @@
  * Runs a child (argument vector, no shell) and hands over its stdout line by line as it comes,
  * for progress from a long `pip install`. Like execBounded: its own process group, killed as a
  * whole at the deadline or when the caller aborts, and it settles without waiting for the pipes.
+ * Unlike it, a killed child is waited for (up to EXIT_WAIT_MS): a caller that removes the
+ * folder it was writing to must not race its last writes.
  */
 import { spawn } from 'node:child_process';
 import { ExecError } from '../env/BoundedExec';
@@ -25,6 +27,8 @@ export interface LineExecOptions {
 
 const STDERR_KEPT = 64 * 1024;
 const STDOUT_LINES_KEPT = 200;
+/** How long a SIGKILLed child is waited for before the call settles anyway. */
+const EXIT_WAIT_MS = 2_000;
 
 export function execLines(file: string, args: readonly string[], opts: LineExecOptions): Promise<LineExecResult> {
   return new Promise((resolve, reject) => {
@@ -55,6 +59,8 @@ export function execLines(file: string, args: readonly string[], opts: LineExecO
         child.kill('SIGKILL');
       }
     };
+    /** Set once the child is being killed: what the call rejects with once it is gone. */
+    let stopping: ExecError | null = null;
     const finish = (fn: () => void): void => {
       if (settled) return;
       settled = true;
@@ -62,21 +68,34 @@ export function execLines(file: string, args: readonly string[], opts: LineExecO
       opts.signal?.removeEventListener('abort', onAbort);
       fn();
     };
-    const onAbort = (): void => {
+    const stop = (err: ExecError): void => {
+      if (settled || stopping !== null) return;
+      stopping = err;
+      clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
       killGroup();
-      finish(() => reject(new ExecError(`${file}: aborted`, 'aborted')));
+      if (child.exitCode !== null || child.signalCode !== null) {
+        finish(() => reject(err));
+        return;
+      }
+      const wait = setTimeout(() => finish(() => reject(err)), EXIT_WAIT_MS);
+      child.once('exit', () => {
+        clearTimeout(wait);
+        finish(() => reject(err));
+      });
     };
-    const timer = setTimeout(() => {
-      killGroup();
-      finish(() => reject(new ExecError(`${file}: no answer within ${opts.timeoutMs} ms`, 'timeout')));
-    }, opts.timeoutMs);
+    const onAbort = (): void => stop(new ExecError(`${file}: aborted`, 'aborted'));
+    const timer = setTimeout(
+      () => stop(new ExecError(`${file}: no answer within ${opts.timeoutMs} ms`, 'timeout')),
+      opts.timeoutMs,
+    );
     opts.signal?.addEventListener('abort', onAbort, { once: true });
 
     const emit = (line: string): void => {
       const clean = line.replace(/\r$/, '');
       tail.push(clean);
       if (tail.length > STDOUT_LINES_KEPT) tail.shift();
-      if (settled) return;
+      if (settled || stopping !== null) return;
       try {
         opts.onLine?.(clean);
       } catch {
@@ -96,12 +115,16 @@ export function execLines(file: string, args: readonly string[], opts: LineExecO
     });
     child.on('error', (err: NodeJS.ErrnoException) => {
       const reason = err.code === 'ENOENT' ? 'not-found' : 'spawn-failed';
-      finish(() => reject(new ExecError(`${file}: ${err.message}`, reason)));
+      const failure = stopping ?? new ExecError(`${file}: ${err.message}`, reason);
+      finish(() => reject(failure));
     });
     child.on('close', (code) => {
       if (partial !== '') emit(partial);
       partial = '';
-      finish(() => resolve({ code, stderr: stderr.slice(-STDERR_KEPT), stdoutTail: tail }));
+      const killed = stopping;
+      finish(() =>
+        killed === null ? resolve({ code, stderr: stderr.slice(-STDERR_KEPT), stdoutTail: tail }) : reject(killed),
+      );
     });
   });
 }

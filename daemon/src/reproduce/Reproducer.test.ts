@@ -10,14 +10,15 @@ import { MlsnapError } from '../../../shared/src/errors';
 import type { TransferProgress } from '../../../shared/src/protocol';
 import { EnvironmentProbe } from '../env/EnvironmentProbe';
 import { DEBIAN_PYTHON, envWith, MemoryBlobSink, metadataVersion, RecordingLog, tempDir } from '../env/env.testkit';
-import { identifyPipFailure, reproduce, type ReproduceOptions } from './Reproducer';
+import { childEnvironment, identifyPipFailure, reproduce, type ReproduceOptions } from './Reproducer';
 
 const tmp = tempDir('reproduce');
 after(tmp.cleanup);
 
 /**
  * The test process's environment without this machine's pip settings (its config files add
- * find-links, indexes and constraints): pip sees only what a test passes it.
+ * find-links, indexes and constraints), for the pip runs the tests make themselves: building the
+ * wheels and the source venv. reproduce() isolates its own pip when given find-links.
  */
 function isolatedEnv(): NodeJS.ProcessEnv {
   const env = envWith({ PIP_CONFIG_FILE: os.devNull });
@@ -90,7 +91,8 @@ function options(dir: string, extra: Partial<ReproduceOptions> = {}) {
     findLinks: wheels,
     signal: new AbortController().signal,
     onProgress: (p) => progress.push(p),
-    processEnv: isolatedEnv(),
+    // This machine's own: PIP_FIND_LINKS=/opt/wheels, and pip.conf files with find-links, extra indexes and a constraint file.
+    processEnv: envWith({}),
     log,
     ...extra,
   };
@@ -146,6 +148,9 @@ describe('reproduce with real Python and pip, offline', () => {
     for (const flag of ['--no-deps', '--no-input', '--no-index']) assert.ok(argv.includes(flag), flag);
     assert.equal(argv[argv.indexOf('--find-links') + 1], wheels);
     assert.deepEqual(argv.slice(-2).sort(), ['mlsnap-demo-alpha==1.2.0', 'mlsnap-demo-beta==0.3.1']);
+    // Nothing in the requirement list can be read as an option.
+    assert.equal(argv.at(-3), '--');
+    assert.equal(argv.indexOf('--'), argv.length - 3);
     assert.equal(metadataVersion(path.join(dir, 'bin', 'python'), 'mlsnap-demo-beta'), '0.3.1');
 
     const phases = [...new Set(progress.map((p) => p.phase))];
@@ -218,7 +223,7 @@ describe('reproduce with real Python and pip, offline', () => {
     assert.ok(!result.commands.flat().some((a) => a.includes('torch')), JSON.stringify(result.commands));
   });
 
-  test('cancelling while pip runs kills it and rejects with the abort', async () => {
+  test('cancelling while pip runs kills it, rejects with a typed cancel and removes the folder it made', async () => {
     const dir = path.join(tmp.dir, 'out-cancelled');
     const controller = new AbortController();
     let pipLine = '';
@@ -232,16 +237,101 @@ describe('reproduce with real Python and pip, offline', () => {
         }
       },
     });
-    await assert.rejects(reproduce(recorded, opts), (err: Error) => err.name === 'AbortError');
+    const err = await rejectsWith(reproduce(recorded, opts), 'conflict');
+    assert.equal(err.message, `reproduce into ${dir} was cancelled`);
     assert.notEqual(pipLine, '', 'pip was running when cancelled');
     const deadline = Date.now() + 5000;
     while (processesMentioning(dir).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     assert.deepEqual(processesMentioning(dir), []);
+    assert.equal(existsSync(dir), false, 'the half-made venv is gone');
+    // So a retry into the same folder is not refused.
+    const retry = await reproduce(recorded, options(dir).opts);
+    assert.equal(retry.identical, true);
+  });
+
+  test('cancelled in a folder that existed (empty): the folder stays, emptied of what was put in it', async () => {
+    const dir = path.join(tmp.dir, 'out-cancelled-existing');
+    mkdirSync(dir, { recursive: true });
+    const controller = new AbortController();
+    const { opts } = options(dir, {
+      signal: controller.signal,
+      onProgress: (p) => {
+        if (p.phase === 'install' && p.objectsTotal > 0) controller.abort();
+      },
+    });
+    await rejectsWith(reproduce(recorded, opts), 'conflict');
+    assert.equal(existsSync(dir), true);
+    assert.deepEqual(readdirSync(dir), []);
+  });
+
+  test('offline, pip ignores PIP_FIND_LINKS, pip.conf and the PIP_* variables passed: only --find-links counts', async () => {
+    // Each of these names the folder that does hold beta; --find-links names one that does not.
+    const conf = path.join(tmp.dir, 'pip-with-beta.conf');
+    writeFileSync(conf, `[global]\nfind-links = ${wheels}\n`);
+    const dir = path.join(tmp.dir, 'out-offline-isolated');
+    const { opts } = options(dir, {
+      findLinks: alphaOnly,
+      processEnv: envWith({ PIP_FIND_LINKS: wheels, PIP_CONFIG_FILE: conf }),
+      pipEnvironment: { PIP_FIND_LINKS: wheels, PIP_CONFIG_FILE: conf },
+    });
+    const result = await reproduce(recorded, opts);
+    assert.deepEqual(
+      result.differences.map((d) => [d.name, d.status]),
+      [['mlsnap-demo-beta', 'missing']],
+    );
+    assert.match(
+      result.differences[0]?.reason ?? '',
+      /Could not find a version that satisfies the requirement mlsnap-demo-beta/,
+    );
+  });
+
+  test("with neither find-links nor an index URL, the caller's pip settings are pip's", async () => {
+    const dir = path.join(tmp.dir, 'out-pip-environment');
+    const { opts } = options(dir, { pipEnvironment: { PIP_NO_INDEX: '1', PIP_FIND_LINKS: wheels } });
+    delete opts.findLinks;
+    const result = await reproduce(recorded, opts);
+    assert.deepEqual(result.differences, []);
+    assert.equal(result.identical, true);
+    const argv = result.commands[0] ?? [];
+    assert.ok(!argv.includes('--no-index') && !argv.includes('--find-links'), argv.join(' '));
+  });
+});
+
+describe('a record without pip (uv venv, --without-pip)', () => {
+  test('pip and setuptools, which python -m venv seeds, are uninstalled: identical', async () => {
+    const bare = path.join(tmp.dir, 'source-venv-no-pip');
+    execFileSync(DEBIAN_PYTHON, ['-m', 'venv', bare], { stdio: 'pipe', timeout: 180_000 });
+    const python = path.join(bare, 'bin', 'python');
+    const pip = (...args: string[]) =>
+      execFileSync(python, ['-m', 'pip', ...args], { stdio: 'pipe', env: isolatedEnv(), timeout: 180_000 });
+    pip('install', '--no-index', '--find-links', wheels, 'mlsnap-demo-alpha', 'mlsnap-demo-beta');
+    pip('uninstall', '-y', 'pip', 'setuptools');
+    const probe = new EnvironmentProbe({
+      projectRoot: project,
+      config: { interpreter: python, envTimeoutMs: 30_000 },
+      blobs: new MemoryBlobSink(),
+      log: new RecordingLog(),
+      env: envWith({}),
+    });
+    const pipless = (await probe.capture('m.bin', Date.now())).environment;
+    assert.deepEqual(pipless.packages.map((p) => p.name).sort(), ['mlsnap-demo-alpha', 'mlsnap-demo-beta']);
+
+    const dir = path.join(tmp.dir, 'out-no-pip');
+    const result = await reproduce(pipless, options(dir).opts);
+    assert.deepEqual(result.differences, []);
+    assert.equal(result.identical, true);
+    assert.equal(result.matching, 2);
+    assert.equal(result.commands.length, 2);
+    const uninstall = result.commands[1] ?? [];
+    assert.deepEqual(uninstall.slice(0, 5), [path.join(dir, 'bin', 'python'), '-m', 'pip', 'uninstall', '-y']);
+    const names = uninstall.slice(uninstall.indexOf('--') + 1);
+    assert.deepEqual(names, ['setuptools', 'pip'], 'pip last');
+    assert.equal(existsSync(path.join(dir, 'bin', 'pip')), false);
   });
 });
 
 describe('cancelling before the venv', () => {
-  test('cancelled while looking for Python: rejects with the abort and makes no folder', async () => {
+  test('cancelled while looking for Python: rejects with a typed cancel and makes no folder', async () => {
     const dir = path.join(tmp.dir, 'out-cancelled-early');
     const controller = new AbortController();
     const { opts } = options(dir, {
@@ -250,8 +340,92 @@ describe('cancelling before the venv', () => {
         if (p.phase === 'python') controller.abort();
       },
     });
-    await assert.rejects(reproduce(recorded, opts), (err: Error) => err.name === 'AbortError');
+    const err = await rejectsWith(reproduce(recorded, opts), 'conflict');
+    assert.match(err.message, /was cancelled$/);
     assert.equal(existsSync(dir), false);
+  });
+
+  test('cancelled before the call: a typed cancel, nothing made; a typed reason the caller gave is kept', async () => {
+    const dir = path.join(tmp.dir, 'out-cancelled-before');
+    const controller = new AbortController();
+    controller.abort();
+    const err = await rejectsWith(reproduce(recorded, options(dir, { signal: controller.signal }).opts), 'conflict');
+    assert.equal(err.message, `reproduce into ${dir} was cancelled`);
+    assert.equal(err.path, dir);
+    assert.equal(existsSync(dir), false);
+
+    const editor = new AbortController();
+    const reason = new MlsnapError('conflict', 'environment/reproduce was cancelled in the editor');
+    editor.abort(reason);
+    await assert.rejects(reproduce(recorded, options(dir, { signal: editor.signal }).opts), (e) => e === reason);
+  });
+});
+
+describe('a failure once the folder is begun', () => {
+  // python -m venv refuses a folder whose path holds the PATH separator, after reproduce made it.
+  test('a folder it made (and the parents it made for it) is removed, so a retry is not refused', async () => {
+    const parent = path.join(tmp.dir, 'made-parent');
+    const dir = path.join(parent, 'venv:x');
+    const err = await rejectsWith(reproduce(recorded, options(dir).opts), 'io');
+    assert.match(err.message, /-m venv .* failed/);
+    assert.equal(existsSync(parent), false);
+  });
+
+  test('a folder that existed (empty) is kept, and left empty', async () => {
+    const dir = path.join(tmp.dir, 'existing:x');
+    mkdirSync(dir, { recursive: true });
+    await rejectsWith(reproduce(recorded, options(dir).opts), 'io');
+    assert.equal(existsSync(dir), true);
+    assert.deepEqual(readdirSync(dir), []);
+  });
+});
+
+describe('the environment pip runs with', () => {
+  const machine = {
+    PATH: '/usr/bin',
+    PIP_FIND_LINKS: '/opt/wheels',
+    PIP_CONFIG_FILE: '/etc/pip-mine.conf',
+    pip_index_url: 'https://lower.example/simple',
+    PIP_TARGET: '/elsewhere',
+    PYTHONPATH: '/x',
+    HTTPS_PROXY: 'http://daemon-proxy:3128',
+  };
+  const caller = {
+    PIP_INDEX_URL: 'https://mirror.example/simple',
+    PIP_TARGET: '/elsewhere',
+    https_proxy: 'http://proxy:3128',
+    HTTP_PROXY: 'http://proxy:3128',
+    NO_PROXY: 'localhost',
+    HOME: '/not/forwarded',
+  };
+
+  test('with find-links or an index URL: no PIP_* variable and no pip configuration file; proxies kept', () => {
+    for (const source of [{ findLinks: '/w' }, { indexUrl: 'https://i.example/simple' }]) {
+      const env = childEnvironment({ processEnv: machine, pipEnvironment: caller, ...source });
+      assert.deepEqual(env, {
+        PATH: '/usr/bin',
+        PIP_CONFIG_FILE: os.devNull,
+        HTTPS_PROXY: 'http://daemon-proxy:3128',
+        https_proxy: 'http://proxy:3128',
+        HTTP_PROXY: 'http://proxy:3128',
+        NO_PROXY: 'localhost',
+      });
+    }
+  });
+
+  test("without them: the user's configuration, the caller's PIP_* on top, never one that redirects the install", () => {
+    const env = childEnvironment({ processEnv: machine, pipEnvironment: caller });
+    assert.deepEqual(env, {
+      PATH: '/usr/bin',
+      PIP_FIND_LINKS: '/opt/wheels',
+      PIP_CONFIG_FILE: '/etc/pip-mine.conf',
+      pip_index_url: 'https://lower.example/simple',
+      PIP_INDEX_URL: 'https://mirror.example/simple',
+      HTTPS_PROXY: 'http://daemon-proxy:3128',
+      https_proxy: 'http://proxy:3128',
+      HTTP_PROXY: 'http://proxy:3128',
+      NO_PROXY: 'localhost',
+    });
   });
 });
 

@@ -4,7 +4,7 @@
  * --no-deps` of every recorded pin the venv lacks (the record is the complete closure, so no
  * resolver is wanted), then read what the venv really holds and compare.
  */
-import { mkdir, readdir, realpath, stat } from 'node:fs/promises';
+import { mkdir, readdir, realpath, rm, rmdir, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { EnvironmentInfo, PackageInfo } from '../../../shared/src/domain';
@@ -21,13 +21,23 @@ import { findPython } from './PythonFinder';
 export interface ReproduceOptions {
   /** The folder to make the venv in: new, or empty. */
   dir: string;
-  /** A folder of wheels (and sdists) to install from; without indexUrl, the only source (`--no-index`). */
+  /**
+   * A folder of wheels (and sdists) to install from; without indexUrl, the only source
+   * (`--no-index`). With it or indexUrl, pip uses only what is asked here: no pip
+   * configuration file and no PIP_* variable reaches it.
+   */
   findLinks?: string;
   indexUrl?: string;
   signal: AbortSignal;
   onProgress?: (p: TransferProgress) => void;
   /** Environment of the interpreters and pip run (PATH, PYENV_ROOT, pip's own PIP_* settings). */
   processEnv: NodeJS.ProcessEnv;
+  /**
+   * The caller's PIP_* and proxy variables (the CLI forwards the shell's): the PIP_* ones reach
+   * pip only when neither findLinks nor indexUrl is given; HTTP_PROXY, HTTPS_PROXY, NO_PROXY and
+   * ALL_PROXY (either case) always. Any other variable here is ignored.
+   */
+  pipEnvironment?: Record<string, string>;
   log: { info(m: string): void; warn(m: string): void };
 }
 
@@ -37,6 +47,7 @@ const VENV_TIMEOUT_MS = 180_000;
 /** One pip run of the whole closure may download gigabytes (torch): generous. */
 const BATCH_PIP_TIMEOUT_MS = 60 * 60_000;
 const SINGLE_PIP_TIMEOUT_MS = 20 * 60_000;
+const UNINSTALL_TIMEOUT_MS = 5 * 60_000;
 /** Batch runs that each drop one identified failure, before the rest go one by one. */
 const MAX_BATCH_ATTEMPTS = 20;
 
@@ -46,8 +57,32 @@ const MAX_BATCH_ATTEMPTS = 20;
  */
 const REDIRECTING_VARIABLES = ['PYTHONPATH', 'PYTHONHOME', 'PIP_USER', 'PIP_TARGET', 'PIP_PREFIX', 'PIP_ROOT'];
 
-function childEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const out: NodeJS.ProcessEnv = { ...env };
+const PROXY_VARIABLES = new Set(['http_proxy', 'https_proxy', 'no_proxy', 'all_proxy']);
+
+function isPipVariable(key: string): boolean {
+  return /^PIP_/i.test(key);
+}
+
+/**
+ * The environment every child runs with. Given findLinks or indexUrl, pip must install from
+ * those alone: a machine's pip.conf or PIP_FIND_LINKS would add wheels folders, indexes or
+ * constraints nobody asked for, so no PIP_* variable is kept and PIP_CONFIG_FILE is the null
+ * device (pip then reads no configuration file at all). Without them pip installs as the user
+ * set it up: their configuration, and the caller's PIP_* variables on top.
+ */
+export function childEnvironment(
+  opts: Pick<ReproduceOptions, 'processEnv' | 'findLinks' | 'indexUrl' | 'pipEnvironment'>,
+): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = { ...opts.processEnv };
+  const onlyWhatIsAsked = opts.findLinks !== undefined || opts.indexUrl !== undefined;
+  if (onlyWhatIsAsked) {
+    for (const key of Object.keys(out)) if (isPipVariable(key)) delete out[key];
+    out['PIP_CONFIG_FILE'] = os.devNull;
+  }
+  for (const [key, value] of Object.entries(opts.pipEnvironment ?? {})) {
+    if (typeof value !== 'string') continue;
+    if (PROXY_VARIABLES.has(key.toLowerCase()) || (!onlyWhatIsAsked && isPipVariable(key))) out[key] = value;
+  }
   for (const key of REDIRECTING_VARIABLES) delete out[key];
   return out;
 }
@@ -107,7 +142,7 @@ async function checkFindLinks(findLinks: string): Promise<string> {
   return dir;
 }
 
-/** A child that did not give a result: the caller's cancel is rethrown as such; the rest are io errors. */
+/** A child that did not give a result: the caller's cancel is rethrown as such (reproduce() types it); the rest are io errors. */
 function childFailure(err: unknown, what: string, signal: AbortSignal): never {
   if (signal.aborted) signal.throwIfAborted();
   if (err instanceof ExecError && err.reason === 'aborted') signal.throwIfAborted();
@@ -189,7 +224,7 @@ class Run {
     private readonly dir: string,
     private readonly findLinks: string | undefined,
   ) {
-    this.env = childEnvironment(opts.processEnv);
+    this.env = childEnvironment(opts);
     this.facts = new InterpreterFactsCache(this.env);
   }
 
@@ -289,6 +324,8 @@ class Run {
       '--no-warn-script-location',
       ...source,
       ...extras.flatMap((url) => ['--extra-index-url', url]),
+      // Nothing after this is an option, whatever a requirement starts with.
+      '--',
       ...pins.map((p) => p.requirement),
     ];
   }
@@ -362,6 +399,57 @@ class Run {
     }
   }
 
+  /**
+   * `python -m venv` seeds pip (and setuptools up to 3.11) whatever the record had: a record
+   * from a venv without them (`uv venv`, `--without-pip`) would never be identical. Whatever
+   * the fresh venv had that the record lacks is uninstalled, once the installs are done (they
+   * need pip), pip itself last.
+   */
+  async removeSeeded(fresh: ReadonlyMap<string, PackageInfo>, pins: readonly Pin[]): Promise<void> {
+    const recorded = new Set(pins.map((p) => normalizeName(p.name)));
+    const seeded = [...fresh.keys()].filter((key) => !recorded.has(key));
+    if (seeded.length === 0 || !fresh.has('pip')) return;
+    const ordered = [...seeded.filter((k) => k !== 'pip'), ...seeded.filter((k) => k === 'pip')];
+    const names = ordered.map((key) => fresh.get(key)?.name ?? key);
+    const argv = [
+      this.venvPython,
+      '-m',
+      'pip',
+      'uninstall',
+      '-y',
+      '--no-input',
+      '--disable-pip-version-check',
+      '--',
+      ...names,
+    ];
+    this.commands.push(argv);
+    this.opts.log.info(`reproduce: ${argv.join(' ')}`);
+    this.progress(
+      progressOf('install', 0, 0, `removing ${names.join(', ')}: the venv brought them, the record has none`),
+    );
+    let result;
+    try {
+      const [file, ...args] = argv;
+      result = await execLines(file ?? this.venvPython, args, {
+        timeoutMs: UNINSTALL_TIMEOUT_MS,
+        signal: this.opts.signal,
+        cwd: os.tmpdir(),
+        env: this.env,
+      });
+    } catch (err) {
+      if (!(err instanceof ExecError && err.reason === 'timeout' && !this.opts.signal.aborted))
+        childFailure(err, 'pip uninstall could not run', this.opts.signal);
+      result = null;
+    }
+    if (result?.code === 0) return;
+    const reason =
+      result === null
+        ? `pip uninstall did not finish within ${Math.round(UNINSTALL_TIMEOUT_MS / 60_000)} minutes`
+        : `could not uninstall it: ${pipReason(result)}`;
+    this.opts.log.warn(`reproduce: ${names.join(', ')}: ${reason}`);
+    for (const key of ordered) this.reasons.set(key, reason);
+  }
+
   async verify(pins: readonly Pin[]): Promise<{ matching: number; differences: ReproduceDifference[] }> {
     this.progress(progressOf('verify', 0, pins.length, `reading what ${this.dir} holds`));
     const installed = await this.readVenv();
@@ -389,7 +477,14 @@ class Run {
       }
     }
     for (const [key, pkg] of installed) {
-      if (!recorded.has(key)) differences.push({ name: pkg.name, status: 'extra', installed: pkg.version });
+      if (recorded.has(key)) continue;
+      const reason = this.reasons.get(key);
+      differences.push({
+        name: pkg.name,
+        status: 'extra',
+        installed: pkg.version,
+        ...(reason === undefined ? {} : { reason }),
+      });
     }
     differences.sort((a, b) => {
       const x = normalizeName(a.name);
@@ -404,13 +499,79 @@ class Run {
 }
 
 /**
+ * What reproduce() made, so that a failed or cancelled run takes it away again and a retry
+ * into the same folder is not refused as not empty.
+ */
+interface Made {
+  /** `dir`, when this run created it; `top`: the outermost folder it created for that (a parent, or dir itself). */
+  created: { dir: string; top: string } | null;
+  /** `dir` existed (empty): the entries it held before the venv was made there (none, normally). */
+  existing: { dir: string; before: ReadonlySet<string> } | null;
+}
+
+/** Best effort: what is left is said in the log, and the run's own error is what the caller gets. */
+async function removeWhatWasMade(made: Made, log: ReproduceOptions['log']): Promise<void> {
+  // Retries: a child killed a moment ago may still be finishing a write inside.
+  const removal = { recursive: true, force: true, maxRetries: 5, retryDelay: 100 } as const;
+  try {
+    if (made.created !== null) {
+      const { dir, top } = made.created;
+      await rm(dir, removal);
+      // The parents it created for dir, innermost first, each only if empty.
+      for (let p = path.dirname(dir); p !== top && p.startsWith(top + path.sep); p = path.dirname(p)) {
+        await rmdir(p).catch(() => undefined);
+      }
+      if (top !== dir) await rmdir(top).catch(() => undefined);
+    } else if (made.existing !== null) {
+      const { dir, before } = made.existing;
+      for (const entry of await readdir(dir)) {
+        if (!before.has(entry)) await rm(path.join(dir, entry), removal);
+      }
+    }
+  } catch (err) {
+    const where = made.created?.dir ?? made.existing?.dir ?? '';
+    log.warn(`reproduce: could not remove what was made in ${where}: ${(err as Error).message}`);
+  }
+}
+
+/** The caller's cancel, typed: its own MlsnapError when it gave one as the reason. */
+function cancelledError(signal: AbortSignal, dir: string): MlsnapError {
+  const reason: unknown = signal.reason;
+  if (reason instanceof MlsnapError) return reason;
+  return new MlsnapError('conflict', `reproduce into ${dir} was cancelled`, dir);
+}
+
+function isAbortError(err: unknown): boolean {
+  return (err instanceof Error && err.name === 'AbortError') || (err instanceof ExecError && err.reason === 'aborted');
+}
+
+/**
  * Make a venv in `opts.dir` (new or empty) from an interpreter of the recorded version, install
  * the recorded packages in it and report how it differs from the record. Throws MlsnapError
  * 'bad-request' for a folder that is not empty, a record without an interpreter version or a
  * find-links that is not a folder; 'not-found' when no Python of that major.minor is here;
- * 'io' when the venv cannot be made. Cancelling `signal` kills what runs and rethrows its reason.
+ * 'io' when the venv cannot be made; 'conflict' when `signal` is cancelled (before the call
+ * too), after killing what runs. A run that fails or is cancelled once the venv is begun
+ * removes what it made: `dir` itself if it created it, else only what it put inside.
  */
 export async function reproduce(env: EnvironmentInfo, opts: ReproduceOptions): Promise<ReproduceResult> {
+  const dir = path.resolve(opts.dir);
+  const made: Made = { created: null, existing: null };
+  try {
+    return await reproduceInto(env, opts, dir, made);
+  } catch (err) {
+    await removeWhatWasMade(made, opts.log);
+    if (opts.signal.aborted || isAbortError(err)) throw cancelledError(opts.signal, dir);
+    throw err;
+  }
+}
+
+async function reproduceInto(
+  env: EnvironmentInfo,
+  opts: ReproduceOptions,
+  dir: string,
+  made: Made,
+): Promise<ReproduceResult> {
   opts.signal.throwIfAborted();
   const recordedPython = env.interpreter?.version.trim() ?? '';
   if (env.interpreter === null || recordedPython === '') {
@@ -421,14 +582,19 @@ export async function reproduce(env: EnvironmentInfo, opts: ReproduceOptions): P
       `the recorded environment ${why}${env.incompleteReason ? ` (${env.incompleteReason})` : ''}: there is no Python version to rebuild; record the file again with its interpreter found`,
     );
   }
-  const dir = path.resolve(opts.dir);
   const findLinks = opts.findLinks === undefined ? undefined : await checkFindLinks(opts.findLinks);
   await checkTarget(dir);
 
   const run = new Run(opts, dir, findLinks);
   const python = await run.findInterpreter(recordedPython);
   opts.signal.throwIfAborted();
-  await mkdir(dir, { recursive: true });
+  const top = await mkdir(dir, { recursive: true });
+  if (top !== undefined) made.created = { dir, top };
+  else {
+    // Made by someone else while the interpreter was looked for: it must still be empty.
+    await checkTarget(dir);
+    made.existing = { dir, before: new Set(await readdir(dir)) };
+  }
   await run.makeVenv(python.executable);
 
   const pins = classifyPins(env);
@@ -446,6 +612,8 @@ export async function reproduce(env: EnvironmentInfo, opts: ReproduceOptions): P
   } else if (installable.length > 0) {
     await run.install(installable);
   }
+  opts.signal.throwIfAborted();
+  await run.removeSeeded(fresh, pins);
   opts.signal.throwIfAborted();
 
   const { matching, differences } = await run.verify(pins);

@@ -13,7 +13,7 @@ export function toCondaYaml(env: EnvironmentInfo, name = 'mlsnap-env'): string {
   const condaNames = new Set<string>();
   if (env.conda) {
     for (const c of sortedConda(env.conda)) {
-      condaNames.add(normalizeName(c.name));
+      if (typeof c.name === 'string') condaNames.add(normalizeName(c.name));
       out.push(`  - ${yamlScalar(condaSpec(c))}`);
     }
   } else {
@@ -48,7 +48,7 @@ function pipSection(installable: readonly Pin[], flagged: readonly Pin[]): strin
 
 /**
  * Plain when it cannot be read as anything but a string; otherwise double-quoted (JSON's
- * escaping is valid YAML), since a URL's ` #`, a trailing `:` or a name like `yes` or `2024`
+ * escaping is valid YAML, `\uXXXX` included), since a URL's ` #`, a trailing `:` or a name like `yes` or `2024`
  * would change its meaning.
  */
 function yamlScalar(s: string): string {
@@ -57,5 +57,11 @@ function yamlScalar(s: string): string {
     !s.endsWith(':') &&
     !/^[-+.\d_:e]*$/i.test(s) &&
     !/^(?:true|false|yes|no|on|off|null|y|n)$/i.test(s);
-  return plain ? s : JSON.stringify(s);
+  // JSON leaves DEL, C1 and the Unicode separators raw, which YAML does not allow or reads as a line break.
+  return plain
+    ? s
+    : JSON.stringify(s).replace(
+        /[\u007f-\u009f\u2028\u2029]/g,
+        (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`,
+      );
 }

@@ -54,9 +54,12 @@ export function directRequirement(name: string, d: DirectUrl): string {
   return `${name} @ ${url}`;
 }
 
-/** URLs hold no white space; one that does (a line break) would split a requirement line in two. */
+/**
+ * URLs hold no white space nor control characters; one that does (a line break, or \x1c or
+ * \x85, at which pip's `splitlines()` also breaks) would split a requirement line in two.
+ */
 function isUrlPart(v: unknown): v is string {
-  return typeof v === 'string' && v !== '' && !/\s/.test(v);
+  return typeof v === 'string' && v !== '' && !/[\s\u0000-\u001f\u007f-\u009f]/.test(v);
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

