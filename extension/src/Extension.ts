@@ -6,8 +6,10 @@ import { registerDaemonCommands } from './connection/DaemonCommands';
 import { DaemonConnection } from './connection/DaemonConnection';
 import { DaemonLauncher } from './connection/DaemonLauncher';
 import { DisposableStore } from './Disposables';
+import { EnvironmentFeature } from './environment/EnvironmentFeature';
 import { HistoryFeature } from './history/HistoryFeature';
 import { ContextKey, SUMMARY_SCHEME, VERSION_SCHEME } from './ids';
+import { KernelHints } from './kernels/KernelHints';
 import { OutputLog } from './OutputLog';
 import { ProjectCatalog } from './ProjectCatalog';
 import { RemoteFeature } from './remotes/RemoteFeature';
@@ -39,7 +41,10 @@ export class Extension implements vscode.Disposable {
     this.catalog = this.store.track(new ProjectCatalog(this.daemon));
     this.store.track(new ConfigProblems(this.daemon, this.catalog, this.log));
     this.registerVersionDocuments();
-    this.history = this.store.track(new HistoryFeature(this.daemon, this.catalog, this.log));
+    // Which interpreter each notebook's kernel runs: the daemon hears it before a save's version.
+    const kernels = this.store.track(new KernelHints(this.daemon, this.catalog, this.log));
+    this.history = this.store.track(new HistoryFeature(this.daemon, this.catalog, this.log, [kernels]));
+    this.store.track(new EnvironmentFeature(this.daemon, this.catalog, this.history.versions, this.log));
     const remotes = this.store.track(new RemoteFeature(this.daemon, this.catalog, context.secrets, this.log));
     // Pushes and pulls change which versions are on a remote, and pulls add teammates' versions.
     this.store.track(remotes.onDidChange(() => this.history.refresh()));

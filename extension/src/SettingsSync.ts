@@ -66,6 +66,11 @@ export function snapshotOnSaveSetting(uri: vscode.Uri): boolean {
   return vscode.workspace.getConfiguration(CONFIG_SECTION, uri).get<boolean>(Setting.SnapshotOnSave, true);
 }
 
+/** The folder of wheels "Reproduce Environment in Folder…" offers first, when the user set one. */
+export function reproduceFindLinksSetting(root: string): string | undefined {
+  return projectConfig(root).get<string>(Setting.ReproduceFindLinks)?.trim() || undefined;
+}
+
 function projectConfig(root: string): vscode.WorkspaceConfiguration {
   return vscode.workspace.getConfiguration(CONFIG_SECTION, vscode.Uri.file(root));
 }

@@ -24,6 +24,14 @@ export enum CommandId {
   Pull = 'mlsnap.pull',
   SetRemoteCredentials = 'mlsnap.setRemoteCredentials',
   RemoveRemote = 'mlsnap.removeRemote',
+  ExportEnvironment = 'mlsnap.exportEnvironment',
+  ReproduceEnvironment = 'mlsnap.reproduceEnvironment',
+  /**
+   * The same two acting on the version the Environment view shows: its title buttons and rows
+   * (view/title commands get no arguments, so they cannot say which version they mean).
+   */
+  ExportShownEnvironment = 'mlsnap.exportShownEnvironment',
+  ReproduceShownEnvironment = 'mlsnap.reproduceShownEnvironment',
 }
 
 export enum ContextKey {
@@ -36,6 +44,8 @@ export enum ContextKey {
   FollowActiveEditor = 'mlsnap.followActiveEditor',
   /** A project of this workspace has a team remote (Push and Pull buttons). */
   HasRemote = 'mlsnap.hasRemote',
+  /** The Environment view shows a version's environment (its Export and Reproduce buttons). */
+  EnvironmentShown = 'mlsnap.environmentShown',
 }
 
 export enum ViewId {
@@ -54,6 +64,8 @@ export enum TreeItemContext {
   Project = 'mlsnap.project',
   File = 'mlsnap.file',
   Version = 'mlsnap.version',
+  /** A row of the Environment view (what it acts on is the version the view shows). */
+  EnvironmentRow = 'mlsnap.environmentRow',
 }
 
 /** The settings section (package.json contributes.configuration) and its keys. */
@@ -66,6 +78,7 @@ export enum Setting {
   SnapshotOnSave = 'snapshotOnSave',
   RetentionKeepLast = 'retention.keepLast',
   NodePath = 'nodePath',
+  ReproduceFindLinks = 'reproduce.findLinks',
 }
 
 export const STATUS_BAR_ITEM = 'mlsnap.status';

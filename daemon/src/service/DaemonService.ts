@@ -9,7 +9,7 @@ import { diffHandlers } from './handlers/diff';
 import type { CallContext, HandlerContext, Handlers } from './handlers/HandlerContext';
 import { remoteHandlers } from './handlers/remote';
 import { environmentHandlers } from './handlers/environment';
-import { runHandlers } from './handlers/run';
+import { runHandlers } from './handlers/runs';
 import { RemoteService } from './RemoteService';
 import { projectHandlers } from './handlers/project';
 import { snapshotHandlers } from './handlers/snapshot';

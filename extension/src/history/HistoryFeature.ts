@@ -9,11 +9,21 @@ import type { ProjectCatalog } from '../ProjectCatalog';
 import { DiffPanels } from './DiffPanel';
 import { EnvironmentTree } from './EnvironmentTree';
 import { registerHistoryCommands, showHistory } from './HistoryCommands';
-import { HistoryService } from './HistoryService';
+import { HistoryService, type VersionRef } from './HistoryService';
 import { HistoryTree, type HistoryNode } from './HistoryTree';
 import { ProjectIdentities } from './ProjectIdentities';
-import { SnapshotOnSave } from './SnapshotOnSave';
+import { SnapshotOnSave, type BeforeSnapshotOnSave } from './SnapshotOnSave';
 import { SnapshotsTree } from './SnapshotsTree';
+
+/** How other features find the version a command of theirs acts on. */
+export interface VersionChooser {
+  /** The version the Environment view shows, or null before any is. */
+  shownInEnvironment(): VersionRef | null;
+  /** Whether a command's argument is a row of the Environment view. */
+  isEnvironmentRow(a: unknown): boolean;
+  /** A file's only version, or one the user picks; undefined when cancelled. */
+  chooseVersionOf(uri: vscode.Uri, title: string): Promise<VersionRef | undefined>;
+}
 
 /**
  * The History feature: the History, Snapshots and Environment views, the HistoryService that
@@ -28,11 +38,14 @@ export class HistoryFeature implements vscode.Disposable {
   private readonly service: HistoryService;
   private follow = false;
   private snapshots: SnapshotsTree | undefined;
+  readonly versions: VersionChooser;
 
+  /** `saveHooks`: what must reach the daemon before a save's version is recorded. */
   constructor(
     daemon: DaemonConnection,
     private readonly catalog: ProjectCatalog,
     log: OutputLog,
+    saveHooks: readonly BeforeSnapshotOnSave[] = [],
   ) {
     this.identities = this.store.track(new ProjectIdentities(daemon));
     this.tree = this.store.track(new HistoryTree(daemon, catalog, this.identities));
@@ -43,7 +56,13 @@ export class HistoryFeature implements vscode.Disposable {
     const environment = this.createEnvironmentView();
     const panels = this.store.track(new DiffPanels());
     this.service = new HistoryService(daemon, catalog, environment, panels);
-    this.store.track(new SnapshotOnSave(daemon, catalog, log));
+    const service = this.service;
+    this.versions = {
+      shownInEnvironment: () => environment.shown,
+      isEnvironmentRow: (a) => environment.isRow(a),
+      chooseVersionOf: (uri, title) => service.chooseVersionOf(uri, title),
+    };
+    this.store.track(new SnapshotOnSave(daemon, catalog, log, saveHooks));
     registerHistoryCommands(commandRegistrar(this.store, log), {
       service: this.service,
       tree: this.tree,
@@ -59,9 +78,10 @@ export class HistoryFeature implements vscode.Disposable {
     this.snapshots?.refresh();
   }
 
-  /** Following starts off in every window; the eye button's context key says so. */
+  /** Following starts off in every window, and the Environment view empty; their context keys say so. */
   async resetContext(): Promise<void> {
     await setContext(ContextKey.FollowActiveEditor, false);
+    await setContext(ContextKey.EnvironmentShown, false);
   }
 
   private createSnapshotsView(daemon: DaemonConnection): void {

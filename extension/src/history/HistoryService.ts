@@ -197,7 +197,7 @@ export class HistoryService {
       root: target.root,
       ref: `${target.version.path}@${target.version.seq}`,
     });
-    this.environment.show(`${target.version.path}@${target.version.seq}`, show.environment, show.git);
+    this.environment.show(target, show.environment, show.git);
     if (reveal) await vscode.commands.executeCommand(`${ViewId.Environment}.focus`);
   }
 
@@ -239,6 +239,24 @@ export class HistoryService {
         target.rel,
       );
     return { root: target.root, version: latest };
+  }
+
+  /**
+   * A version of a file for a command that acts on one: its only version, or one picked from
+   * its history (newest first, so the latest is one Enter away). Undefined when the user cancels.
+   */
+  async chooseVersionOf(uri: vscode.Uri, title: string): Promise<VersionRef | undefined> {
+    const target = this.locate(uri);
+    const versions = await this.versionsOf(target.root, target.rel);
+    if (versions.length === 0)
+      throw new MlsnapError(
+        'not-found',
+        `${target.rel} has no versions yet; save it or run "mlsnap: Snapshot Now"`,
+        target.rel,
+      );
+    if (versions.length === 1) return { root: target.root, version: versions[0] as VersionInfo };
+    const v = await this.pickVersion(target.root, target.rel, title);
+    return v ? { root: target.root, version: v } : undefined;
   }
 
   private async pickFromActive(title: string): Promise<VersionRef | undefined> {

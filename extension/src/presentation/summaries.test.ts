@@ -152,3 +152,14 @@ test("the hover names the author and host of a teammate's version and the remote
   assert.match(md, /\| on remotes \| origin \|/);
   assert.match(versionMarkdown({ ...theirs, remotes: [] }, null, null), /\| on remotes \| none \(not pushed\) \|/);
 });
+
+test('the Interpreter row says how the interpreter was found; its hover says why', () => {
+  const [interpreter] = environmentRows(env({}), null);
+  assert.equal(interpreter?.label, 'Interpreter');
+  assert.equal(interpreter?.description, "/usr/bin/python3 — found by the notebook's kernelspec");
+  assert.equal(interpreter?.tooltip, 'kernel.json');
+  assert.deepEqual(
+    interpreter?.children?.find((c) => c.label === 'found by'),
+    { label: 'found by', description: "the notebook's kernelspec" },
+  );
+});

@@ -2,6 +2,7 @@ import type { EnvironmentInfo, GitState, VersionInfo } from '../../../shared/src
 import { age as sharedAge } from '../../../shared/src/age';
 import { formatBytes } from '../../../shared/src/bytes';
 import { normalizeName } from '../../../shared/src/environmentFormat';
+import { foundByWords, interpreterLine } from './environment';
 
 /** Text shown in the editor for versions and environments. Pure: unit tested without vscode. */
 
@@ -121,7 +122,9 @@ export function versionMarkdown(v: VersionInfo, env: EnvironmentInfo | null, git
     );
   if (env) {
     const i = env.interpreter;
-    lines.push(`| interpreter | ${i ? `${i.executable} (Python ${i.version}, found by ${i.foundBy})` : 'not found'} |`);
+    lines.push(
+      `| interpreter | ${i ? `${i.executable} (Python ${i.version}, found by ${foundByWords(i.foundBy)})` : 'not found'} |`,
+    );
     lines.push(`| packages | ${env.packages.length} |`);
     lines.push(`| machine | ${env.machine.os}, ${env.machine.arch}, ${env.machine.cpus} CPUs |`);
     lines.push(
@@ -135,6 +138,8 @@ export function versionMarkdown(v: VersionInfo, env: EnvironmentInfo | null, git
 export interface EnvRow {
   label: string;
   description?: string;
+  /** The hover, when it says more than the label and description. */
+  tooltip?: string;
   children?: EnvRow[];
 }
 
@@ -146,11 +151,13 @@ export function environmentRows(env: EnvironmentInfo, git: GitState | null, filt
   const groups: EnvRow[] = [
     {
       label: 'Interpreter',
-      description: i ? i.executable : 'not found',
+      // How it was found is on the row itself: a wrong guess must be seen at a glance.
+      description: i ? interpreterLine(i) : 'not found',
+      ...(i && i.detail !== '' ? { tooltip: i.detail } : {}),
       children: i
         ? [
             { label: 'version', description: i.version },
-            { label: 'found by', description: i.foundBy },
+            { label: 'found by', description: foundByWords(i.foundBy) },
             { label: 'why', description: i.detail },
             { label: 'prefix', description: i.prefix },
           ]
