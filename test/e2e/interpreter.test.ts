@@ -5,8 +5,8 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { EnvironmentInfo, VersionInfo } from '../../shared/src/domain';
-import { API_PREFIX, TOKEN_HEADER, type DaemonFile, type RunResult, type ShowResult } from '../../shared/src/protocol';
-import { MLSNAP, mlsnap, mlsnapJson } from '../support/cli';
+import type { RunResult, ShowResult } from '../../shared/src/protocol';
+import { daemonApi, MLSNAP, mlsnap, mlsnapJson } from '../support/cli';
 import { tempDir, waitFor } from '../support/tmp';
 
 /**
@@ -169,14 +169,8 @@ test('a live kernel of another venv running in the notebook\'s folder wins over 
 });
 
 /** A daemon method over its HTTP API, as the editor's connection would call it. */
-async function callDaemon(method: string, params: unknown): Promise<{ status: number; body: unknown }> {
-  const file = JSON.parse(fs.readFileSync(path.join(home, 'daemon.json'), 'utf8')) as DaemonFile;
-  const res = await fetch(`http://${file.host}:${file.port}${API_PREFIX}${method}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', [TOKEN_HEADER]: file.token },
-    body: JSON.stringify(params),
-  });
-  return { status: res.status, body: await res.json() };
+function callDaemon(method: string, params: unknown): Promise<{ status: number; body: unknown }> {
+  return daemonApi(home, method, params);
 }
 
 test("the editor's word on a notebook's kernel comes first; a path that is not there is passed over, saying so", async () => {

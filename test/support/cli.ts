@@ -1,5 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { API_PREFIX, TOKEN_HEADER, type DaemonFile } from '../../shared/src/protocol';
 
 export const REPO = path.resolve(__dirname, '..', '..');
 export const MLSNAP = path.join(REPO, 'bin', 'mlsnap');
@@ -64,4 +66,19 @@ export function mlsnapBytes(args: string[], opts: CliOptions): Buffer {
   });
   if (r.status !== 0) throw new Error(`mlsnap ${args.join(' ')} exited ${r.status}: ${r.stderr.toString()}`);
   return r.stdout;
+}
+
+/** A daemon method called over its HTTP API with the token from daemon.json, as an editor or script would. */
+export async function daemonApi(
+  home: string,
+  method: string,
+  params: unknown,
+): Promise<{ status: number; body: unknown }> {
+  const file = JSON.parse(fs.readFileSync(path.join(home, 'daemon.json'), 'utf8')) as DaemonFile;
+  const res = await fetch(`http://${file.host}:${file.port}${API_PREFIX}${method}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', [TOKEN_HEADER]: file.token },
+    body: JSON.stringify(params),
+  });
+  return { status: res.status, body: await res.json() };
 }

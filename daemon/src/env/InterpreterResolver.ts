@@ -1,6 +1,7 @@
 import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 import type { InterpreterSource, LineageLink } from '../../../shared/src/domain';
+import { isAlive } from '../../../shared/node/daemonFiles';
 import { describeExecFailure } from './BoundedExec';
 import {
   findKernelspec,
@@ -252,7 +253,12 @@ export class InterpreterResolver {
     relPath: string,
     ctx: ResolveContext,
   ): Promise<{ miss: string } | { choice: InterpreterChoice; bySession: boolean; startedMs: number }> {
-    const kernels = await this.runningKernels(ctx);
+    let kernels = await this.runningKernels(ctx);
+    // The list is shared for a moment: a kernel that has exited since is not evidence.
+    if (kernels.some((k) => !isAlive(k.pid))) {
+      this.liveKernels = null;
+      kernels = await this.runningKernels(ctx);
+    }
     if (kernels.length === 0) return { miss: 'no Jupyter kernel is running' };
     const notebook = path.join(this.opts.projectRoot, relPath);
     const found = kernelForNotebook(notebook, kernels);

@@ -55,7 +55,6 @@ function pipVariables(env: NodeJS.ProcessEnv): Record<string, string> {
 
 /** Names and versions come from a record that may be a teammate's: no control characters reach the terminal. */
 function printable(text: string): string {
-  // eslint-disable-next-line no-control-regex
   return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, '?');
 }
 
