@@ -1,5 +1,7 @@
-import type { TransferProgress } from '../../../shared/src/protocol';
+import type { MethodName, ParamsOf, ResultOf, TransferProgress } from '../../../shared/src/protocol';
 import { formatBytes } from '../../../shared/src/bytes';
+import type { CliContext } from './command';
+import type { DaemonClient } from './DaemonClient';
 
 /**
  * Progress of a push, pull or clone on stderr: one line rewritten in place on a terminal
@@ -18,6 +20,22 @@ export function progressPrinter(err: NodeJS.WritableStream): { show(p: TransferP
       if (shown) err.write('\r\x1b[K');
     },
   };
+}
+
+/**
+ * A long call (push, pull, clone, remote check, reproduce) with its progress shown on the
+ * command's stderr by progressPrinter, the progress line cleared once the result is in.
+ */
+export async function callWithProgress<M extends MethodName>(
+  ctx: Pick<CliContext, 'err'>,
+  client: DaemonClient,
+  method: M,
+  params: ParamsOf<M>,
+): Promise<ResultOf<M>> {
+  const bar = progressPrinter(ctx.err ?? process.stderr);
+  const result = await client.callLong(method, params, (p) => bar.show(p));
+  bar.done();
+  return result;
 }
 
 export function progressLine(p: TransferProgress): string {

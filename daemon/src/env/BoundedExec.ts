@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 
 /** Result of a child process that was allowed to finish (any exit code). */
 export interface ExecResult {
@@ -32,24 +32,44 @@ export class ExecError extends Error {
 const DEFAULT_MAX_STDOUT = 16 * 1024 * 1024;
 const MAX_STDERR = 64 * 1024;
 
+export interface SpawnBoundedOptions extends Omit<ExecOptions, 'maxStdoutBytes'> {
+  /**
+   * After a timeout or an abort, wait up to this long for the killed child to exit before
+   * rejecting (a caller that removes the folder it was writing to must not race its last
+   * writes). Without it the call rejects at once.
+   */
+  exitWaitMs?: number;
+}
+
+/** A child started by spawnBounded, as the caller reading its output sees it. */
+export interface BoundedChild {
+  readonly child: ChildProcess;
+  /** SIGKILL the child's whole process group (the child alone when the group is gone). */
+  killGroup(): void;
+  /** True once the call has settled or the child is being stopped: its output is of no more use. */
+  readonly ending: boolean;
+}
+
 /**
- * Run an executable (argument vector, never a shell string) and collect its output, with a hard time limit.
- * The child gets its own process group so that a timeout also kills what it started:
- * a wrapper script that runs `sleep` would otherwise keep the pipes open and linger.
- * The promise settles at the deadline without waiting for the pipes to close.
+ * What execBounded and execLines build on: spawn an executable (argument vector, never a shell
+ * string) in a process group of its own, with stdin closed, and kill the whole group at the
+ * deadline or when the caller aborts, rejecting with an ExecError. `attach` wires up the child's
+ * output and returns what the call resolves with once the child closed by itself.
  */
-export function execBounded(file: string, args: readonly string[], opts: ExecOptions): Promise<ExecResult> {
+export function spawnBounded<T>(
+  file: string,
+  args: readonly string[],
+  opts: SpawnBoundedOptions,
+  attach: (run: BoundedChild) => (code: number | null) => T,
+): Promise<T> {
   return new Promise((resolve, reject) => {
     if (opts.signal?.aborted) {
       reject(new ExecError(`${file}: aborted before start`, 'aborted'));
       return;
     }
-    const maxStdout = opts.maxStdoutBytes ?? DEFAULT_MAX_STDOUT;
-    const chunks: Buffer[] = [];
-    let stdoutBytes = 0;
-    let stderr = '';
-    let truncated = false;
     let settled = false;
+    /** Set once the child is being killed: what the call rejects with once it is gone. */
+    let stopping: ExecError | null = null;
 
     // spawn rather than execFile: execFile does not pass `detached` on, and without a process group
     // of its own a timed-out wrapper script's children survive. Like execFile, no shell is involved.
@@ -82,16 +102,69 @@ export function execBounded(file: string, args: readonly string[], opts: ExecOpt
       opts.signal?.removeEventListener('abort', onAbort);
       fn();
     };
-    const onAbort = (): void => {
+    const stop = (err: ExecError): void => {
+      if (settled || stopping !== null) return;
+      stopping = err;
+      clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
       killGroup();
-      finish(() => reject(new ExecError(`${file}: aborted`, 'aborted')));
+      const waitMs = opts.exitWaitMs;
+      if (waitMs === undefined || child.exitCode !== null || child.signalCode !== null) {
+        finish(() => reject(err));
+        return;
+      }
+      const wait = setTimeout(() => finish(() => reject(err)), waitMs);
+      child.once('exit', () => {
+        clearTimeout(wait);
+        finish(() => reject(err));
+      });
     };
-    const timer = setTimeout(() => {
-      killGroup();
-      finish(() => reject(new ExecError(`${file}: no answer within ${opts.timeoutMs} ms`, 'timeout')));
-    }, opts.timeoutMs);
+    const onAbort = (): void => stop(new ExecError(`${file}: aborted`, 'aborted'));
+    const timer = setTimeout(
+      () => stop(new ExecError(`${file}: no answer within ${opts.timeoutMs} ms`, 'timeout')),
+      opts.timeoutMs,
+    );
     opts.signal?.addEventListener('abort', onAbort, { once: true });
 
+    const closed = attach({
+      child,
+      killGroup,
+      get ending() {
+        return settled || stopping !== null;
+      },
+    });
+    child.on('error', (err: NodeJS.ErrnoException) => {
+      const reason = err.code === 'ENOENT' ? 'not-found' : 'spawn-failed';
+      const failure = stopping ?? new ExecError(`${file}: ${err.message}`, reason);
+      finish(() => reject(failure));
+    });
+    child.on('close', (code) => {
+      if (settled) return;
+      const killed = stopping;
+      if (killed !== null) {
+        finish(() => reject(killed));
+        return;
+      }
+      // Before finish: what `closed` does with the last output still counts as during the run.
+      const result = closed(code);
+      finish(() => resolve(result));
+    });
+  });
+}
+
+/**
+ * Run an executable (argument vector, never a shell string) and collect its output, with a hard time limit.
+ * The child gets its own process group so that a timeout also kills what it started:
+ * a wrapper script that runs `sleep` would otherwise keep the pipes open and linger.
+ * The promise settles at the deadline without waiting for the pipes to close.
+ */
+export function execBounded(file: string, args: readonly string[], opts: ExecOptions): Promise<ExecResult> {
+  const maxStdout = opts.maxStdoutBytes ?? DEFAULT_MAX_STDOUT;
+  return spawnBounded(file, args, opts, ({ child, killGroup }) => {
+    const chunks: Buffer[] = [];
+    let stdoutBytes = 0;
+    let stderr = '';
+    let truncated = false;
     child.stdout?.on('data', (chunk: Buffer) => {
       if (truncated) return;
       const room = maxStdout - stdoutBytes;
@@ -108,13 +181,7 @@ export function execBounded(file: string, args: readonly string[], opts: ExecOpt
     child.stderr?.on('data', (chunk: Buffer) => {
       if (stderr.length < MAX_STDERR) stderr += chunk.toString('utf8');
     });
-    child.on('error', (err: NodeJS.ErrnoException) => {
-      const reason = err.code === 'ENOENT' ? 'not-found' : 'spawn-failed';
-      finish(() => reject(new ExecError(`${file}: ${err.message}`, reason)));
-    });
-    child.on('close', (code) => {
-      finish(() => resolve({ stdout: Buffer.concat(chunks), stderr: stderr.slice(0, MAX_STDERR), code, truncated }));
-    });
+    return (code) => ({ stdout: Buffer.concat(chunks), stderr: stderr.slice(0, MAX_STDERR), code, truncated });
   });
 }
 

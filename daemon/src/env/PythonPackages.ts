@@ -2,6 +2,7 @@ import type { Dirent } from 'node:fs';
 import { open, readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { PackageInfo } from '../../../shared/src/domain';
+import { mapWithConcurrency } from './Concurrency';
 
 /** Name/Version are at the top of METADATA; the long description after them can be megabytes. */
 const HEADER_BYTES = 64 * 1024;
@@ -111,19 +112,6 @@ async function isDirectoryEntry(dir: string, d: Dirent): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-async function mapWithConcurrency<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await fn(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }
 
 /**

@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ReproducedPython } from '../../../shared/src/reproduce';
 import { ExecError, execBounded } from '../env/BoundedExec';
+import { mapWithConcurrency } from '../env/Concurrency';
 import type { InterpreterFactsCache } from '../env/PythonInterpreter';
 import { findOnPath, isExecutableFile, pythonInPrefix } from '../env/PythonLocations';
 
@@ -127,19 +128,6 @@ async function uvCandidates(version: string, opts: FindPythonOptions): Promise<C
     }
   }
   return out;
-}
-
-async function mapWithConcurrency<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await fn(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }
 
 /** Ask each candidate its version; those that cannot answer are left out. Order is kept. */

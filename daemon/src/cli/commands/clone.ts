@@ -3,7 +3,7 @@ import { operand, type CommandDef } from '../command';
 import { withCredentials } from '../credentials';
 import { CLI_EXIT } from '../exitCodes';
 import * as fmt from '../format';
-import { progressPrinter } from '../transferProgress';
+import { callWithProgress } from '../transferProgress';
 import { SETTINGS_OPTIONS, settingsOf } from './remote';
 
 interface CloneOptions {
@@ -30,21 +30,13 @@ export const clone: CommandDef<CloneOptions> = {
     const url = operand(args, 0, 'a <url>');
     // A plain path is the folder remote as seen from here, not from the daemon's folder.
     const absUrl = /^[a-z][a-z0-9+.-]*:\/\//i.test(url) ? url : path.resolve(ctx.cwd, url);
-    const bar = progressPrinter(ctx.err ?? process.stderr);
-    const r = await (
-      await client()
-    ).callLong(
-      'remote/clone',
-      {
-        url: absUrl,
-        dir: path.resolve(ctx.cwd, operand(args, 1, 'a <dir>')),
-        ...settingsOf(opts),
-        ...(opts.name !== undefined ? { name: opts.name } : {}),
-        ...withCredentials(),
-      },
-      (p) => bar.show(p),
-    );
-    bar.done();
+    const r = await callWithProgress(ctx, await client(), 'remote/clone', {
+      url: absUrl,
+      dir: path.resolve(ctx.cwd, operand(args, 1, 'a <dir>')),
+      ...settingsOf(opts),
+      ...(opts.name !== undefined ? { name: opts.name } : {}),
+      ...withCredentials(),
+    });
     print(
       `cloned ${r.versions} version(s) into ${r.project.root}: ${r.files} file(s), ${fmt.bytes(r.bytes)} in ${r.seconds.toFixed(1)} s`,
       r,

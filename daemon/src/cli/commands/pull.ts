@@ -2,7 +2,7 @@ import type { CommandDef } from '../command';
 import { withCredentials } from '../credentials';
 import { CLI_EXIT } from '../exitCodes';
 import * as fmt from '../format';
-import { progressPrinter } from '../transferProgress';
+import { callWithProgress } from '../transferProgress';
 
 export const pull: CommandDef<{ remote?: string; blobs?: boolean }> = {
   name: 'pull',
@@ -14,20 +14,12 @@ export const pull: CommandDef<{ remote?: string; blobs?: boolean }> = {
   json: true,
   project: true,
   async run({ opts, ctx, project, client, print }) {
-    const bar = progressPrinter(ctx.err ?? process.stderr);
-    const r = await (
-      await client()
-    ).callLong(
-      'remote/pull',
-      {
-        root: project().root,
-        ...(opts.remote !== undefined ? { remote: opts.remote } : {}),
-        ...(opts.blobs === true ? { blobs: true } : {}),
-        ...withCredentials(),
-      },
-      (p) => bar.show(p),
-    );
-    bar.done();
+    const r = await callWithProgress(ctx, await client(), 'remote/pull', {
+      root: project().root,
+      ...(opts.remote !== undefined ? { remote: opts.remote } : {}),
+      ...(opts.blobs === true ? { blobs: true } : {}),
+      ...withCredentials(),
+    });
     const blobs = r.blobsFetched > 0 ? `, ${r.blobsFetched} blob(s) fetched (${fmt.bytes(r.bytes)})` : '';
     print(
       r.versions === 0

@@ -3,7 +3,7 @@ import type { CommandDef } from '../command';
 import { withCredentials } from '../credentials';
 import { CLI_EXIT } from '../exitCodes';
 import * as fmt from '../format';
-import { progressPrinter } from '../transferProgress';
+import { callWithProgress } from '../transferProgress';
 
 interface PushOptions {
   remote?: string;
@@ -24,22 +24,14 @@ export const push: CommandDef<PushOptions> = {
   project: true,
   async run({ args, opts, ctx, project, client, print }) {
     const p = project();
-    const bar = progressPrinter(ctx.err ?? process.stderr);
-    const r = await (
-      await client()
-    ).callLong(
-      'remote/push',
-      {
-        root: p.root,
-        ...(opts.remote !== undefined ? { remote: opts.remote } : {}),
-        ...(args.length > 0 ? { paths: args.map((a) => p.path(a)) } : {}),
-        ...(opts.stripOutputs === true ? { stripOutputs: true } : {}),
-        ...(opts.allow !== undefined ? { allow: opts.allow } : {}),
-        ...withCredentials(),
-      },
-      (progress) => bar.show(progress),
-    );
-    bar.done();
+    const r = await callWithProgress(ctx, await client(), 'remote/push', {
+      root: p.root,
+      ...(opts.remote !== undefined ? { remote: opts.remote } : {}),
+      ...(args.length > 0 ? { paths: args.map((a) => p.path(a)) } : {}),
+      ...(opts.stripOutputs === true ? { stripOutputs: true } : {}),
+      ...(opts.allow !== undefined ? { allow: opts.allow } : {}),
+      ...withCredentials(),
+    });
     print(pushReport(r), r);
     return r.pushed ? CLI_EXIT.ok : CLI_EXIT['secret-found'];
   },

@@ -3,7 +3,7 @@ import type { RemoteCheckResult, RemoteInfo } from '../../../../shared/src/proto
 import { operand, type CommandDef, type CommandGroup } from '../command';
 import { withCredentials } from '../credentials';
 import { CLI_EXIT } from '../exitCodes';
-import { progressPrinter } from '../transferProgress';
+import { callWithProgress } from '../transferProgress';
 
 interface AddOptions {
   endpoint?: string;
@@ -112,20 +112,12 @@ const check: CommandDef<{ readDataSubset?: string }> = {
   project: true,
   async run({ args: [name], opts, ctx, project, client, print }) {
     const pct = parsePercent(opts.readDataSubset);
-    const bar = progressPrinter(ctx.err ?? process.stderr);
-    const r = await (
-      await client()
-    ).callLong(
-      'remote/check',
-      {
-        root: project().root,
-        ...(name !== undefined ? { name } : {}),
-        ...(pct !== undefined ? { readDataSubset: pct } : {}),
-        ...withCredentials(),
-      },
-      (p) => bar.show(p),
-    );
-    bar.done();
+    const r = await callWithProgress(ctx, await client(), 'remote/check', {
+      root: project().root,
+      ...(name !== undefined ? { name } : {}),
+      ...(pct !== undefined ? { readDataSubset: pct } : {}),
+      ...withCredentials(),
+    });
     print(checkReport(r), r);
     return r.ok ? CLI_EXIT.ok : CLI_EXIT['check-failed'];
   },

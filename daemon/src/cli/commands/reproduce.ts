@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { ReproduceResult } from '../../../../shared/src/reproduce';
 import { operand, type CommandDef } from '../command';
 import { CLI_EXIT } from '../exitCodes';
-import { progressPrinter } from '../transferProgress';
+import { callWithProgress } from '../transferProgress';
 
 interface ReproduceOptions {
   dir: string;
@@ -23,22 +23,14 @@ export const reproduce: CommandDef<ReproduceOptions> = {
   project: true,
   async run({ args, opts, ctx, project, client, print }) {
     const p = project();
-    const bar = progressPrinter(ctx.err ?? process.stderr);
-    const r = await (
-      await client()
-    ).callLong(
-      'environment/reproduce',
-      {
-        root: p.root,
-        ref: p.ref(operand(args, 0, 'a <ref>')),
-        dir: path.resolve(ctx.cwd, opts.dir),
-        ...(opts.findLinks !== undefined ? { findLinks: path.resolve(ctx.cwd, opts.findLinks) } : {}),
-        ...(opts.indexUrl !== undefined ? { indexUrl: opts.indexUrl } : {}),
-        pipEnvironment: pipVariables(process.env),
-      },
-      (progress) => bar.show(progress),
-    );
-    bar.done();
+    const r = await callWithProgress(ctx, await client(), 'environment/reproduce', {
+      root: p.root,
+      ref: p.ref(operand(args, 0, 'a <ref>')),
+      dir: path.resolve(ctx.cwd, opts.dir),
+      ...(opts.findLinks !== undefined ? { findLinks: path.resolve(ctx.cwd, opts.findLinks) } : {}),
+      ...(opts.indexUrl !== undefined ? { indexUrl: opts.indexUrl } : {}),
+      pipEnvironment: pipVariables(process.env),
+    });
     print(reproduceReport(r), r);
     return r.identical ? CLI_EXIT.ok : CLI_EXIT['not-identical'];
   },
