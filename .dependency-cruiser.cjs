@@ -1,7 +1,7 @@
 // The import graph, enforced (run by `npm run lint`): every room imports only rooms below
 // it, and nothing imports in a circle. Lower rooms first:
 //   shared/src  <  shared/node  <  daemon: store (blobs < sql) · watch · env · diff  <  gate
-//   <  runs · reproduce (on env)  <  remote (backends · format · transfer  <  sync)  <  project
+//   <  runs (store, env, diff) · reproduce (env)  <  remote (backends · format · transfer  <  sync)  <  project
 //   <  lsp  <  service (handlers)  <  api  <  cli / main;   extension: its own tree on shared/.
 const room = (name, path, mayNotImport, comment) => ({
   name,
@@ -91,10 +91,10 @@ module.exports = {
       'Push, pull and check join the store, the gate and the backends; serving them is the service room.',
     ),
     room(
-      'runs-on-env',
+      'runs-below-project',
       '^daemon/src/runs/',
-      '^daemon/src/(remote|project|service|api|cli|lsp|diff|store|watch|gate|reproduce)/',
-      'Running a command and telling its interpreter: it records nothing (the CLI runs it, the daemon binds it).',
+      '^daemon/src/(remote|project|service|api|cli|lsp|watch|gate|reproduce)/',
+      'Runs are read from the store and the files they wrote; recording files is the project room.',
     ),
     room(
       'reproduce-on-env',

@@ -13,6 +13,7 @@ import { KernelHints } from './kernels/KernelHints';
 import { OutputLog } from './OutputLog';
 import { ProjectCatalog } from './ProjectCatalog';
 import { RemoteFeature } from './remotes/RemoteFeature';
+import { RunsFeature } from './runs/RunsFeature';
 import { nodePathSetting, SettingsSync } from './SettingsSync';
 import { StatusBar } from './StatusBar';
 import { VersionFileSystem, VersionSummaries } from './VersionDocuments';
@@ -45,6 +46,7 @@ export class Extension implements vscode.Disposable {
     const kernels = this.store.track(new KernelHints(this.daemon, this.catalog, this.log));
     this.history = this.store.track(new HistoryFeature(this.daemon, this.catalog, this.log, [kernels]));
     this.store.track(new EnvironmentFeature(this.daemon, this.catalog, this.history.versions, this.log));
+    this.store.track(new RunsFeature(this.daemon, this.catalog, this.history.differ, this.log));
     const remotes = this.store.track(new RemoteFeature(this.daemon, this.catalog, context.secrets, this.log));
     // Pushes and pulls change which versions are on a remote, and pulls add teammates' versions.
     this.store.track(remotes.onDidChange(() => this.history.refresh()));

@@ -71,6 +71,16 @@ export function reproduceFindLinksSetting(root: string): string | undefined {
   return projectConfig(root).get<string>(Setting.ReproduceFindLinks)?.trim() || undefined;
 }
 
+/** When a run's metrics got worse: whether to warn, and by more than how many percent (0: any worsening). */
+export function regressionAlertSettings(root: string): { enabled: boolean; thresholdPercent: number } {
+  const c = projectConfig(root);
+  const threshold = c.get<number>(Setting.RunsRegressionThreshold, 5);
+  return {
+    enabled: c.get<boolean>(Setting.RunsRegressionAlerts, true),
+    thresholdPercent: typeof threshold === 'number' && Number.isFinite(threshold) && threshold >= 0 ? threshold : 5,
+  };
+}
+
 function projectConfig(root: string): vscode.WorkspaceConfiguration {
   return vscode.workspace.getConfiguration(CONFIG_SECTION, vscode.Uri.file(root));
 }

@@ -32,6 +32,13 @@ export enum CommandId {
    */
   ExportShownEnvironment = 'mlsnap.exportShownEnvironment',
   ReproduceShownEnvironment = 'mlsnap.reproduceShownEnvironment',
+  /** The Runs table (a webview): sort, filter, compare, chart, trend. */
+  OpenRunsTable = 'mlsnap.openRunsTable',
+  RefreshRuns = 'mlsnap.refreshRuns',
+  /** A Runs row: compare it with the previous run of its source, in the Runs table. */
+  CompareRunWithPrevious = 'mlsnap.compareRunWithPrevious',
+  /** A model file's metric over its versions (from the explorer, History, or the palette). */
+  ShowModelTrend = 'mlsnap.showModelTrend',
 }
 
 export enum ContextKey {
@@ -53,6 +60,7 @@ export enum ViewId {
   History = 'mlsnap.history',
   Snapshots = 'mlsnap.snapshots',
   Environment = 'mlsnap.environment',
+  Runs = 'mlsnap.runs',
 }
 
 export const VERSION_SCHEME = 'mlsnap';
@@ -66,6 +74,11 @@ export enum TreeItemContext {
   Version = 'mlsnap.version',
   /** A row of the Environment view (what it acts on is the version the view shows). */
   EnvironmentRow = 'mlsnap.environmentRow',
+  /** A project row of the Runs view (it has its own menus, not History's). */
+  RunsProject = 'mlsnap.runsProject',
+  /** A notebook or script in the Runs view. */
+  RunSource = 'mlsnap.runSource',
+  Run = 'mlsnap.run',
 }
 
 /** The settings section (package.json contributes.configuration) and its keys. */
@@ -79,6 +92,10 @@ export enum Setting {
   RetentionKeepLast = 'retention.keepLast',
   NodePath = 'nodePath',
   ReproduceFindLinks = 'reproduce.findLinks',
+  /** Warn when a run's metric got worse than the previous run's (boolean). */
+  RunsRegressionAlerts = 'runs.regressionAlerts',
+  /** By more than this many percent of the old value (0: any worsening). */
+  RunsRegressionThreshold = 'runs.regressionThreshold',
 }
 
 export const STATUS_BAR_ITEM = 'mlsnap.status';
@@ -87,3 +104,4 @@ export const REMOTE_STATUS_BAR_ITEM = 'mlsnap.remoteStatus';
 /** SecretStorage keys of remote credentials: this prefix, then the project root and the remote name. */
 export const REMOTE_SECRET_PREFIX = 'mlsnap.remote.credentials:';
 export const DIFF_PANEL_TYPE = 'mlsnap.diff';
+export const RUNS_PANEL_TYPE = 'mlsnap.runsTable';

@@ -144,6 +144,15 @@ export interface VersionInfo {
 export interface RunInfo {
   /** `r` + 16 hex digits. */
   id: string;
+  /** `command`: an `mlsnap run`; `notebook`: one execution of a notebook, inferred from its versions. */
+  kind: 'command' | 'notebook';
+  /** The notebook or script it ran (project-relative), when known. */
+  sourcePath: string | null;
+  /** The version of the source that ran (a notebook run: the version its execution produced). */
+  sourceVersionId: number | null;
+  /** Parsed from code and command lines, never executed (shared/src/runs.ts RunParam). */
+  params: { name: string; value: unknown; source: string }[];
+  git: GitState | null;
   argv: string[];
   cwd: string;
   executable: string | null;
@@ -217,11 +226,25 @@ export interface ProjectConfig {
   envTimeoutMs: number;
 }
 
+/**
+ * The logs training tools write where they write them, so a run's metrics are recorded with it:
+ * Lightning's CSVLogger, Hugging Face's trainer_state.json, DVCLive, TensorBoard, MLflow's file store.
+ */
+export const TRAINING_LOG_INCLUDE: readonly string[] = [
+  '**/lightning_logs/**/metrics.csv',
+  '**/trainer_state.json',
+  '**/dvclive/metrics.json',
+  '**/dvclive/plots/metrics/**/*.tsv',
+  '**/events.out.tfevents.*',
+  '**/mlruns/*/*/metrics/**',
+];
+
 export const DEFAULT_INCLUDE: readonly string[] = [
   '**/*.ipynb',
   `**/*.{${extensionsOf('model').join(',')}}`,
   '**/metrics*.json',
   '**/{output,outputs,results,runs}/**/*.csv',
+  ...TRAINING_LOG_INCLUDE,
 ];
 
 export const DEFAULT_EXCLUDE: readonly string[] = [

@@ -18,6 +18,7 @@ import type {
 import type { VersionDiff } from './diff';
 import { EXPORT_FORMATS, type ExportFormat, type ExportResult } from './environmentExport';
 import type { ReproduceResult } from './reproduce';
+import type { MetricSeries, MetricTrend, RunComparison, RunSummary } from './runs';
 import { arrayOf, bool, int, obj, oneOf, optional, record, str, text, type Check } from './check';
 import { MlsnapError, type ErrorPayload } from './errors';
 
@@ -366,6 +367,11 @@ export interface DaemonApi {
   'notebook/kernel': (p: KernelHintParams) => { kept: true };
   'run/start': (p: RunStartParams) => RunInfo;
   'run/finish': (p: RunFinishParams) => RunResult;
+  'runs/list': (p: { root: string; source?: string; limit?: number }) => RunSummary[];
+  'runs/show': (p: { root: string; run: string }) => RunSummary;
+  'runs/compare': (p: { root: string; a: string; b: string }) => RunComparison;
+  'runs/series': (p: { root: string; runs: string[]; metric: string }) => MetricSeries[];
+  'runs/trend': (p: { root: string; path: string; limit?: number }) => MetricTrend;
   'diff/versions': (p: DiffParams) => VersionDiff;
   'store/gc': (p: GcParams) => GcResult;
   'store/check': (p: ProjectParams) => CheckResult;
@@ -536,6 +542,27 @@ export const METHODS: { readonly [M in MethodName]: MethodSpec<ParamsOf<M>> } = 
       outputTail: text,
     }),
   },
+  'runs/list': {
+    purpose: 'Runs, newest first (of one notebook or script), with parameters, final metrics and outputs.',
+    mutates: false,
+    params: obj({ root: str, source: optional(str), limit: optional(int(1)) }),
+  },
+  'runs/show': { purpose: 'One run by id or id prefix.', mutates: false, params: obj({ root: str, run: str }) },
+  'runs/compare': {
+    purpose: 'Two runs side by side: parameter changes, metric deltas with direction, output changes.',
+    mutates: false,
+    params: obj({ root: str, a: str, b: str }),
+  },
+  'runs/series': {
+    purpose: "One metric's values over steps for the given runs (training curves).",
+    mutates: false,
+    params: obj({ root: str, runs: arrayOf(str), metric: str }),
+  },
+  'runs/trend': {
+    purpose: "A model file's metrics over its versions, each from the run that wrote it.",
+    mutates: false,
+    params: obj({ root: str, path: str, limit: optional(int(1)) }),
+  },
   'diff/versions': {
     purpose: 'Typed diff of two versions (notebook cells, model tensors, metrics) and of their environments.',
     mutates: false,
@@ -661,6 +688,8 @@ export interface DaemonNotifications {
   'mlsnap/willStop': { reason: string };
   /** A long call with a progressToken has got this far. */
   'mlsnap/didProgress': { token: string; progress: TransferProgress };
+  /** A run was inferred, gained outputs or ended; `previous` is the run of its source before it. */
+  'mlsnap/didRun': { root: string; run: RunSummary; previous: RunSummary | null };
 }
 
 export type NotificationName = keyof DaemonNotifications;
@@ -671,6 +700,9 @@ export const NOTIFICATIONS: { readonly [N in NotificationName]: { purpose: strin
   'mlsnap/didChangeProject': { purpose: 'Refresh the project list and welcome views.' },
   'mlsnap/willStop': { purpose: 'Show "daemon not running" without waiting for the socket to close.' },
   'mlsnap/didProgress': { purpose: 'Move the progress notification of a push, pull or clone.' },
+  'mlsnap/didRun': {
+    purpose: 'Refresh the Runs view and table; compare with the previous run for the regression alert.',
+  },
 };
 
 /** HTTP: a long call asked with this Accept header answers NDJSON lines (LongCallLine). */

@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { writeRandomFile } from '../support/tmp';
 import { killDaemonSync, measureDaemonRss, type DaemonProcess } from './daemonRss';
+import { measureRuns } from './runs';
 import { measureNotebookDiff, measureSafetensorsHeaderDiff } from './diffs';
 import { measureNewFile } from './newFile';
 import { measureNotebookLatency } from './notebookLatency';
@@ -37,7 +38,7 @@ const REMOTE_SMALL_VERSIONS = QUICK ? 300 : 2_000;
 const REMOTE_NOTHING_NEW_VERSIONS = QUICK ? 1_000 : 10_000;
 
 /**
- * MLSNAP_BENCH_ONLY=local: only the local figures (1-6); =remotes: only the remote ones
+ * MLSNAP_BENCH_ONLY=local: only the local figures (1-8); =runs: only 7-8; =remotes: only the remote ones
  * (R1-R4, which need python3 -m moto.server and the AWS CLI); =R1,R3: only those remote
  * figures (R4 clones what R2 pushed, so R4 runs R2 too). Unset: everything.
  */
@@ -46,11 +47,12 @@ const REMOTE_IDS = ['R1', 'R2', 'R3', 'R4'];
 const ONLY_IDS = ONLY.split(',')
   .map((s) => s.trim().toUpperCase())
   .filter((s) => s !== '');
-if (!['', 'local', 'remotes'].includes(ONLY) && !ONLY_IDS.every((id) => REMOTE_IDS.includes(id))) {
+if (!['', 'local', 'remotes', 'runs'].includes(ONLY) && !ONLY_IDS.every((id) => REMOTE_IDS.includes(id))) {
   process.stderr.write(`MLSNAP_BENCH_ONLY is local, remotes or a list of ${REMOTE_IDS.join(',')}, not ${ONLY}\n`);
   process.exit(2);
 }
 const RUN_LOCAL = ONLY === '' || ONLY === 'local';
+const RUN_RUNS = ONLY === '' || ONLY === 'local' || ONLY === 'runs';
 const wantRemote = (id: string): boolean =>
   ONLY === '' || ONLY === 'remotes' || ONLY_IDS.includes(id) || (id === 'R2' && ONLY_IDS.includes('R4'));
 const RUN_REMOTES = REMOTE_IDS.some(wantRemote);
@@ -215,6 +217,18 @@ async function main(): Promise<number> {
       await attempt('5', 'notebook diff of two 20 MB notebooks', () => measureNotebookDiff({ runs: QUICK ? 2 : 5 }));
       await attempt('6', 'safetensors diff from headers only', () =>
         measureSafetensorsHeaderDiff({ dir: path.join(dir, 'st'), size: GiB }),
+      );
+    }
+
+    if (RUN_RUNS) {
+      await attempt('7', 'runs table and chart data', () =>
+        measureRuns({
+          dir: path.join(dir, 'runs'),
+          runs: QUICK ? 100 : 1_000,
+          metrics: 50,
+          steps: QUICK ? 1_000 : 10_000,
+          samples: QUICK ? 3 : 7,
+        }),
       );
     }
 

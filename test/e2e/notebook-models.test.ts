@@ -9,6 +9,7 @@ import type { CheckResult, RestoreResult, ShowResult } from '../../shared/src/pr
 import { DockerfileParser } from 'dockerfile-ast';
 import { classifyPins } from '../../shared/src/environmentExport/pins';
 import { mlsnap, mlsnapBytes, mlsnapJson, REPO } from '../support/cli';
+import { executeNotebook } from '../support/notebooks';
 import { tempDir, waitFor } from '../support/tmp';
 
 /**
@@ -24,16 +25,6 @@ const MODELS = ['models/mlp.pt', 'models/mlp.onnx', 'models/logreg.joblib', 'met
 after(() => {
   mlsnap(['daemon', 'stop'], opts);
 });
-
-function execute(): void {
-  execFileSync('/usr/bin/python3', ['-m', 'nbconvert', '--to', 'notebook', '--execute', '--inplace', 'train.ipynb'], {
-    cwd: root,
-    stdio: 'pipe',
-    timeout: 180_000,
-    // A clean environment like a user's terminal: no pyenv hints that would steer the kernel.
-    env: { ...process.env, MPLBACKEND: 'Agg' },
-  });
-}
 
 function versions(p: string): VersionInfo[] {
   return mlsnapJson<VersionInfo[]>(['log', p], opts);
@@ -53,7 +44,7 @@ test('executing the demo notebook records the notebook and every model with its 
   assert.equal(mlsnap(['init'], opts).status, 0);
   assert.equal(versions('train.ipynb').length, 1, 'the committed notebook is recorded by the first scan');
 
-  execute();
+  executeNotebook(root);
   for (const p of [...MODELS, 'train.ipynb']) {
     await waitFor(`a version of ${p}`, () => versions(p).length >= (p === 'train.ipynb' ? 2 : 1) || null, 30_000);
   }
@@ -112,7 +103,7 @@ test('re-executing with a changed hyper-parameter gives second versions', async 
   const source = fs.readFileSync(nbFile, 'utf8');
   assert.ok(source.includes('HIDDEN = 32'));
   fs.writeFileSync(nbFile, source.replace('HIDDEN = 32', 'HIDDEN = 64'));
-  execute();
+  executeNotebook(root);
   for (const p of ['models/mlp.pt', 'models/mlp.onnx', 'metrics.json']) {
     await waitFor(`a second version of ${p}`, () => versions(p).length >= 2 || null, 30_000);
   }

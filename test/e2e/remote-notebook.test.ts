@@ -1,12 +1,12 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BlobServiceClient } from '@azure/storage-blob';
 import type { EnvironmentInfo, VersionInfo } from '../../shared/src/domain';
 import type { CloneResult, PushResult } from '../../shared/src/protocol';
 import { mlsnap, mlsnapBytes, REPO, type CliOptions } from '../support/cli';
+import { executeNotebook } from '../support/notebooks';
 import {
   azurite,
   azuriteConnectionString,
@@ -50,25 +50,16 @@ after(async () => {
   await stopStorageServers();
 });
 
-function execute(): void {
-  execFileSync('/usr/bin/python3', ['-m', 'nbconvert', '--to', 'notebook', '--execute', '--inplace', 'train.ipynb'], {
-    cwd: author.cwd,
-    stdio: 'pipe',
-    timeout: 180_000,
-    env: { ...process.env, MPLBACKEND: 'Agg' },
-  });
-}
-
 const count = (p: string): number => json<VersionInfo[]>(['log', p], author).length;
 
 test('the demo notebook and its models, in two versions, recorded by the author', async () => {
   fs.cpSync(path.join(REPO, 'examples', 'demo'), author.cwd, { recursive: true });
   cli(['init'], author);
-  execute();
+  executeNotebook(author.cwd);
   for (const p of FILES) await waitFor(`a version of ${p}`, () => count(p) >= 1 || null, 60_000);
   const nb = path.join(author.cwd, 'train.ipynb');
   fs.writeFileSync(nb, fs.readFileSync(nb, 'utf8').replace('HIDDEN = 32', 'HIDDEN = 64'));
-  execute();
+  executeNotebook(author.cwd);
   for (const p of ['models/mlp.pt', 'models/mlp.onnx', 'metrics.json'])
     await waitFor(`a second version of ${p}`, () => count(p) >= 2 || null, 60_000);
 });

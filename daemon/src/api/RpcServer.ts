@@ -112,6 +112,7 @@ class Connection {
     this.registerLanguageFeatures();
     this.disposers.push(
       registry.onDidRecord((e) => this.notify('mlsnap/didRecord', e)),
+      registry.onDidRun((e) => this.notify('mlsnap/didRun', e)),
       registry.onDidChangeProject((project) => this.notify('mlsnap/didChangeProject', { project })),
       service.onDidTag((e) => this.notify('mlsnap/didTag', e)),
     );

@@ -66,6 +66,8 @@ export interface CommandGroup {
   name: string;
   summary: string;
   subcommands: readonly CommandDef[];
+  /** The subcommand run when none is named (`mlsnap runs train.ipynb` is `runs list train.ipynb`). */
+  defaultSubcommand?: string;
 }
 
 export type CliCommand = CommandDef | CommandGroup;

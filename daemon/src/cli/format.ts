@@ -1,3 +1,4 @@
+import { MlsnapError } from '../../../shared/src/errors';
 import type { EnvironmentInfo, GitState, ProjectInfo, SnapshotInfo, VersionInfo } from '../../../shared/src/domain';
 import type { CheckResult, GcResult, ShowResult } from '../../../shared/src/protocol';
 import { formatBytes } from '../../../shared/src/bytes';
@@ -17,7 +18,7 @@ export function when(ms: number): string {
 /** One line a version; `deleted` marks versions of files gone from the working folder. */
 export function versionLine(v: VersionInfo, deleted = false): string {
   const tags = v.tags.length > 0 ? ` [${v.tags.join(', ')}]` : '';
-  const msg = v.message ? `  "${v.message}"` : '';
+  const msg = `${v.message ? `  "${v.message}"` : ''}${v.runId ? `  run ${v.runId}` : ''}`;
   const state = `${deleted ? '  (deleted)' : ''}${v.renamedFrom ? `  (renamed from ${v.renamedFrom})` : ''}`;
   return `${v.path}@${v.seq}${state}  ${when(v.createdAt)}  ${v.trigger.padEnd(9)} ${bytes(v.size).padStart(10)}  ${v.blob.slice(0, 12)}  snap ${v.snapshotId.slice(0, 8)}${tags}${msg}`;
 }
@@ -68,6 +69,7 @@ export function showBlock(r: ShowResult): string {
     out.push(versionLine(r.version));
     if (r.version.lineage) out.push(`written by: ${r.version.lineage.sourcePath} (${r.version.lineage.reason})`);
     if (r.version.renamedFrom) out.push(`renamed from: ${r.version.renamedFrom} (the same bytes)`);
+    if (r.version.runId) out.push(`run: ${r.version.runId} (mlsnap runs show ${r.version.runId})`);
   } else {
     out.push(snapshotBlock(r.snapshot));
   }
@@ -95,4 +97,13 @@ export function gcBlock(r: GcResult): string {
 export function checkBlock(r: CheckResult): string {
   const head = `${r.ok ? 'ok' : 'PROBLEMS FOUND'}: ${r.blobsChecked} blobs rehashed (${bytes(r.bytesChecked)}), SQLite integrity checked`;
   return [head, ...r.problems.map((p) => `  ${p.kind}: ${p.message}`)].join('\n');
+}
+
+/** `--limit N`: a positive integer, or a usage error naming what was given. */
+export function parseLimit(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const limit = Number(raw);
+  if (!Number.isInteger(limit) || limit < 1)
+    throw new MlsnapError('bad-request', `--limit must be a positive integer, not ${raw}`);
+  return limit;
 }

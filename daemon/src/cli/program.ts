@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { VERSION } from '../../../shared/src/version';
-import type { CliCommand, CliContext, CommandDef, CommonOptions, Invocation, OptionDef } from './command';
+import type { CliCommand, CliContext, CommandDef, CommandGroup, CommonOptions, Invocation, OptionDef } from './command';
 import { cat } from './commands/cat';
 import { check } from './commands/check';
 import { clone } from './commands/clone';
@@ -16,6 +16,7 @@ import { log } from './commands/log';
 import { reproduce } from './commands/reproduce';
 import { restore } from './commands/restore';
 import { run } from './commands/run';
+import { runs } from './commands/runs';
 import { show } from './commands/show';
 import { snapshot } from './commands/snapshot';
 import { status } from './commands/status';
@@ -35,6 +36,7 @@ export const COMMANDS: readonly CliCommand[] = [
   env,
   reproduce,
   run,
+  runs,
   diff,
   tag,
   gc,
@@ -79,28 +81,21 @@ export function buildProgram(ctx: CliContext, outcome: Outcome): Command {
   addCommonOptions(program, { json: true, project: true });
   withUsageErrors(program);
   for (const def of COMMANDS) {
-    if ('subcommands' in def) addGroup(program, def.name, def.summary, def.subcommands, ctx, outcome);
+    if ('subcommands' in def) addGroup(program, def, ctx, outcome);
     else addCommand(program, def, ctx, outcome);
   }
   return program;
 }
 
-function addGroup(
-  parent: Command,
-  name: string,
-  summary: string,
-  subcommands: readonly CommandDef[],
-  ctx: CliContext,
-  outcome: Outcome,
-): void {
-  const group = parent.command(name).description(summary);
+function addGroup(parent: Command, def: CommandGroup, ctx: CliContext, outcome: Outcome): void {
+  const group = parent.command(def.name).description(def.summary);
   withUsageErrors(group);
-  for (const def of subcommands) addCommand(group, def, ctx, outcome);
+  for (const sub of def.subcommands) addCommand(group, sub, ctx, outcome, sub.name === def.defaultSubcommand);
 }
 
-function addCommand(parent: Command, def: CommandDef, ctx: CliContext, outcome: Outcome): void {
+function addCommand(parent: Command, def: CommandDef, ctx: CliContext, outcome: Outcome, isDefault = false): void {
   // `.command()` (not addCommand) so the child inherits output, exitOverride and help settings.
-  const cmd = parent.command(def.name).description(def.summary);
+  const cmd = parent.command(def.name, { isDefault }).description(def.summary);
   for (const a of def.arguments ?? []) cmd.argument(a.name, a.description);
   for (const o of def.options ?? []) cmd.addOption(toOption(o));
   addCommonOptions(cmd, def);

@@ -28,6 +28,7 @@ import { readConfigFile } from './ProjectConfigFile';
 import { fingerprintOf } from './WorkingFiles';
 import { InterpreterHints, type RunHint } from '../env/InterpreterHints';
 import type { RunEnd, RunStart } from '../store/sql/RunTable';
+import { RunRecorder } from '../runs/RunRecorder';
 
 export const STORE_DIR = STORE_DIR_NAME;
 export const CONFIG_FILE = 'config.json';
@@ -52,6 +53,12 @@ export interface ProjectDeps {
 export class Project {
   private readonly _onDidRecord = new Emitter<SnapshotInfo>();
   readonly onDidRecord = this._onDidRecord.event;
+  private readonly _onDidRun = new Emitter<RunInfo>();
+  /** A run was inferred, gained outputs, or ended: its summary may have changed. */
+  readonly onDidRun = this._onDidRun.event;
+  private readonly recorder: RunRecorder;
+  /** Run inference after snapshots, one at a time, off the snapshot queue (it reads blobs back). */
+  private runWork: Promise<unknown> = Promise.resolve();
   private readonly _onDidSkipInvalid = new Emitter<{ path: string; reason: string }>();
   readonly onDidSkipInvalid = this._onDidSkipInvalid.event;
 
@@ -74,6 +81,7 @@ export class Project {
     hints: InterpreterHints,
   ) {
     this.hints = hints;
+    this.recorder = new RunRecorder(root, store, blobs, log);
     this.paths = new TrackedPaths(root, config);
     this.pipeline = new SnapshotPipeline(root, store, blobs, env, config.settleMs, log);
   }
@@ -228,6 +236,21 @@ export class Project {
     return this.record(paths, trigger, message);
   }
 
+  /** Run inference of a snapshot, queued; its errors are logged (the versions are recorded either way). */
+  private inferRuns(snapshot: SnapshotInfo): void {
+    this.runWork = this.runWork
+      .then(() => this.recorder.recorded(snapshot))
+      .then((runs) => {
+        for (const run of runs) this._onDidRun.fire(run);
+      })
+      .catch((err: unknown) => this.log.error(`runs of snapshot ${snapshot.id} in ${this.root}`, err));
+  }
+
+  /** Resolves once every queued run inference is done (queries wait for it, so they see the runs). */
+  runsSettled(): Promise<void> {
+    return this.runWork.then(() => undefined);
+  }
+
   /** An `mlsnap run` begins: files written from now on are recorded with its interpreter. */
   startRun(start: RunStart): RunInfo {
     const run = this.store.runs.insert(start);
@@ -257,7 +280,10 @@ export class Project {
       return this.hints.runFor(mtimeMs, end.finishedAt)?.runId === id;
     });
     if (written.length > 0) await this.record(written, 'run', `mlsnap run ${id}`);
-    return { run, versions: this.store.versionsOfRun(id) };
+    await this.runsSettled();
+    const described = (await this.recorder.commandFinished(id)) ?? run;
+    this._onDidRun.fire(described);
+    return { run: described, versions: this.store.versionsOfRun(id) };
   }
 
   private async record(relPaths: string[], trigger: Trigger, message: string | null): Promise<SnapshotResult> {
@@ -265,7 +291,10 @@ export class Project {
       const result = await this.pipeline.run(relPaths, trigger, message);
       for (const s of result.skipped) if (s.reason.includes('not recorded')) this._onDidSkipInvalid.fire(s);
       this.syncDeleted(relPaths, result);
-      if (result.snapshot) this._onDidRecord.fire(result.snapshot);
+      if (result.snapshot) {
+        this._onDidRecord.fire(result.snapshot);
+        this.inferRuns(result.snapshot);
+      }
       return result;
     } catch (e) {
       if (trigger === 'watch' || trigger === 'reconcile') {
@@ -354,8 +383,10 @@ export class Project {
     this.settle?.dispose();
     await this.watcher?.stop();
     await this.idle();
+    await this.runsSettled();
     this.store.close();
     this._onDidRecord.dispose();
+    this._onDidRun.dispose();
     this._onDidSkipInvalid.dispose();
   }
 }

@@ -5,6 +5,8 @@ import type { ProjectConfig, ProjectInfo, SnapshotInfo } from '../../../shared/s
 import { MlsnapError } from '../../../shared/src/errors';
 import { Emitter } from '../Emitter';
 import type { Log } from '../Log';
+import { RunQueries } from '../runs/RunQueries';
+import type { DaemonNotifications } from '../../../shared/src/protocol';
 import { Project, writeConfig, type ProjectDeps } from '../project/Project';
 import { readConfigFile } from '../project/ProjectConfigFile';
 import { configFileOf, watchConfigFile } from './ConfigFileWatch';
@@ -19,6 +21,9 @@ export class ProjectRegistry {
   private readonly configWatches = new Map<string, { dispose(): void }>();
   private readonly _onDidRecord = new Emitter<{ root: string; snapshot: SnapshotInfo }>();
   readonly onDidRecord = this._onDidRecord.event;
+  private readonly _onDidRun = new Emitter<DaemonNotifications['mlsnap/didRun']>();
+  /** A run was inferred, gained outputs or ended, with the run of its source before it (for regression alerts). */
+  readonly onDidRun = this._onDidRun.event;
   private readonly _onDidChangeProject = new Emitter<ProjectInfo>();
   readonly onDidChangeProject = this._onDidChangeProject.event;
 
@@ -102,6 +107,15 @@ export class ProjectRegistry {
   private async start(root: string, reconcile: 'await' | 'background'): Promise<Project> {
     const project = Project.open(root, this.deps);
     project.onDidRecord((snapshot) => this._onDidRecord.fire({ root, snapshot }));
+    project.onDidRun((info) => {
+      const queries = new RunQueries(project.store);
+      const previous = queries.previous(info);
+      this._onDidRun.fire({
+        root,
+        run: queries.show(info.id),
+        previous: previous === null ? null : queries.show(previous.id),
+      });
+    });
     // Each save of a broken notebook is another event; its warning is logged once, until it
     // is recorded again or its reason changes.
     const warned = new Map<string, string>();

@@ -19,7 +19,7 @@ import { StatementCache } from './sql/StatementCache';
 import { TagTable } from './sql/TagTable';
 import { TrackedFileTable, type RecordedFingerprint, type StatFingerprint } from './sql/TrackedFileTable';
 import { VersionTable } from './sql/VersionTable';
-import { RunTable } from './sql/RunTable';
+import { RunTable, type MetricRow } from './sql/RunTable';
 import { RemoteTable } from './sql/RemoteTable';
 import { localIdentity, type BlobRecord, type VersionRecord } from './VersionRecord';
 
@@ -157,9 +157,29 @@ export class SnapshotStore {
     this.blobs.insert(b);
   }
 
-  /** The versions an `mlsnap run` wrote, by path. */
+  /** The versions a run wrote, by path. */
   versionsOfRun(runId: string): VersionInfo[] {
     return this.versions.ofRun(runId);
+  }
+
+  /** Which versions each run wrote, for a listing of many runs. */
+  writtenByRuns(runIds: readonly string[]): Map<string, { id: number; path: string; seq: number; uid: string }[]> {
+    return this.versions.writtenByRuns(runIds);
+  }
+
+  /** Versions a notebook's code names (lineage), written in a time window, that no run has claimed. */
+  unclaimedWrittenBy(sourcePath: string, fromMs: number, toMs: number): VersionInfo[] {
+    return this.versions.unclaimedWrittenBy(sourcePath, fromMs, toMs);
+  }
+
+  /** The metrics a run logged in one file, replaced whole (one transaction: readers see old or new). */
+  replaceRunMetrics(runId: string, source: string, rows: readonly MetricRow[]): void {
+    this.db.transaction(() => this.runs.replaceMetrics(runId, source, rows))();
+  }
+
+  /** These versions were written by this run. */
+  claimForRun(versionIds: readonly number[], runId: string): void {
+    this.db.transaction(() => this.versions.setRun(versionIds, runId))();
   }
 
   environment(id: number): EnvironmentInfo | null {

@@ -325,3 +325,27 @@ test('migration 6 adds runs to a store with versions; a version points at its ru
   assert.deepEqual(db.pragma('foreign_key_check'), []);
   db.close();
 });
+
+test('migration 7 gives runs a kind, a source and parameters, and adds their metrics with series that go with the run', () => {
+  const file = tempDb();
+  const v6 = openDatabase(file, { migrateTo: 6 });
+  v6.prepare(
+    `INSERT INTO run (id, argv, cwd, executable, interpreter_detail, pid, started_at) VALUES ('r1', '["python"]', '/p', NULL, NULL, NULL, 5)`,
+  ).run();
+  v6.close();
+  const db = openDatabase(file, { migrateTo: 7 });
+  assert.equal(schemaVersion(db), 7);
+  assert.deepEqual(db.prepare('SELECT kind, source_path, params FROM run').get(), {
+    kind: 'command',
+    source_path: null,
+    params: null,
+  });
+  db.prepare("INSERT INTO run_metric VALUES ('r1', 'loss', 'metrics.csv', 'csv', 0.5, 3)").run();
+  db.prepare("INSERT INTO run_series VALUES ('r1', 'loss', x'00')").run();
+  assert.throws(() => db.prepare("INSERT INTO run_series VALUES ('r1', 'acc', x'00')").run(), /FOREIGN KEY/);
+  assert.throws(() => db.prepare("INSERT INTO run_metric VALUES ('r9', 'x', 's', 'csv', 1, 1)").run(), /FOREIGN KEY/);
+  db.prepare("DELETE FROM run WHERE id = 'r1'").run();
+  assert.equal((db.prepare('SELECT count(*) AS n FROM run_series').get() as { n: number }).n, 0);
+  assert.deepEqual(db.pragma('foreign_key_check'), []);
+  db.close();
+});

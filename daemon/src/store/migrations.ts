@@ -293,6 +293,46 @@ const m6Runs: Migration = {
   },
 };
 
+const m7RunDetails: Migration = {
+  version: 7,
+  name: 'runs of notebooks too: kind, source, parameters, git; the metrics each run logged, with their series',
+  up(db) {
+    db.exec(`
+      -- 'command': an \`mlsnap run\`; 'notebook': one execution of a notebook, inferred from its versions.
+      ALTER TABLE run ADD COLUMN kind TEXT NOT NULL DEFAULT 'command';
+      -- The notebook or script it ran (project-relative), and the version of it that ran.
+      ALTER TABLE run ADD COLUMN source_path TEXT;
+      ALTER TABLE run ADD COLUMN source_version_id INTEGER REFERENCES version(id) ON DELETE SET NULL;
+      -- JSON: RunParam[] (parsed from code and command lines, never executed) and GitState.
+      ALTER TABLE run ADD COLUMN params TEXT;
+      ALTER TABLE run ADD COLUMN git TEXT;
+      -- JSON: the run's final metric values, kept from run_metric so a listing reads one row a run.
+      ALTER TABLE run ADD COLUMN metrics TEXT;
+      CREATE INDEX run_source ON run(source_path, started_at);
+      -- One row per metric a run logged: its final value, for tables and comparisons.
+      CREATE TABLE run_metric (
+        run_id TEXT NOT NULL REFERENCES run(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        -- The file it was read from, and in which format.
+        source TEXT NOT NULL,
+        format TEXT NOT NULL,
+        -- NULL: the last value was NaN or infinite.
+        final REAL,
+        points INTEGER NOT NULL,
+        PRIMARY KEY (run_id, name)
+      ) STRICT, WITHOUT ROWID;
+      -- The logged values of a metric over steps (charts), apart so listing runs never reads them.
+      CREATE TABLE run_series (
+        run_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        data BLOB NOT NULL,
+        PRIMARY KEY (run_id, name),
+        FOREIGN KEY (run_id, name) REFERENCES run_metric(run_id, name) ON DELETE CASCADE
+      ) STRICT;
+    `);
+  },
+};
+
 export const MIGRATIONS: readonly Migration[] = [
   m1Initial,
   m2Lineage,
@@ -300,6 +340,7 @@ export const MIGRATIONS: readonly Migration[] = [
   m4DeletedAndRenamed,
   m5Remotes,
   m6Runs,
+  m7RunDetails,
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.length;

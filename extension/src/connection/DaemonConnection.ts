@@ -13,6 +13,7 @@ import {
 } from 'vscode-languageclient/node';
 import { isAlive, logFilePath, readDaemonFile } from '../../../shared/node/daemonFiles';
 import type { ProjectInfo, SnapshotInfo, VersionInfo } from '../../../shared/src/domain';
+import type { RunSummary } from '../../../shared/src/runs';
 import { isErrorPayload, MlsnapError } from '../../../shared/src/errors';
 import {
   rpcMethod,
@@ -62,6 +63,13 @@ export class DaemonConnection implements vscode.Disposable {
   private readonly _onDidChangeProject = new vscode.EventEmitter<ProjectInfo>();
   readonly onDidChangeProject = this._onDidChangeProject.event;
   private readonly _onDidProgress = new vscode.EventEmitter<{ token: string; progress: TransferProgress }>();
+  /** A run was inferred, gained outputs or ended; `previous` is its source's run before it. */
+  private readonly _onDidRun = new vscode.EventEmitter<{
+    root: string;
+    run: RunSummary;
+    previous: RunSummary | null;
+  }>();
+  readonly onDidRun = this._onDidRun.event;
 
   private readonly lifetime = new DisposableStore();
   private readonly connectionScope = new DisposableStore();
@@ -82,6 +90,7 @@ export class DaemonConnection implements vscode.Disposable {
     this.lifetime.track(this._onDidTag);
     this.lifetime.track(this._onDidChangeProject);
     this.lifetime.track(this._onDidProgress);
+    this.lifetime.track(this._onDidRun);
   }
 
   get state(): DaemonState {
@@ -203,6 +212,7 @@ export class DaemonConnection implements vscode.Disposable {
     this.listen(client, 'mlsnap/didChangeProject', (p) => this._onDidChangeProject.fire(p.project));
     this.listen(client, 'mlsnap/willStop', () => this.onDisconnect());
     this.listen(client, 'mlsnap/didProgress', (p) => this._onDidProgress.fire(p));
+    this.listen(client, 'mlsnap/didRun', (p) => this._onDidRun.fire(p));
     this.setState('running');
     return true;
   }

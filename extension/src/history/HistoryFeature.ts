@@ -25,6 +25,11 @@ export interface VersionChooser {
   chooseVersionOf(uri: vscode.Uri, title: string): Promise<VersionRef | undefined>;
 }
 
+/** How other features open mlsnap's diff of two versions of a file (what Compare Two Versions… shows). */
+export interface VersionDiffer {
+  diffVersions(root: string, rel: string, before: number, after: number): Promise<void>;
+}
+
 /**
  * The History feature: the History, Snapshots and Environment views, the HistoryService that
  * does what its commands ask, the commands themselves, "follow active editor" and snapshot on
@@ -39,6 +44,7 @@ export class HistoryFeature implements vscode.Disposable {
   private follow = false;
   private snapshots: SnapshotsTree | undefined;
   readonly versions: VersionChooser;
+  readonly differ: VersionDiffer;
 
   /** `saveHooks`: what must reach the daemon before a save's version is recorded. */
   constructor(
@@ -62,6 +68,7 @@ export class HistoryFeature implements vscode.Disposable {
       isEnvironmentRow: (a) => environment.isRow(a),
       chooseVersionOf: (uri, title) => service.chooseVersionOf(uri, title),
     };
+    this.differ = { diffVersions: (root, rel, before, after) => service.diffVersions(root, rel, before, after) };
     this.store.track(new SnapshotOnSave(daemon, catalog, log, saveHooks));
     registerHistoryCommands(commandRegistrar(this.store, log), {
       service: this.service,

@@ -119,6 +119,20 @@ export class HistoryService {
     this.panels.show(await this.typedDiff(left, right));
   }
 
+  /** mlsnap's diff of two versions of a file, by their numbers (a Runs comparison's changed output). */
+  async diffVersions(root: string, rel: string, before: number, after: number): Promise<void> {
+    const [a, b] = await Promise.all(
+      [before, after].map((seq) =>
+        this.daemon.call('ref/show', { root, ref: `${rel}@${seq}` }).then((r) => {
+          if (!r.version) throw new MlsnapError('not-found', `${rel}@${seq} names no version`);
+          return r.version;
+        }),
+      ),
+    );
+    if (!a || !b) return;
+    await this.diff({ root, version: a }, { root, version: b });
+  }
+
   async compareEnvironments(ref: VersionRef | undefined): Promise<void> {
     const current = ref ?? (await this.latestOfActive());
     const previous = (await this.versionsOf(current.root, current.version.path)).find(

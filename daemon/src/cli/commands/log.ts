@@ -1,4 +1,3 @@
-import { MlsnapError } from '../../../../shared/src/errors';
 import type { CommandDef } from '../command';
 import { CLI_EXIT } from '../exitCodes';
 import * as fmt from '../format';
@@ -16,7 +15,7 @@ export const log: CommandDef<LogOptions> = {
   project: true,
   async run({ args: [file], opts, project, client, print }) {
     const p = project();
-    const limit = parseLimit(opts.limit);
+    const limit = fmt.parseLimit(opts.limit);
     const c = await client();
     const versions = await c.call('version/log', {
       root: p.root,
@@ -32,11 +31,3 @@ export const log: CommandDef<LogOptions> = {
     return CLI_EXIT.ok;
   },
 };
-
-function parseLimit(raw: string | undefined): number | undefined {
-  if (raw === undefined) return undefined;
-  const limit = Number(raw);
-  if (!Number.isInteger(limit) || limit < 1)
-    throw new MlsnapError('bad-request', `--limit must be a positive integer, not ${raw}`);
-  return limit;
-}

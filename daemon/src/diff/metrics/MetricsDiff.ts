@@ -348,3 +348,5 @@ function isStepLog(columns: string[], data: string[][]): boolean {
   }
   return true;
 }
+
+export { STEP_COLUMNS, isStepLog, parseJsonLenient, toNumber };

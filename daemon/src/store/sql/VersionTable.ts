@@ -110,6 +110,40 @@ export class VersionTable {
     return Number(res.lastInsertRowid);
   }
 
+  /** Versions whose lineage names `sourcePath`, written (mtime) in [fromMs, toMs], not yet any run's. */
+  unclaimedWrittenBy(sourcePath: string, fromMs: number, toMs: number): VersionInfo[] {
+    const rows = this.s
+      .sql(
+        `${VERSION_SELECT} WHERE l.source_path = ? AND v.run_id IS NULL AND v.mtime_ms BETWEEN ? AND ?
+         ORDER BY f.path, v.seq`,
+      )
+      .all(sourcePath, Math.floor(fromMs), Math.ceil(toMs)) as VersionRow[];
+    return rows.map(toVersion);
+  }
+
+  setRun(versionIds: readonly number[], runId: string): void {
+    const stmt = this.s.sql('UPDATE version SET run_id = ? WHERE id = ?');
+    for (const id of versionIds) stmt.run(runId, id);
+  }
+
+  /** Which versions each of the given runs wrote (path, seq, id): one query for a whole listing. */
+  writtenByRuns(runIds: readonly string[]): Map<string, { id: number; path: string; seq: number; uid: string }[]> {
+    const out = new Map<string, { id: number; path: string; seq: number; uid: string }[]>();
+    if (runIds.length === 0) return out;
+    const rows = this.s
+      .sql(
+        `SELECT v.run_id, v.id, f.path, v.seq, v.uid FROM version v JOIN tracked_file f ON f.id = v.file_id
+         WHERE v.run_id IN (SELECT value FROM json_each(?)) ORDER BY f.path, v.seq`,
+      )
+      .all(JSON.stringify(runIds)) as { run_id: string; id: number; path: string; seq: number; uid: string }[];
+    for (const r of rows) {
+      const list = out.get(r.run_id) ?? [];
+      list.push({ id: r.id, path: r.path, seq: r.seq, uid: r.uid });
+      out.set(r.run_id, list);
+    }
+    return out;
+  }
+
   ofRun(runId: string): VersionInfo[] {
     const rows = this.s.sql(`${VERSION_SELECT} WHERE v.run_id = ? ORDER BY f.path, v.seq`).all(runId) as VersionRow[];
     return rows.map(toVersion);
