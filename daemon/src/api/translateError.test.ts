@@ -60,6 +60,7 @@ test('HTTP and JSON-RPC translate the same failure to the same typed error', asy
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlsnap-rpc-'));
   const registry = {
     onDidRecord: () => () => undefined,
+    onDidRun: () => () => undefined,
     onDidChangeProject: () => () => undefined,
     all: () => [],
   } as unknown as ProjectRegistry;
