@@ -5,6 +5,7 @@ import { MlsnapError } from '../../../shared/src/errors';
 import type { ReproduceResult } from '../../../shared/src/reproduce';
 import { activeUri } from '../activeEditor';
 import type { DaemonConnection, LongCallOptions } from '../connection/DaemonConnection';
+import { withLongCallProgress } from '../connection/LongCallProgress';
 import type { VersionChooser } from '../history/HistoryFeature';
 import type { VersionRef } from '../history/HistoryService';
 import type { HistoryNode } from '../history/HistoryTree';
@@ -46,7 +47,6 @@ const OPEN_FOLDER = 'Open Folder';
 const SHOW_DETAILS = 'Show Details';
 const SHOW_DIFFERENCES = 'Show Differences';
 const OVERWRITE = 'Overwrite';
-const CANCELLED = Symbol('cancelled');
 
 /**
  * What the environment commands do: export a version's environment as files (requirements,
@@ -223,24 +223,8 @@ export class EnvironmentService {
   }
 
   /** A cancellable notification showing the daemon's progress; undefined when cancelled. */
-  private async withProgress<T>(title: string, run: (opts: LongCallOptions) => Promise<T>): Promise<T | undefined> {
-    const r = await vscode.window.withProgress<T | typeof CANCELLED>(
-      { location: vscode.ProgressLocation.Notification, title, cancellable: true },
-      async (progress, token) => {
-        const tracker = new ReproduceProgress();
-        try {
-          return await run({ token, onProgress: (p) => progress.report(tracker.next(p)) });
-        } catch (e) {
-          // The daemon answers a cancelled call with an error; the user asked for it.
-          if (!token.isCancellationRequested) throw e;
-          this.log.info(`${title}: cancelled (${e instanceof Error ? e.message : String(e)})`);
-          return CANCELLED;
-        }
-      },
-    );
-    if (r !== CANCELLED) return r;
-    void vscode.window.setStatusBarMessage(`${title}: cancelled`, 5000);
-    return undefined;
+  private withProgress<T>(title: string, run: (opts: LongCallOptions) => Promise<T>): Promise<T | undefined> {
+    return withLongCallProgress(title, this.log, new ReproduceProgress(), run);
   }
 }
 

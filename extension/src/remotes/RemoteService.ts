@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { MlsnapError } from '../../../shared/src/errors';
 import type { Credentials, PushResult, RemoteAddParams, RemoteInfo } from '../../../shared/src/protocol';
 import type { DaemonConnection, LongCallOptions } from '../connection/DaemonConnection';
+import { withLongCallProgress } from '../connection/LongCallProgress';
 import { DisposableStore } from '../Disposables';
 import { CommandId } from '../ids';
 import type { OutputLog } from '../OutputLog';
@@ -41,7 +42,6 @@ const EDIT_AND_RETRY = 'Edit and Retry';
 const SET_CREDENTIALS = 'Set Credentials…';
 const PUSH_NOW = 'Push Now';
 const ADD_REMOTE = 'Add Remote…';
-const CANCELLED = Symbol('cancelled');
 
 /**
  * What the remote commands do: add a remote (the daemon checks it), push with the secret gate,
@@ -228,24 +228,8 @@ export class RemoteService implements vscode.Disposable {
   }
 
   /** A cancellable notification showing the daemon's progress; undefined when cancelled. */
-  private async withProgress<T>(title: string, run: (opts: LongCallOptions) => Promise<T>): Promise<T | undefined> {
-    const r = await vscode.window.withProgress<T | typeof CANCELLED>(
-      { location: vscode.ProgressLocation.Notification, title, cancellable: true },
-      async (progress, token) => {
-        const tracker = new ProgressTracker();
-        try {
-          return await run({ token, onProgress: (p) => progress.report(tracker.next(p)) });
-        } catch (e) {
-          // The daemon answers a cancelled call with an error; the user asked for it.
-          if (!token.isCancellationRequested) throw e;
-          this.log.info(`${title}: cancelled (${e instanceof Error ? e.message : String(e)})`);
-          return CANCELLED;
-        }
-      },
-    );
-    if (r !== CANCELLED) return r;
-    void vscode.window.setStatusBarMessage(`${title}: cancelled`, 5000);
-    return undefined;
+  private withProgress<T>(title: string, run: (opts: LongCallOptions) => Promise<T>): Promise<T | undefined> {
+    return withLongCallProgress(title, this.log, new ProgressTracker(), run);
   }
 
   /** The secret gate refused: show what it found (file, cell, line, rule) and how to go on. */
