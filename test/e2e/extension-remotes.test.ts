@@ -255,7 +255,7 @@ test('an S3-compatible remote: its access key goes to secret storage, never the 
   // The bucket does not exist yet: the daemon says so, and the error offers to create it.
   const toast = await wb.waitForNotification(/Adding remote team failed: .*does not exist/, 60_000);
   await wb.screenshot('06-bucket-missing');
-  await toast.locator('a.monaco-button', { hasText: /^Create and Add$/ }).click();
+  await wb.clickToastButton(toast, /^Create and Add$/);
   await wb.waitForNotification(/added remote team \(s3:\/\/team-\d+\/ml\)/, 60_000);
   const team = json<RemoteInfo[]>(['remote', 'list'], me).find((r) => r.name === 'team');
   assert.equal(team?.kind, 's3');

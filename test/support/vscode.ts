@@ -583,8 +583,31 @@ export class Workbench {
       .locator(SEL.notificationToast)
       .filter({ has: this.page.locator(SEL.notificationMessage, { hasText: text }) })
       .first();
-    await toast.waitFor({ state: 'visible', timeout: timeoutMs });
+    try {
+      await toast.waitFor({ state: 'visible', timeout: timeoutMs });
+    } catch (e) {
+      // Say what was shown instead: a timeout alone does not tell a wrong message from none.
+      const shown = await this.notifications().catch(() => []);
+      throw new Error(`no notification matching ${String(text)}; shown: ${JSON.stringify(shown)}`, { cause: e });
+    }
     return toast;
+  }
+
+  /**
+   * Click a toast's button and wait for the toast to close. A click that lands while the
+   * toast list is still moving (another toast fading out above it) can miss; it is repeated.
+   */
+  async clickToastButton(toast: Locator, label: string | RegExp): Promise<void> {
+    const button = toast.locator('a.monaco-button', { hasText: label });
+    for (let attempt = 1; ; attempt++) {
+      await button.click();
+      try {
+        await toast.waitFor({ state: 'hidden', timeout: 5_000 });
+        return;
+      } catch (e) {
+        if (attempt === 3) throw e;
+      }
+    }
   }
 
   /** Messages of the notification toasts shown now. */
