@@ -3,6 +3,7 @@
  * Pure data: no runtime dependencies, no `vscode`, no `node:*` (enforced by lint).
  */
 import { extensionsOf, fileKindSpec, type FileKind } from './fileKinds';
+import type { StageGateConfig } from './release';
 
 /** What caused a version to be recorded. */
 /** `restore`: the bytes a restore wrote, recorded with the environment of the version restored. */
@@ -224,6 +225,8 @@ export interface ProjectConfig {
   settleMs: number;
   /** Environment capture never holds a snapshot back longer than this. */
   envTimeoutMs: number;
+  /** Release gates per stage (`production` has all of them unless configured here). */
+  stages?: Record<string, StageGateConfig>;
 }
 
 /**

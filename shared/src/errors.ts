@@ -13,6 +13,7 @@ export type ErrorKind =
   | 'io' // disk full, permission denied
   | 'daemon-unavailable' // client side: could not reach or start the daemon
   | 'remote' // a team remote refused, is unreachable, lacks credentials, or holds a bad object
+  | 'gate' // a release gate (or a stage's policy) refused a promotion
   | 'internal';
 
 export interface ErrorPayload {
@@ -61,6 +62,7 @@ export const HTTP_STATUS: Record<ErrorKind, number> = {
   io: 500,
   'daemon-unavailable': 503,
   remote: 502,
+  gate: 422,
   internal: 500,
 };
 
@@ -76,5 +78,6 @@ export const EXIT_CODE: Record<ErrorKind, number> = {
   io: 8,
   'daemon-unavailable': 9,
   remote: 11,
+  gate: 14,
   internal: 1,
 };

@@ -19,6 +19,18 @@ import type { VersionDiff } from './diff';
 import { EXPORT_FORMATS, type ExportFormat, type ExportResult } from './environmentExport';
 import type { ReproduceResult } from './reproduce';
 import type { MetricSeries, MetricTrend, RunComparison, RunSummary } from './runs';
+import {
+  BUNDLE_FORMATS,
+  STAGE_NAME,
+  type AuditRecord,
+  type BundleFormat,
+  type BundleResult,
+  type GateCheckResult,
+  type PromoteResult,
+  type ResourceEstimate,
+  type StageInfo,
+  type StagePolicy,
+} from './release';
 import { arrayOf, bool, int, obj, oneOf, optional, record, str, text, type Check } from './check';
 import { MlsnapError, type ErrorPayload } from './errors';
 
@@ -65,6 +77,8 @@ export interface ShowResult {
   snapshot: SnapshotInfo;
   environment: EnvironmentInfo | null;
   git: GitState | null;
+  /** A model version's serving needs from its parsed file; null for other files or when it does not parse. */
+  estimate?: ResourceEstimate | null;
 }
 
 export interface RestoreParams extends RefParams {
@@ -302,6 +316,35 @@ export interface PushParams extends ProjectParams, LongCallParams {
   allow?: string[];
 }
 
+/** Which remote a release call acts on (the default when absent), with its credentials. */
+export interface ReleaseRemoteParams extends ProjectParams {
+  remote?: string;
+  credentials?: Credentials;
+}
+
+export interface PromoteParams extends ReleaseRemoteParams, LongCallParams {
+  /** The version to promote (`models/mlp.pt@3`, `@latest`, a tag, a version id). */
+  ref: string;
+  stage: string;
+  reason?: string;
+  /** Promote although gates failed; needs `reason`, and both go into the audit record. */
+  force?: boolean;
+}
+
+export interface DemoteParams extends ReleaseRemoteParams {
+  model: string;
+  stage: string;
+  reason?: string;
+}
+
+export interface BundleParams extends RefParams {
+  /** Absolute folder to write the bundle into (made if missing). */
+  dir: string;
+  format: BundleFormat;
+  /** Overwrite files of an earlier bundle there. */
+  force?: boolean;
+}
+
 export interface PushResult {
   remote: string;
   /** False when the secret gate refused: `findings` says why, nothing was pushed. */
@@ -383,6 +426,14 @@ export interface DaemonApi {
   'remote/push': (p: PushParams) => PushResult;
   'remote/pull': (p: PullParams) => PullResult;
   'remote/clone': (p: CloneParams) => CloneResult;
+  'release/gates': (p: ReleaseRemoteParams & { ref: string; stage: string }) => GateCheckResult;
+  'release/promote': (p: PromoteParams) => PromoteResult;
+  'release/demote': (p: DemoteParams) => StageInfo;
+  'release/stages': (p: ReleaseRemoteParams & { model?: string }) => StageInfo[];
+  'release/history': (p: ReleaseRemoteParams & { model?: string; stage?: string }) => AuditRecord[];
+  'release/protect': (p: ReleaseRemoteParams & { stage: string; authors: string[] }) => StagePolicy;
+  'release/estimate': (p: RefParams) => ResourceEstimate;
+  'release/bundle': (p: BundleParams) => BundleResult;
 }
 
 export type MethodName = keyof DaemonApi;
@@ -446,6 +497,16 @@ const commandLine: Check<string[]> = (v, field) => {
   return argv;
 };
 const ref = obj({ root: str, ref: str });
+const stageName: Check<string> = (v, field) => {
+  const s = str(v, field);
+  if (!STAGE_NAME.test(s))
+    throw new MlsnapError(
+      'bad-request',
+      `"${field}": a stage name is 1-64 lower-case letters, digits, ".", "_" or "-" (like production)`,
+    );
+  return s;
+};
+const releaseRemote = { remote: optional(remoteName), credentials: optional(credentials) };
 
 export const METHODS: { readonly [M in MethodName]: MethodSpec<ParamsOf<M>> } = {
   'daemon/status': { purpose: 'Pid, version and the projects the daemon serves.', mutates: false, params: none },
@@ -641,6 +702,56 @@ export const METHODS: { readonly [M in MethodName]: MethodSpec<ParamsOf<M>> } = 
     long: true,
     params: obj({ url: str, dir: str, name: optional(remoteName), ...settings, ...long }),
   },
+  'release/gates': {
+    purpose: "Run a stage's gates on a version without moving anything (shown before Promote confirms).",
+    mutates: false,
+    params: obj({ root: str, ref: str, stage: stageName, ...releaseRemote }),
+  },
+  'release/promote': {
+    purpose: 'Point a stage on the remote at a version (compare-and-swap), after its gates, with an audit record.',
+    mutates: true,
+    long: true,
+    params: obj({
+      root: str,
+      ref: str,
+      stage: stageName,
+      reason: optional(text),
+      force: optional(bool),
+      ...releaseRemote,
+      progressToken: optional(str),
+    }),
+  },
+  'release/demote': {
+    purpose: 'Empty a stage on the remote (compare-and-swap), with an audit record.',
+    mutates: true,
+    params: obj({ root: str, model: str, stage: stageName, reason: optional(text), ...releaseRemote }),
+  },
+  'release/stages': {
+    purpose: 'Every stage on the remote (of one model when given): its version, who moved it, when and why.',
+    mutates: false,
+    params: obj({ root: str, model: optional(str), ...releaseRemote }),
+  },
+  'release/history': {
+    purpose: 'The audit trail of stage moves on the remote, oldest first.',
+    mutates: false,
+    params: obj({ root: str, model: optional(str), stage: optional(stageName), ...releaseRemote }),
+  },
+  'release/protect': {
+    purpose: "Limit who may move a stage (the remote's policy object); an empty list lifts the limit.",
+    mutates: true,
+    params: obj({ root: str, stage: stageName, authors: arrayOf(str), ...releaseRemote }),
+  },
+  'release/estimate': {
+    purpose: "A model version's parameter count, weight bytes by dtype and serving memory, from its parsed file.",
+    mutates: false,
+    params: ref,
+  },
+  'release/bundle': {
+    purpose:
+      'Write a deployment bundle: the model bytes, a Dockerfile and a KServe, Kubernetes or Docker serving config.',
+    mutates: true,
+    params: obj({ root: str, ref: str, dir: str, format: oneOf(...BUNDLE_FORMATS), force: optional(bool) }),
+  },
 };
 
 export const METHOD_NAMES = Object.keys(METHODS) as MethodName[];
@@ -690,6 +801,8 @@ export interface DaemonNotifications {
   'mlsnap/didProgress': { token: string; progress: TransferProgress };
   /** A run was inferred, gained outputs or ended; `previous` is the run of its source before it. */
   'mlsnap/didRun': { root: string; run: RunSummary; previous: RunSummary | null };
+  /** A stage on one of the project's remotes was moved from this daemon (promote, demote). */
+  'mlsnap/didMoveStage': { root: string; remote: string; stage: StageInfo };
 }
 
 export type NotificationName = keyof DaemonNotifications;
@@ -703,6 +816,7 @@ export const NOTIFICATIONS: { readonly [N in NotificationName]: { purpose: strin
   'mlsnap/didRun': {
     purpose: 'Refresh the Runs view and table; compare with the previous run for the regression alert.',
   },
+  'mlsnap/didMoveStage': { purpose: 'Refresh the Models view: a stage moved.' },
 };
 
 /** HTTP: a long call asked with this Accept header answers NDJSON lines (LongCallLine). */

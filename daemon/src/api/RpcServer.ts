@@ -115,6 +115,7 @@ class Connection {
       registry.onDidRun((e) => this.notify('mlsnap/didRun', e)),
       registry.onDidChangeProject((project) => this.notify('mlsnap/didChangeProject', { project })),
       service.onDidTag((e) => this.notify('mlsnap/didTag', e)),
+      service.release.onDidMove((e) => this.notify('mlsnap/didMoveStage', e)),
     );
     this.rpc.onClose(() => this.dispose());
     this.rpc.onError(([e]) => this.log.debug(`editor connection error: ${e.message}`));

@@ -2,6 +2,7 @@ import { MlsnapError } from '../../../shared/src/errors';
 import type { EnvironmentInfo, GitState, ProjectInfo, SnapshotInfo, VersionInfo } from '../../../shared/src/domain';
 import type { CheckResult, GcResult, ShowResult } from '../../../shared/src/protocol';
 import { formatBytes } from '../../../shared/src/bytes';
+import { estimateLine } from '../../../shared/src/estimateText';
 
 /** Human-readable output of the CLI. `--json` bypasses all of it. */
 
@@ -73,6 +74,7 @@ export function showBlock(r: ShowResult): string {
   } else {
     out.push(snapshotBlock(r.snapshot));
   }
+  if (r.estimate) out.push(`estimate: ${estimateLine(r.estimate)}`);
   out.push(gitLine(r.git));
   if (r.environment) out.push(environmentBlock(r.environment));
   return out.join('\n');

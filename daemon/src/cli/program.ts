@@ -10,6 +10,9 @@ import { remote } from './commands/remote';
 import { daemon } from './commands/daemon';
 import { diff } from './commands/diff';
 import { env } from './commands/env';
+import { exportBundle } from './commands/export';
+import { fetchStage } from './commands/fetchStage';
+import { demote, promote, protect, stages } from './commands/release';
 import { gc } from './commands/gc';
 import { init } from './commands/init';
 import { log } from './commands/log';
@@ -45,6 +48,12 @@ export const COMMANDS: readonly CliCommand[] = [
   push,
   pull,
   clone,
+  promote,
+  demote,
+  stages,
+  protect,
+  fetchStage,
+  exportBundle,
   daemon,
 ];
 

@@ -1,8 +1,28 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { arrayOf, int, obj, oneOf, optional, str } from '../../../shared/src/check';
+import { arrayOf, int, obj, oneOf, optional, record, str, type Check } from '../../../shared/src/check';
+import { GATE_NAMES, STAGE_NAME, type StageGateConfig } from '../../../shared/src/release';
 import { defaultConfig, type ProjectConfig } from '../../../shared/src/domain';
 import { MlsnapError } from '../../../shared/src/errors';
+
+const stageGate = obj({
+  gates: arrayOf(oneOf(...GATE_NAMES)),
+  metric: optional(obj({ name: str, direction: optional(oneOf('higher', 'lower')) })),
+});
+
+/** `"stages": {"production": {"gates": [...], "metric": {...}}}`: stage names as the protocol allows them. */
+const stageGates: Check<Record<string, StageGateConfig>> = (v, field) => {
+  const out: Record<string, StageGateConfig> = {};
+  for (const [stage, rule] of Object.entries(record(v, field))) {
+    if (!STAGE_NAME.test(stage))
+      throw new MlsnapError(
+        'bad-request',
+        `"${field}.${stage}" is not a stage name (lower-case letters, digits, ".", "_", "-")`,
+      );
+    out[stage] = stageGate(rule, `${field}.${stage}`);
+  }
+  return out;
+};
 
 /** The shape of `.mlsnap/config.json`: every key optional (defaults fill the rest). */
 const CONFIG_SHAPE = obj({
@@ -12,6 +32,7 @@ const CONFIG_SHAPE = obj({
   watcher: optional(oneOf('parcel', 'polling')),
   settleMs: optional(int(10)),
   envTimeoutMs: optional(int(100)),
+  stages: optional(stageGates),
 });
 
 /**

@@ -10,7 +10,9 @@ import type { CallContext, HandlerContext, Handlers } from './handlers/HandlerCo
 import { remoteHandlers } from './handlers/remote';
 import { environmentHandlers } from './handlers/environment';
 import { runHandlers } from './handlers/runs';
+import { ReleaseService } from './ReleaseService';
 import { RemoteService } from './RemoteService';
+import { releaseHandlers } from './handlers/release';
 import { projectHandlers } from './handlers/project';
 import { snapshotHandlers } from './handlers/snapshot';
 import { storeHandlers } from './handlers/store';
@@ -30,6 +32,7 @@ export class DaemonService {
   private readonly _onDidTag = new Emitter<{ root: string; version: VersionInfo }>();
   readonly onDidTag = this._onDidTag.event;
   readonly remotes: RemoteService;
+  readonly release: ReleaseService;
 
   constructor(
     private readonly registry: ProjectRegistry,
@@ -37,6 +40,7 @@ export class DaemonService {
     requestShutdown: () => void,
   ) {
     this.remotes = new RemoteService(registry);
+    this.release = new ReleaseService(this.remotes);
     const ctx: HandlerContext = {
       registry,
       identity,
@@ -44,6 +48,7 @@ export class DaemonService {
       project: (root) => this.project(root),
       didTag: this._onDidTag,
       remotes: this.remotes,
+      release: this.release,
     };
     this.handlers = {
       ...daemonHandlers(ctx),
@@ -55,6 +60,7 @@ export class DaemonService {
       ...remoteHandlers(ctx),
       ...environmentHandlers(ctx),
       ...runHandlers(ctx),
+      ...releaseHandlers(ctx),
     };
   }
 

@@ -50,7 +50,8 @@ export class RemoteService {
     return { ...(this.secrets.get(`${root}\0${name}`) ?? {}), ...(given ?? {}) };
   }
 
-  private session(project: Project, name: string | undefined, given: Credentials | undefined): RemoteSession {
+  /** The named (else default) remote opened with its kept credentials, overlaid by `given`. */
+  session(project: Project, name: string | undefined, given: Credentials | undefined): RemoteSession {
     const row = remoteRow(project.store, name);
     return RemoteSession.open(row, this.creds(project.root, row.name, given));
   }

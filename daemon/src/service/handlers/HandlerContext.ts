@@ -3,6 +3,7 @@ import type { MethodName, ParamsOf, ResultOf } from '../../../../shared/src/prot
 import type { CallContext } from '../CallContext';
 
 export type { CallContext } from '../CallContext';
+import type { ReleaseService } from '../ReleaseService';
 import type { RemoteService } from '../RemoteService';
 import type { Emitter } from '../../Emitter';
 import type { Project } from '../../project/Project';
@@ -24,4 +25,6 @@ export interface HandlerContext {
   didTag: Emitter<{ root: string; version: VersionInfo }>;
   /** Team remotes; also fetches blobs known only remotely before they are read. */
   remotes: RemoteService;
+  /** Stages on team remotes, gates, estimates and deployment bundles. */
+  release: ReleaseService;
 }

@@ -1,0 +1,114 @@
+import { Blake3Hasher } from '@napi-rs/blake-hash';
+import { createHash, randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as fsp from 'node:fs/promises';
+import * as path from 'node:path';
+import { MlsnapError } from '../../../../shared/src/errors';
+import type { StagePointer, StageTarget } from '../../../../shared/src/release';
+import type { RemoteSession } from '../../remote/sync/RemoteSession';
+import { assertModelPath, assertStageName } from '../stages/StageFormat';
+import { StageStore } from '../stages/StageStore';
+
+export interface FetchedStage {
+  pointer: StagePointer;
+  etag: string;
+  /** The file written, or null when the pointer's etag was `unlessEtag` (nothing changed). */
+  file: string | null;
+  bytes: number;
+}
+
+/**
+ * What a deployment host runs: read a stage's pointer and fetch the bytes it names, hashed
+ * (size, sha256 and BLAKE3 against the pointer) on the way down. Nothing is written at `dest`
+ * unless every check passes: the bytes land in a temp file beside it, fsynced, then renamed.
+ */
+export async function fetchStage(
+  session: RemoteSession,
+  where: { model: string; stage: string },
+  dest: string,
+  opts: { unlessEtag?: string } = {},
+): Promise<FetchedStage> {
+  assertModelPath(where.model);
+  assertStageName(where.stage);
+  const read = await new StageStore(session).read(where.model, where.stage);
+  if (read === null)
+    throw new MlsnapError('not-found', `${session.where} has no stage ${where.stage} of ${where.model}`, where.model);
+  const target = read.pointer.target;
+  if (target === null)
+    throw new MlsnapError(
+      'not-found',
+      `stage ${where.stage} of ${where.model} holds no version (demoted by ${read.pointer.movedBy} at ${new Date(read.pointer.movedAt).toISOString()})`,
+      where.model,
+    );
+  if (opts.unlessEtag !== undefined && opts.unlessEtag === read.etag)
+    return { pointer: read.pointer, etag: read.etag, file: null, bytes: 0 };
+  const file = await targetFile(dest, where.model);
+  await download(session, target, file);
+  return { pointer: read.pointer, etag: read.etag, file, bytes: target.object.size };
+}
+
+/** `dest` itself, or the model's file name inside it when it is a folder. */
+async function targetFile(dest: string, model: string): Promise<string> {
+  const st = await fsp.stat(dest).catch(() => null);
+  return st?.isDirectory() === true ? path.join(dest, path.posix.basename(model)) : path.resolve(dest);
+}
+
+async function download(session: RemoteSession, target: StageTarget, file: string): Promise<void> {
+  const key = target.object.key;
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.part`);
+  const sha = createHash('sha256');
+  const b3 = new Blake3Hasher();
+  let size = 0;
+  try {
+    const stream = await session.backend.get(key).catch((e: unknown) => {
+      if ((e as Error).name === 'BlobNotFound')
+        throw new MlsnapError(
+          'remote',
+          `${session.where}: the stage's pointer names object ${key}, which is not there; promote the version again`,
+        );
+      throw session.errorOf(e);
+    });
+    const out = await fsp.open(tmp, 'wx', 0o644);
+    try {
+      for await (const chunk of stream) {
+        const c = chunk as Buffer;
+        sha.update(c);
+        b3.update(c);
+        size += c.length;
+        await out.write(c);
+      }
+      await out.sync();
+    } finally {
+      await out.close();
+    }
+    const why = mismatch(target, size, sha.digest('hex'), b3.digest('hex'));
+    if (why !== null)
+      throw new MlsnapError(
+        'remote',
+        `${session.where}: object ${key} does not match the stage's pointer (${why}); nothing was written to ${file}`,
+        file,
+      );
+    await fsp.rename(tmp, file);
+    await fsyncDir(path.dirname(file));
+  } finally {
+    await fsp.rm(tmp, { force: true });
+  }
+}
+
+function mismatch(t: StageTarget, size: number, sha256: string, blake3: string): string | null {
+  if (size !== t.object.size) return `${size} bytes, the pointer says ${t.object.size}`;
+  if (sha256 !== t.object.sha256)
+    return `sha256 ${sha256.slice(0, 16)}…, the pointer says ${t.object.sha256.slice(0, 16)}…`;
+  if (blake3 !== t.object.blake3)
+    return `blake3 ${blake3.slice(0, 16)}…, the pointer says ${t.object.blake3.slice(0, 16)}…`;
+  return null;
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  const h = await fsp.open(dir, fs.constants.O_RDONLY);
+  try {
+    await h.sync();
+  } finally {
+    await h.close();
+  }
+}

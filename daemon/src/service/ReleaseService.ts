@@ -1,0 +1,537 @@
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { EnvironmentInfo, VersionInfo } from '../../../shared/src/domain';
+import { Emitter } from '../Emitter';
+import { MlsnapError } from '../../../shared/src/errors';
+import { fileKindSpec } from '../../../shared/src/fileKinds';
+import type {
+  BundleParams,
+  DaemonNotifications,
+  DemoteParams,
+  PromoteParams,
+  ReleaseRemoteParams,
+} from '../../../shared/src/protocol';
+import {
+  DEFAULT_STAGE_GATES,
+  type AuditRecord,
+  type BundleResult,
+  type GateCheckResult,
+  type GateResult,
+  type PromoteResult,
+  type ResourceEstimate,
+  type StageGateConfig,
+  type StageInfo,
+  type StagePointer,
+  type StagePolicy,
+  type StageTarget,
+} from '../../../shared/src/release';
+import type { RunSummary } from '../../../shared/src/runs';
+import { summarizeModel } from '../diff/models/ModelDiff';
+import { scanModelFile } from '../gate/SecretGate';
+import type { Project } from '../project/Project';
+import { fileSource } from '../remote/backends/RemoteBackend';
+import { dataKey } from '../remote/format/RemoteFormat';
+import { locationUrl } from '../remote/RemoteLocation';
+import type { RemoteSession } from '../remote/sync/RemoteSession';
+import { RESUMABLE_FROM } from '../remote/transfer/ObjectTransfer';
+import { finalMetrics, runGates, type GateSubject } from '../release/gates/ReleaseGates';
+import { bundleFiles } from '../release/bundle/DeploymentBundle';
+import { writeBundle } from '../release/bundle/writeBundle';
+import { estimateResources } from '../release/estimate/ResourceEstimate';
+import { assertModelPath, assertStageName, emptyPolicy } from '../release/stages/StageFormat';
+import { StageStore, type ReadPointer } from '../release/stages/StageStore';
+import { RunQueries } from '../runs/RunQueries';
+import type { CallContext } from './CallContext';
+import type { RemoteService } from './RemoteService';
+import { resolveVersion } from './resolveRef';
+import { writeVersionTo } from './Restorer';
+
+type Moved = DaemonNotifications['mlsnap/didMoveStage'];
+
+/**
+ * Stages on a project's team remotes: gates, promotion and demotion by compare-and-swap with
+ * an audit record each, listings and the audit trail, the policy of protected stages, and the
+ * resource estimate of a model version. The remote is the only shared part: nothing here
+ * holds state between calls.
+ */
+export class ReleaseService {
+  private readonly _onDidMove = new Emitter<Moved>();
+  readonly onDidMove = this._onDidMove.event;
+
+  constructor(private readonly remotes: RemoteService) {}
+
+  /** The gates of `stage` run on a version, nothing moved. */
+  async gates(project: Project, p: ReleaseRemoteParams & { ref: string; stage: string }): Promise<GateCheckResult> {
+    const v = modelVersion(project, p.ref);
+    assertStageName(p.stage);
+    const stages = new StageStore(this.remotes.session(project, p.remote, p.credentials));
+    const current = await stages.read(v.path, p.stage);
+    const gates = await this.runStageGates(project, v, p.stage, current);
+    return {
+      model: v.path,
+      stage: p.stage,
+      versionId: v.uid,
+      gates,
+      current: current?.pointer ?? null,
+      passed: gates.every((g) => g.passed),
+    };
+  }
+
+  async promote(project: Project, p: PromoteParams, call: CallContext): Promise<PromoteResult> {
+    const v = modelVersion(project, p.ref);
+    assertStageName(p.stage);
+    if (p.force === true && (p.reason ?? '').trim() === '')
+      throw new MlsnapError(
+        'bad-request',
+        '--force needs --reason "…": the override and its reason go into the audit record',
+      );
+    const session = this.remotes.session(project, p.remote, p.credentials);
+    const stages = new StageStore(session);
+    await assertMayMove(stages, project, p.stage, session.name);
+    const current = await stages.read(v.path, p.stage);
+    const gates = await this.runStageGates(project, v, p.stage, current);
+    const failed = gates.filter((g) => !g.passed);
+    if (failed.length > 0 && p.force !== true) throw gateRefusal(v, p.stage, failed);
+    call.signal?.throwIfAborted();
+    await this.ensureOnRemote(project, session, v, failed.length > 0, call);
+    const target = await this.targetOf(project, session, v);
+    const result = await move(stages, project, {
+      model: v.path,
+      stage: p.stage,
+      action: 'promote',
+      target,
+      current,
+      reason: p.reason ?? null,
+      gates,
+      forced: failed.length > 0,
+    });
+    this._onDidMove.fire({ root: project.root, remote: session.name, stage: result });
+    return { stage: result, gates, forced: failed.length > 0, previous: current?.pointer.target?.versionId ?? null };
+  }
+
+  async demote(project: Project, p: DemoteParams): Promise<StageInfo> {
+    assertModelPath(p.model);
+    assertStageName(p.stage);
+    const session = this.remotes.session(project, p.remote, p.credentials);
+    const stages = new StageStore(session);
+    await assertMayMove(stages, project, p.stage, session.name);
+    const current = await stages.read(p.model, p.stage);
+    if (current?.pointer.target == null)
+      throw new MlsnapError('not-found', `stage ${p.stage} of ${p.model} on remote ${session.name} holds no version`);
+    const result = await move(stages, project, {
+      model: p.model,
+      stage: p.stage,
+      action: 'demote',
+      target: null,
+      current,
+      reason: p.reason ?? null,
+      gates: [],
+      forced: false,
+    });
+    this._onDidMove.fire({ root: project.root, remote: session.name, stage: result });
+    return result;
+  }
+
+  async stages(project: Project, p: ReleaseRemoteParams & { model?: string }): Promise<StageInfo[]> {
+    if (p.model !== undefined) assertModelPath(p.model);
+    const stages = new StageStore(this.remotes.session(project, p.remote, p.credentials));
+    return (await stages.list(p.model)).map((r) => stageInfo(project, r));
+  }
+
+  /** The trail: every move on the chain of each stage's pointer (see AuditRecord.previous), oldest first. */
+  async history(project: Project, p: ReleaseRemoteParams & { model?: string; stage?: string }): Promise<AuditRecord[]> {
+    if (p.model !== undefined) assertModelPath(p.model);
+    const stages = new StageStore(this.remotes.session(project, p.remote, p.credentials));
+    const [records, pointers] = await Promise.all([stages.history(p.model, p.stage), stages.list(p.model)]);
+    const byKey = new Map(records.map((r) => [r.key, r.record]));
+    const trail: AuditRecord[] = [];
+    for (const { pointer } of pointers) {
+      if (p.stage !== undefined && pointer.stage !== p.stage) continue;
+      const seen = new Set<string>();
+      for (let key: string | null = pointer.audit; key !== null && !seen.has(key);) {
+        seen.add(key);
+        const r = byKey.get(key);
+        if (r === undefined) break; // Older records gone by hand: the trail ends there.
+        trail.push(r);
+        key = r.previous;
+      }
+    }
+    return trail.sort((a, b) => a.at - b.at || a.stage.localeCompare(b.stage));
+  }
+
+  /** Limit who may move `stage` (an empty list lifts it). Only someone allowed now may change it. */
+  async protect(project: Project, p: ReleaseRemoteParams & { stage: string; authors: string[] }): Promise<StagePolicy> {
+    assertStageName(p.stage);
+    const session = this.remotes.session(project, p.remote, p.credentials);
+    const stages = new StageStore(session);
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const { policy, etag } = await stages.policy();
+      assertAllowed(policy, project, p.stage, session.name);
+      const next: StagePolicy = { ...emptyPolicy(), stages: { ...policy.stages } };
+      const authors = [...new Set(p.authors.map((a) => a.trim()).filter((a) => a !== ''))].sort();
+      if (authors.length === 0) delete next.stages[p.stage];
+      else next.stages[p.stage] = { authors };
+      if (await stages.swapPolicy(next, etag)) return next;
+    }
+    throw new MlsnapError(
+      'conflict',
+      `the policy on remote ${session.name} kept changing while it was written; try again`,
+    );
+  }
+
+  /** Parameter count, weight bytes and serving memory of a model version, from its parsed file. */
+  async estimate(project: Project, ref: string): Promise<ResourceEstimate> {
+    const v = modelVersion(project, ref);
+    return this.withModelFile(project, v, async (file) =>
+      estimateResources(await summarizeModel(file, { name: v.path })),
+    );
+  }
+
+  /** The estimate, or null when the version is not a model or its file does not parse. */
+  async estimateOrNull(project: Project, v: VersionInfo): Promise<ResourceEstimate | null> {
+    // `show` must not download a teammate's model to estimate it: only bytes that are here.
+    if (fileKindSpec(v.path).kind !== 'model' || project.store.blob(v.blob)?.here === false) return null;
+    try {
+      return await this.withModelFile(project, v, async (file) =>
+        estimateResources(await summarizeModel(file, { name: v.path })),
+      );
+    } catch {
+      return null;
+    }
+  }
+
+  /** A deployment bundle of a model version: bytes, Dockerfile, lockfiles and a serving config. */
+  async bundle(project: Project, p: BundleParams): Promise<BundleResult> {
+    const v = modelVersion(project, p.ref);
+    await this.remotes.ensureHere(project, [v.blob]);
+    const [estimate, sha256] = await Promise.all([
+      this.estimateOrNull(project, v),
+      this.withModelFile(project, v, sha256Of),
+    ]);
+    const env = environmentOf(project, v);
+    const lockfiles = await lockfileFiles(project, env);
+    const { files, modelFile, unsatisfiable } = bundleFiles({
+      format: p.format,
+      project: path.basename(project.root),
+      model: {
+        path: v.path,
+        versionId: v.uid,
+        seq: v.seq,
+        size: v.size,
+        sha256,
+        blake3: v.blob,
+        modelFormat: estimate?.format ?? 'unknown',
+      },
+      estimate,
+      environment: env,
+      lockfiles: lockfiles.map((l) => l.path),
+      remoteUri: remoteUriOf(project, v),
+    });
+    const written = await writeBundle({
+      dir: p.dir,
+      force: p.force === true,
+      files: [...files, ...lockfiles],
+      modelFile,
+      writeModel: (dest) => writeVersionTo(project.blobs, v, dest),
+    });
+    return { dir: p.dir, format: p.format, files: written, estimate, unsatisfiable };
+  }
+
+  private async runStageGates(
+    project: Project,
+    v: VersionInfo,
+    stage: string,
+    current: ReadPointer | null,
+  ): Promise<GateResult[]> {
+    const config = gateConfig(project, stage);
+    if (config.gates.length === 0) return [];
+    return this.withModelFile(project, v, async (modelFile) => {
+      const subject: GateSubject = {
+        version: v,
+        environment: environmentOf(project, v),
+        modelFile,
+        producer: await producerOf(project, v, this.remotes),
+        run: runOf(project, v),
+      };
+      return runGates(config, subject, current?.pointer.target ?? null);
+    });
+  }
+
+  /** The model's bytes as a file for the duration of `fn` (fetched from a remote first if need be). */
+  private async withModelFile<T>(project: Project, v: VersionInfo, fn: (file: string) => Promise<T>): Promise<T> {
+    await this.remotes.ensureHere(project, [v.blob]);
+    const file = await project.blobs.materialize(v.blob, { size: v.size, label: `${v.path}@${v.seq}` });
+    try {
+      return await fn(file.path);
+    } finally {
+      await file.release();
+    }
+  }
+
+  /**
+   * The version's history and bytes on the remote, and its bytes raw (not zstd) so a
+   * deployment host can fetch them with any S3 or Azure client. A forced promotion accepts
+   * the model's own pickle findings for this push; anything else the secret gate finds stops it.
+   */
+  private async ensureOnRemote(
+    project: Project,
+    session: RemoteSession,
+    v: VersionInfo,
+    forced: boolean,
+    call: CallContext,
+  ): Promise<void> {
+    if (!v.remotes.includes(session.name)) {
+      const allow = forced ? await this.pickleFindingIds(project, v) : [];
+      const r = await this.remotes.push(
+        project,
+        { root: project.root, remote: session.name, paths: [v.path], allow },
+        call,
+      );
+      if (!r.pushed)
+        throw new MlsnapError(
+          'gate',
+          `${v.path} could not be pushed to remote ${session.name}: the secret gate found ${r.findings.length} possible secret(s) in ${[...new Set(r.findings.map((f) => f.path))].join(', ')}; run \`mlsnap push\` to see them, then promote again`,
+          v.path,
+        );
+    }
+    const key = dataKey(v.blob, 'raw');
+    if ((await session.run((b) => b.head(key))) !== null) return;
+    await this.withModelFile(project, v, async (file) => {
+      await session.run(async (b) =>
+        v.size >= RESUMABLE_FROM
+          ? b.putResumable(key, await fileSource(file))
+          : b.put(key, { file }, { length: v.size }),
+      );
+    });
+  }
+
+  private async pickleFindingIds(project: Project, v: VersionInfo): Promise<string[]> {
+    return this.withModelFile(project, v, async (file) => (await scanModelFile(v.path, file)).map((f) => f.id));
+  }
+
+  /** What the pointer says of the version: its raw object (sha256 computed here), environment, run, estimate. */
+  private async targetOf(project: Project, session: RemoteSession, v: VersionInfo): Promise<StageTarget> {
+    const key = dataKey(v.blob, 'raw');
+    const { sha256, estimate } = await this.withModelFile(project, v, async (file) => ({
+      sha256: await sha256Of(file),
+      estimate: await summarizeModel(file, { name: v.path })
+        .then(estimateResources)
+        .catch(() => null),
+    }));
+    const env = environmentOf(project, v);
+    const run = runOf(project, v);
+    return {
+      versionId: v.uid,
+      object: { key, url: `${locationUrl(session.location)}/${key}`, size: v.size, sha256, blake3: v.blob },
+      modelFormat: estimate?.format ?? 'unknown',
+      createdAt: v.createdAt,
+      author: v.author ?? null,
+      environment: env === null ? null : environmentSummary(env),
+      run: run === null ? null : { id: run.id, params: paramsOf(run), metrics: finalMetrics(run) },
+      estimate,
+    };
+  }
+
+  dispose(): void {
+    this._onDidMove.dispose();
+  }
+}
+
+/** The lockfiles recorded with the environment, as they were then, for the bundle's build context. */
+async function lockfileFiles(
+  project: Project,
+  env: EnvironmentInfo | null,
+): Promise<{ path: string; content: string }[]> {
+  const out: { path: string; content: string }[] = [];
+  for (const l of env?.lockfiles ?? []) {
+    const row = project.store.blob(l.blob);
+    if (row === null) continue;
+    const bytes = await project.blobs.readBuffer(l.blob, { size: row.size, label: `${l.path} (lockfile)` });
+    out.push({ path: l.path, content: bytes.toString('utf8') });
+  }
+  return out;
+}
+
+/** The raw object of the version on a remote known to hold it, for a serving config to fetch. */
+function remoteUriOf(project: Project, v: VersionInfo): string | null {
+  const name = v.remotes[0];
+  const row = project.store.remotes.list().find((r) => r.name === name);
+  if (row === undefined || project.store.blob(v.blob)?.encoding !== 'raw') return null;
+  return `${row.url}/${dataKey(v.blob, 'raw')}`;
+}
+
+function modelVersion(project: Project, ref: string): VersionInfo {
+  const v = resolveVersion(project.store, ref);
+  if (fileKindSpec(v.path).kind !== 'model')
+    throw new MlsnapError(
+      'bad-request',
+      `${v.path} is not a model file; only model files have stages and estimates`,
+      v.path,
+    );
+  assertModelPath(v.path);
+  return v;
+}
+
+function gateConfig(project: Project, stage: string): StageGateConfig {
+  return project.config.stages?.[stage] ?? DEFAULT_STAGE_GATES[stage] ?? { gates: [] };
+}
+
+function environmentOf(project: Project, v: VersionInfo): EnvironmentInfo | null {
+  return v.environmentId === null ? null : project.store.environment(v.environmentId);
+}
+
+function runOf(project: Project, v: VersionInfo): RunSummary | null {
+  if (v.runId === undefined) return null;
+  try {
+    return new RunQueries(project.store).show(v.runId);
+  } catch {
+    return null;
+  }
+}
+
+function paramsOf(run: RunSummary): Record<string, unknown> {
+  return Object.fromEntries(run.params.map((p) => [p.name, p.value]));
+}
+
+/**
+ * The notebook (or script) version that produced the model: the run's source when a run
+ * wrote it, else the lineage's source as it was when the model was recorded.
+ */
+async function producerOf(
+  project: Project,
+  v: VersionInfo,
+  remotes: RemoteService,
+): Promise<{ version: VersionInfo; bytes: Buffer } | null> {
+  const store = project.store;
+  const run = v.runId === undefined ? null : store.runs.get(v.runId);
+  let source = run?.sourceVersionId == null ? null : store.versionById(run.sourceVersionId);
+  if (source === null && v.lineage !== null) {
+    source = store.log(v.lineage.sourcePath, 1000).find((s) => s.createdAt <= v.createdAt) ?? null;
+  }
+  if (source === null) return null;
+  await remotes.ensureHere(project, [source.blob]);
+  const bytes = await project.blobs.readBuffer(source.blob, {
+    size: source.size,
+    label: `${source.path}@${source.seq}`,
+  });
+  return { version: source, bytes };
+}
+
+function environmentSummary(env: EnvironmentInfo): NonNullable<StageTarget['environment']> {
+  const torchCuda = env.packages.find((p) => p.name.toLowerCase() === 'torch')?.version.match(/\+cu(\d+)(\d)$/);
+  const cuda =
+    env.gpus.find((g) => g.cuda !== undefined)?.cuda ?? (torchCuda ? `${torchCuda[1]}.${torchCuda[2]}` : null);
+  return {
+    python: env.interpreter?.version ?? null,
+    cuda,
+    pins: env.packages.map((p) => `${p.name}==${p.version}`).sort(),
+    complete: env.complete,
+  };
+}
+
+async function sha256Of(file: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+function stageInfo(project: Project, r: ReadPointer): StageInfo {
+  const target = r.pointer.target;
+  const local = target === null ? null : project.store.versionByUid(target.versionId);
+  return {
+    model: r.pointer.model,
+    stage: r.pointer.stage,
+    pointer: r.pointer,
+    etag: r.etag,
+    local: local === null || local.path !== r.pointer.model ? null : { seq: local.seq },
+  };
+}
+
+function gateRefusal(v: VersionInfo, stage: string, failed: readonly GateResult[]): MlsnapError {
+  const reasons = failed.map((g) => `${g.gate}: ${g.message}`).join('; ');
+  return new MlsnapError(
+    'gate',
+    `${v.path}@${v.seq} was not promoted to ${stage}: ${failed.length} gate${failed.length === 1 ? '' : 's'} failed (${reasons}). Fix them, or override with --force --reason "…" (audited)`,
+    v.path,
+  );
+}
+
+async function assertMayMove(stages: StageStore, project: Project, stage: string, remote: string): Promise<void> {
+  assertAllowed((await stages.policy()).policy, project, stage, remote);
+}
+
+function assertAllowed(policy: StagePolicy, project: Project, stage: string, remote: string): void {
+  const authors = policy.stages[stage]?.authors;
+  const me = project.store.identity.author;
+  if (authors !== undefined && !authors.includes(me))
+    throw new MlsnapError(
+      'gate',
+      `stage ${stage} on remote ${remote} is protected: only ${authors.join(', ')} may move it (you are ${me}); ask one of them`,
+    );
+}
+
+interface Move {
+  model: string;
+  stage: string;
+  action: AuditRecord['action'];
+  target: StageTarget | null;
+  current: ReadPointer | null;
+  reason: string | null;
+  gates: GateResult[];
+  forced: boolean;
+}
+
+/**
+ * The audit record first (create-only), then the pointer naming it by compare-and-swap
+ * against the etag it was read under. A lost swap leaves a record on no pointer's chain
+ * (not a move) and is said as a conflict naming who moved the stage meanwhile.
+ */
+async function move(stages: StageStore, project: Project, m: Move): Promise<StageInfo> {
+  const { author, host } = project.store.identity;
+  const at = Date.now();
+  const record: AuditRecord = {
+    format: 'mlsnap-audit',
+    version: 1,
+    model: m.model,
+    stage: m.stage,
+    action: m.action,
+    from: m.current?.pointer.target?.versionId ?? null,
+    to: m.target?.versionId ?? null,
+    author,
+    host,
+    at,
+    reason: m.reason,
+    gates: m.gates,
+    forced: m.forced,
+    previous: m.current?.pointer.audit ?? null,
+  };
+  const audit = await stages.writeAudit(record);
+  const pointer: StagePointer = {
+    format: 'mlsnap-stage',
+    version: 1,
+    model: m.model,
+    stage: m.stage,
+    target: m.target,
+    movedBy: author,
+    host,
+    movedAt: at,
+    reason: m.reason,
+    audit,
+  };
+  const r = await stages.swap(pointer, m.current?.etag ?? null);
+  if (!r.swapped) throw lostRace(m, r.current);
+  return stageInfo(project, { pointer, etag: r.etag });
+}
+
+function lostRace(m: Move, now: ReadPointer | null): MlsnapError {
+  const who =
+    now === null
+      ? 'someone demoted it and the pointer is gone'
+      : `${now.pointer.movedBy} on ${now.pointer.host} moved it to ${now.pointer.target?.versionId ?? 'nothing'} at ${new Date(now.pointer.movedAt).toISOString()}${now.pointer.reason === null ? '' : ` ("${now.pointer.reason}")`}`;
+  return new MlsnapError(
+    'conflict',
+    `stage ${m.stage} of ${m.model} changed while you moved it: ${who}. Nothing of yours took effect; look with \`mlsnap stages\` and try again`,
+    m.model,
+  );
+}
