@@ -12,6 +12,7 @@ import { ContextKey, SUMMARY_SCHEME, VERSION_SCHEME } from './ids';
 import { KernelHints } from './kernels/KernelHints';
 import { OutputLog } from './OutputLog';
 import { ProjectCatalog } from './ProjectCatalog';
+import { ReleaseFeature } from './release/ReleaseFeature';
 import { RemoteFeature } from './remotes/RemoteFeature';
 import { RunsFeature } from './runs/RunsFeature';
 import { nodePathSetting, SettingsSync } from './SettingsSync';
@@ -50,6 +51,7 @@ export class Extension implements vscode.Disposable {
     const remotes = this.store.track(new RemoteFeature(this.daemon, this.catalog, context.secrets, this.log));
     // Pushes and pulls change which versions are on a remote, and pulls add teammates' versions.
     this.store.track(remotes.onDidChange(() => this.history.refresh()));
+    this.store.track(new ReleaseFeature(this.daemon, this.catalog, remotes, this.history.versions, this.log));
     registerDaemonCommands(commandRegistrar(this.store, this.log), this.daemon, this.log);
     this.statusBar = this.store.track(new StatusBar(this.daemon, this.catalog));
     this.settings = this.store.track(new SettingsSync(this.daemon, this.catalog, this.log));

@@ -39,6 +39,13 @@ export enum CommandId {
   CompareRunWithPrevious = 'mlsnap.compareRunWithPrevious',
   /** A model file's metric over its versions (from the explorer, History, or the palette). */
   ShowModelTrend = 'mlsnap.showModelTrend',
+  /** Point a stage on a remote at a model version (a History model version, or picked). */
+  Promote = 'mlsnap.promote',
+  /** Empty a stage (a Models stage row, or picked). */
+  Demote = 'mlsnap.demote',
+  /** A model version's deployment bundle (KServe, Kubernetes, Docker) written into a folder. */
+  ExportBundle = 'mlsnap.exportBundle',
+  RefreshModels = 'mlsnap.refreshModels',
 }
 
 export enum ContextKey {
@@ -61,6 +68,8 @@ export enum ViewId {
   Snapshots = 'mlsnap.snapshots',
   Environment = 'mlsnap.environment',
   Runs = 'mlsnap.runs',
+  /** Models: remote → model → stage, what each stage holds. */
+  Models = 'mlsnap.models',
 }
 
 export const VERSION_SCHEME = 'mlsnap';
@@ -72,6 +81,8 @@ export enum TreeItemContext {
   Project = 'mlsnap.project',
   File = 'mlsnap.file',
   Version = 'mlsnap.version',
+  /** A version of a model file in History: it also has the release commands (Promote…, bundle). */
+  ModelVersion = 'mlsnap.version.model',
   /** A row of the Environment view (what it acts on is the version the view shows). */
   EnvironmentRow = 'mlsnap.environmentRow',
   /** A project row of the Runs view (it has its own menus, not History's). */
@@ -79,6 +90,13 @@ export enum TreeItemContext {
   /** A notebook or script in the Runs view. */
   RunSource = 'mlsnap.runSource',
   Run = 'mlsnap.run',
+  /** Rows of the Models view. */
+  ModelsRemote = 'mlsnap.modelsRemote',
+  Model = 'mlsnap.model',
+  /** A stage holding a version (Demote). */
+  Stage = 'mlsnap.stage',
+  /** A stage emptied by a demotion. */
+  EmptyStage = 'mlsnap.stage.empty',
 }
 
 /** The settings section (package.json contributes.configuration) and its keys. */

@@ -70,6 +70,9 @@ export class DaemonConnection implements vscode.Disposable {
     previous: RunSummary | null;
   }>();
   readonly onDidRun = this._onDidRun.event;
+  /** A stage on a remote of a project was moved from this daemon (promote, demote). */
+  private readonly _onDidMoveStage = new vscode.EventEmitter<DaemonNotifications['mlsnap/didMoveStage']>();
+  readonly onDidMoveStage = this._onDidMoveStage.event;
 
   private readonly lifetime = new DisposableStore();
   private readonly connectionScope = new DisposableStore();
@@ -91,6 +94,7 @@ export class DaemonConnection implements vscode.Disposable {
     this.lifetime.track(this._onDidChangeProject);
     this.lifetime.track(this._onDidProgress);
     this.lifetime.track(this._onDidRun);
+    this.lifetime.track(this._onDidMoveStage);
   }
 
   get state(): DaemonState {
@@ -213,6 +217,7 @@ export class DaemonConnection implements vscode.Disposable {
     this.listen(client, 'mlsnap/willStop', () => this.onDisconnect());
     this.listen(client, 'mlsnap/didProgress', (p) => this._onDidProgress.fire(p));
     this.listen(client, 'mlsnap/didRun', (p) => this._onDidRun.fire(p));
+    this.listen(client, 'mlsnap/didMoveStage', (p) => this._onDidMoveStage.fire(p));
     this.setState('running');
     return true;
   }

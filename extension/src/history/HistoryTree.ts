@@ -88,7 +88,9 @@ export class HistoryTree implements vscode.TreeDataProvider<HistoryNode>, vscode
           versionMarkdown(v, this.envCache.get(envKey(node.root, v.environmentId)) ?? null, null),
         );
         item.iconPath = new vscode.ThemeIcon(versionIcon(v, node.here));
-        item.contextValue = TreeItemContext.Version;
+        // Model versions also have the release commands (Promote…, Export Deployment Bundle…).
+        item.contextValue =
+          fileKindSpec(v.path).kind === 'model' ? TreeItemContext.ModelVersion : TreeItemContext.Version;
         item.command = { command: CommandId.OpenVersion, title: 'Open Version', arguments: [node] };
         return item;
       }

@@ -19,9 +19,12 @@ export class RemoteFeature implements vscode.Disposable {
   private readonly service: RemoteService;
   /** A project's remotes, or what they hold, changed: History redraws its marks. */
   readonly onDidChange: vscode.Event<string>;
+  /** The remotes' credentials, for other features' calls on a remote (release stages). */
+  readonly secrets: RemoteSecrets;
 
   constructor(daemon: DaemonConnection, catalog: ProjectCatalog, secretStorage: vscode.SecretStorage, log: OutputLog) {
-    this.service = this.store.track(new RemoteService(daemon, catalog, new RemoteSecrets(secretStorage), log));
+    this.secrets = new RemoteSecrets(secretStorage);
+    this.service = this.store.track(new RemoteService(daemon, catalog, this.secrets, log));
     this.onDidChange = this.service.onDidChange;
     this.store.track(new RemoteStatus(daemon, catalog, this.service));
     registerRemoteCommands(commandRegistrar(this.store, log), this.service);
