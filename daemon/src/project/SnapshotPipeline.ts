@@ -14,6 +14,7 @@ import type { SnapshotResult } from '../../../shared/src/protocol';
 import type { Log } from '../Log';
 import type { ContentStore, StoredBlob } from '../store/blobs/ContentStore';
 import type { NewVersion, RecordedFingerprint, SnapshotStore, StatFingerprint } from '../store/SnapshotStore';
+import { eachLimit } from '../store/blobs/durable';
 import { FileChangedWhileReading, fingerprintOf, ingestFile, readWhole, sameFingerprint } from './WorkingFiles';
 
 /** One capture: the environment, the source that wrote the file, the `mlsnap run` that did. */
@@ -35,7 +36,20 @@ export const MAX_NOTEBOOK_BYTES = 512 * 1024 * 1024;
  * overlapping halves a first scan's time; more raised peak memory (measured: 4 → +48 MB). */
 const READ_CONCURRENCY = 2;
 /** Versions are committed this many at a time, so a huge first scan keeps memory flat. */
-const COMMIT_EVERY = 200;
+const COMMIT_EVERY = 1000;
+/**
+ * Files up to this size are read whole and stored in batches (one durability barrier per
+ * batch, one environment capture per folder and moment): a first scan of 5,000 checkpoint
+ * files of 4 KiB took 35 s one by one, mostly fsyncs and per-file environment lookups.
+ */
+export const SMALL_FILE = 256 * 1024;
+/** A batch holds at most this many files and bytes in memory. */
+const BATCH_FILES = 1000;
+const BATCH_BYTES = 32 * 1024 * 1024;
+/** Reads in flight in a batch: small reads are syscall-bound, not disk-bound. */
+const BATCH_READS = 8;
+/** Files of one folder written within this window share one environment capture. */
+const CAPTURE_WINDOW_MS = 10_000;
 /** A file that keeps changing while read is retried this many times, one settle delay apart. */
 const READ_ATTEMPTS = 5;
 
@@ -44,6 +58,16 @@ interface Candidate {
   abs: string;
   kind: FileKind;
   fp: RecordedFingerprint | null;
+  /** Size when triaged (the file may change before it is read). */
+  size: number;
+}
+
+/** A small file read whole, with what its read saw. */
+interface SmallRead {
+  c: Candidate;
+  data: Buffer;
+  fingerprint: StatFingerprint;
+  mtimeMs: number;
 }
 
 type Outcome = { version: NewVersion } | { skipped: string };
@@ -105,15 +129,20 @@ export class SnapshotPipeline {
       });
       batch = [];
     };
-    // A few files at a time: their reads, fsyncs and environment lookups overlap.
-    for (let i = 0; i < changed.length; i += READ_CONCURRENCY) {
-      const group = changed.slice(i, i + READ_CONCURRENCY);
-      const outcomes = await Promise.all(group.map((c) => this.take(c, takenNs, explicit)));
+    const collect = async (group: readonly Candidate[], outcomes: readonly Outcome[]): Promise<void> => {
       outcomes.forEach((outcome, j) => {
         if ('version' in outcome) batch.push(outcome.version);
         else skipped.push({ path: (group[j] as Candidate).rel, reason: outcome.skipped });
       });
       if (batch.length >= COMMIT_EVERY) await commit();
+    };
+    const small = changed.filter((c) => c.size <= SMALL_FILE);
+    for (const group of batchesOf(small)) await collect(group, await this.takeBatch(group, takenNs, explicit));
+    // Large files a few at a time: their reads, fsyncs and environment lookups overlap.
+    const large = changed.filter((c) => c.size > SMALL_FILE);
+    for (let i = 0; i < large.length; i += READ_CONCURRENCY) {
+      const group = large.slice(i, i + READ_CONCURRENCY);
+      await collect(group, await Promise.all(group.map((c) => this.take(c, takenNs, explicit))));
     }
     await commit();
     if (snapshotId === undefined) {
@@ -177,7 +206,7 @@ export class SnapshotPipeline {
         skipped.push({ path: rel, reason: 'unchanged' });
         continue;
       }
-      changed.push({ rel, abs, kind: kindOfPath(rel), fp });
+      changed.push({ rel, abs, kind: kindOfPath(rel), fp, size: Number(st.size) });
     }
     return { changed, skipped };
   }
@@ -185,11 +214,21 @@ export class SnapshotPipeline {
   private async take(c: Candidate, takenNs: bigint, explicit: boolean): Promise<Outcome> {
     const read = await this.readWithRetry(c, explicit);
     if ('skipped' in read) return read;
+    return this.outcome(c, read, takenNs, (rel, mtimeMs) => this.env.capture(rel, mtimeMs));
+  }
+
+  /** A stored read as a version, or `unchanged` when its bytes are the file's latest. */
+  private async outcome(
+    c: Candidate,
+    read: { blob: StoredBlob; fingerprint: StatFingerprint; mtimeMs: number },
+    takenNs: bigint,
+    capture: (rel: string, mtimeMs: number) => Promise<EnvironmentCapture>,
+  ): Promise<Outcome> {
     if (read.blob.hash === (c.fp?.hash ?? this.store.latestHash(c.rel))) {
       this.store.saveFingerprint(c.rel, c.kind, read.fingerprint, read.blob.hash, takenNs);
       return { skipped: 'unchanged' };
     }
-    const { environment, lineage, runId } = await this.env.capture(c.rel, read.mtimeMs);
+    const { environment, lineage, runId } = await capture(c.rel, read.mtimeMs);
     const renamedFrom =
       c.fp === null && this.store.latestVersion(c.rel) === null ? this.renameSource(c.rel, read.blob.hash) : null;
     return {
@@ -205,6 +244,50 @@ export class SnapshotPipeline {
         ...(runId !== undefined ? { runId } : {}),
       },
     };
+  }
+
+  /**
+   * Small files together: read whole, stored with one durability barrier (ContentStore
+   * storeMany), their environment captured once per folder and 10 s of mtime. A file that
+   * changed while read, or grew past SMALL_FILE, takes the one-by-one path with its retries.
+   */
+  private async takeBatch(group: readonly Candidate[], takenNs: bigint, explicit: boolean): Promise<Outcome[]> {
+    const reads = await eachLimit(group, BATCH_READS, (c) => this.readSmall(c, explicit));
+    const whole = reads.filter((r): r is SmallRead => 'data' in r);
+    const blobs = await this.blobs.storeMany(whole.map((r) => ({ data: r.data, compress: kindSpec(r.c.kind).compress })));
+    const stored = new Map(whole.map((r, i) => [r.c, blobs[i] as StoredBlob]));
+    const captures = new Map<string, Promise<EnvironmentCapture>>();
+    const capture = (rel: string, mtimeMs: number): Promise<EnvironmentCapture> => {
+      const key = `${path.posix.dirname(rel)}\0${Math.floor(mtimeMs / CAPTURE_WINDOW_MS)}`;
+      let p = captures.get(key);
+      if (p === undefined) captures.set(key, (p = this.env.capture(rel, mtimeMs)));
+      return p;
+    };
+    return eachLimit(reads, BATCH_READS, async (r) => {
+      if ('skipped' in r) return r;
+      if (!('data' in r)) return this.take(r.c, takenNs, explicit);
+      const blob = stored.get(r.c) as StoredBlob;
+      return this.outcome(r.c, { blob, fingerprint: r.fingerprint, mtimeMs: r.mtimeMs }, takenNs, capture);
+    });
+  }
+
+  /** A small file's bytes, or why it is skipped, or `{ c }`: read it the one-by-one way. */
+  private async readSmall(c: Candidate, explicit: boolean): Promise<SmallRead | { skipped: string } | { c: Candidate }> {
+    try {
+      const whole = await readWhole(c.abs, SMALL_FILE);
+      if (c.kind === 'notebook') assertNotebook(whole.data, c.abs);
+      return { c, ...whole };
+    } catch (e) {
+      if (e instanceof FileChangedWhileReading) return { c };
+      if (e instanceof MlsnapError && e.kind === 'invalid-file') {
+        // Grown past SMALL_FILE since triage: the large-file path reads it.
+        if (c.kind !== 'notebook' || /over the \d+-byte limit/.test(e.message)) return { c };
+        if (explicit) throw e;
+        return { skipped: e.message };
+      }
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { skipped: 'missing' };
+      throw e;
+    }
   }
 
   /**
@@ -282,6 +365,22 @@ export function assertNotebook(data: Buffer, file: string): void {
   if (typeof nb !== 'object' || nb === null || (!Array.isArray(nb.cells) && !Array.isArray(nb.worksheets))) {
     throw new MlsnapError('invalid-file', `${file} is JSON but not a notebook (no "cells"); not recorded`, file);
   }
+}
+
+/** Candidates in batches of at most BATCH_FILES files and BATCH_BYTES bytes. */
+function* batchesOf(cands: readonly Candidate[]): Generator<Candidate[]> {
+  let batch: Candidate[] = [];
+  let bytes = 0;
+  for (const c of cands) {
+    if (batch.length > 0 && (batch.length >= BATCH_FILES || bytes + c.size > BATCH_BYTES)) {
+      yield batch;
+      batch = [];
+      bytes = 0;
+    }
+    batch.push(c);
+    bytes += c.size;
+  }
+  if (batch.length > 0) yield batch;
 }
 
 function delay(ms: number): Promise<void> {

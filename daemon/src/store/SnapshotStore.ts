@@ -114,9 +114,11 @@ export class SnapshotStore {
   recordSnapshot(input: SnapshotInput): string {
     const id = input.appendTo ?? newSnapshotId();
     const now = Date.now();
+    // Versions of one batch share environment objects: serialize and hash each once.
+    const envIds = new Map<EnvironmentInfo, number>();
     const tx = this.db.transaction(() => {
       if (input.appendTo === undefined) this.snapshots.insert(id, now, input);
-      for (const v of input.versions) this.insertVersion(id, now, input, v);
+      for (const v of input.versions) this.insertVersion(id, now, input, v, envIds);
     });
     try {
       tx();
@@ -127,10 +129,20 @@ export class SnapshotStore {
     return id;
   }
 
-  private insertVersion(snapshotId: string, now: number, input: SnapshotInput, v: NewVersion): void {
+  private insertVersion(
+    snapshotId: string,
+    now: number,
+    input: SnapshotInput,
+    v: NewVersion,
+    envIds: Map<EnvironmentInfo, number>,
+  ): void {
     this.blobs.insert(v.blob);
     const fileId = this.trackedFiles.upsert(v.path, v.kind, v.fingerprint, v.blob.hash, input.takenNs);
-    const environmentId = v.environment ? this.environments.insert(v.environment) : null;
+    let environmentId: number | null = null;
+    if (v.environment) {
+      environmentId = envIds.get(v.environment) ?? this.environments.insert(v.environment);
+      envIds.set(v.environment, environmentId);
+    }
     this.versions.insert({
       fileId,
       blobHash: v.blob.hash,

@@ -30,6 +30,12 @@ export interface BlobBackend {
    * without it; a blob's file is read-only and must never be written through.
    */
   localPath?(key: string): string | null;
+  /**
+   * Optional fast path for many small objects: `put` of each (create-only, all or some may
+   * exist already), every new one durable before the call resolves, with one durability
+   * barrier for all of them instead of one per object. Callers without it put one by one.
+   */
+  putMany?(entries: readonly { key: string; bytes: Uint8Array }[]): Promise<PutResult[]>;
 }
 
 /**

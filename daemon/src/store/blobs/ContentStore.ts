@@ -151,6 +151,63 @@ export class ContentStore {
     return this.put(hash, data.length, await encode(once(data), opts.compress));
   }
 
+  /**
+   * Store many small buffers (a first scan of a checkpoint folder): hashed and encoded in
+   * memory, those not stored yet handed to the backend together (`putMany`: one durability
+   * barrier for all) or one by one where it has no such call. In the order given; identical
+   * buffers are written once.
+   */
+  async storeMany(items: readonly { data: Buffer; compress: boolean }[]): Promise<StoredBlob[]> {
+    const out: StoredBlob[] = [];
+    const pending = new Map<string, { bytes: Buffer; blob: StoredBlob }>();
+    for (const item of items) {
+      const hash = new Blake3Hasher().update(item.data).digest('hex');
+      const queued = [...BLOB_ENCODINGS].map((e) => pending.get(ContentStore.keyOf(hash, e))).find((p) => p);
+      if (queued !== undefined) {
+        out.push({ ...queued.blob, created: false });
+        continue;
+      }
+      const existing = await this.locateQuickly(hash);
+      if (existing !== null) {
+        out.push({ hash, size: item.data.length, ...existing, created: false });
+        continue;
+      }
+      const encoded = encodeSmall(item.data, item.compress);
+      const blob: StoredBlob = {
+        hash,
+        size: item.data.length,
+        storedSize: encoded.bytes.length,
+        encoding: encoded.encoding,
+        created: true,
+      };
+      pending.set(ContentStore.keyOf(hash, encoded.encoding), { bytes: encoded.bytes, blob });
+      out.push(blob);
+    }
+    await this.putPending(pending);
+    return out;
+  }
+
+  /** locate() through the backend's local files without a round trip to the thread pool (two existsSync for a new blob). */
+  private async locateQuickly(hash: string): Promise<Located | null> {
+    const local = this.findLocal(hash);
+    if (local === undefined) return this.locate(hash);
+    if (local === null) return null;
+    return { encoding: local, storedSize: fs.statSync(this.localPathOf(hash, local) as string).size };
+  }
+
+  private async putPending(pending: Map<string, { bytes: Buffer; blob: StoredBlob }>): Promise<void> {
+    const entries = [...pending].map(([key, p]) => ({ key, bytes: p.bytes, blob: p.blob }));
+    if (entries.length === 0) return;
+    const results =
+      this.backend.putMany !== undefined
+        ? await this.backend.putMany(entries)
+        : await sequentialPuts(this.backend, entries);
+    // A blob another writer stored meanwhile is not ours to report as new.
+    results.forEach((r, i) => {
+      if (!r.created) (entries[i] as { blob: StoredBlob }).blob.created = false;
+    });
+  }
+
   /** Put under the final key; content that appeared under the other encoding meanwhile wins. */
   private async put(
     hash: string,
@@ -373,6 +430,23 @@ async function encode(chunks: AsyncIterable<Buffer>, compress: boolean): Promise
   if (first.length > 0 && packed.length > first.length * ZSTD_MIN_GAIN)
     return { encoding: 'raw', body: prepend(first, frames) };
   return { encoding: 'zstd', body: prepend(packed, compressEach(frames)) };
+}
+
+/** A buffer's encoding decided as `encode` does (one frame: small buffers are under ZSTD_FRAME_INPUT). */
+function encodeSmall(data: Buffer, compress: boolean): { encoding: BlobEncoding; bytes: Buffer } {
+  if (!compress || data.length > ZSTD_FRAME_INPUT) return { encoding: 'raw', bytes: data };
+  const packed = sharedCompressor().compress(data);
+  if (data.length > 0 && packed.length > data.length * ZSTD_MIN_GAIN) return { encoding: 'raw', bytes: data };
+  return { encoding: 'zstd', bytes: packed };
+}
+
+async function sequentialPuts(
+  backend: BlobBackend,
+  entries: readonly { key: string; bytes: Buffer }[],
+): Promise<{ created: boolean }[]> {
+  const results: { created: boolean }[] = [];
+  for (const e of entries) results.push(await backend.put(e.key, e.bytes, { length: e.bytes.length }));
+  return results;
 }
 
 async function* prepend(first: Buffer, rest: AsyncIterator<Buffer>): AsyncGenerator<Buffer> {
