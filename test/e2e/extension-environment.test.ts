@@ -192,7 +192,7 @@ test('Export Environment… from the palette writes requirements.txt into the fo
   assert.match(written, /^numpy==\S+$/m, 'numpy is pinned to its recorded version');
   if (flagged) {
     // The pins left out, each with why and what instead, go to the output channel.
-    await flagged.locator('a.monaco-button', { hasText: /^Show Details$/ }).click();
+    await wb.clickToastButton(flagged, /^Show Details$/);
     const panel = wb.page.locator('.monaco-workbench .part.panel');
     await panel.waitFor({ state: 'visible', timeout: 30_000 });
     await new Promise((r) => setTimeout(r, 1000));

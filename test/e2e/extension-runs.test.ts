@@ -299,7 +299,7 @@ test('a worse third run warns which metric fell and by how much; Compare Runs sh
   await new Promise((r) => setTimeout(r, 3000));
   assert.equal((await wb.notifications()).filter((n) => n.includes(third.id.slice(0, 9))).length, 1);
 
-  await button.click();
+  await wb.clickToastButton(toast, /^Compare Runs$/);
   const f = await tableFrame();
   const section = f.locator('#comparison');
   await waitFor(

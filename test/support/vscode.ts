@@ -594,20 +594,16 @@ export class Workbench {
   }
 
   /**
-   * Click a toast's button and wait for the toast to close. A click that lands while the
-   * toast list is still moving (another toast fading out above it) can miss; it is repeated.
+   * Press a toast's button and wait for the toast to close. The click is dispatched to the
+   * button itself, not aimed at its position: toasts move while one above or below them
+   * fades out (a finished progress notification), and an aimed click then lands on the
+   * close button or another toast (seen in CI: the error closed, its action never ran).
    */
   async clickToastButton(toast: Locator, label: string | RegExp): Promise<void> {
     const button = toast.locator('a.monaco-button', { hasText: label });
-    for (let attempt = 1; ; attempt++) {
-      await button.click();
-      try {
-        await toast.waitFor({ state: 'hidden', timeout: 5_000 });
-        return;
-      } catch (e) {
-        if (attempt === 3) throw e;
-      }
-    }
+    await button.waitFor({ state: 'visible' });
+    await button.dispatchEvent('click');
+    await toast.waitFor({ state: 'hidden', timeout: 10_000 });
   }
 
   /** Messages of the notification toasts shown now. */
