@@ -12,6 +12,7 @@ import { killDaemonSync, measureDaemonRss, type DaemonProcess } from './daemonRs
 import { measureRuns } from './runs';
 import { measureNotebookDiff, measureSafetensorsHeaderDiff } from './diffs';
 import { measureNewFile } from './newFile';
+import { measureAgainstPeers, writeCheckpointTree } from './peers';
 import { measureNotebookLatency } from './notebookLatency';
 import { printFailure, printFigure, printSummary, writeJson, type FailedFigure, type Figure } from './report';
 import {
@@ -38,7 +39,8 @@ const REMOTE_SMALL_VERSIONS = QUICK ? 300 : 2_000;
 const REMOTE_NOTHING_NEW_VERSIONS = QUICK ? 1_000 : 10_000;
 
 /**
- * MLSNAP_BENCH_ONLY=local: only the local figures (1-8); =runs: only 7-8; =remotes: only the remote ones
+ * MLSNAP_BENCH_ONLY=local: only the local figures (1-11); =runs: only 7-8; =peers: only 9-11 (git,
+ * git-lfs, restic, borg on the same files); =remotes: only the remote ones
  * (R1-R4, which need python3 -m moto.server and the AWS CLI); =R1,R3: only those remote
  * figures (R4 clones what R2 pushed, so R4 runs R2 too). Unset: everything.
  */
@@ -47,12 +49,13 @@ const REMOTE_IDS = ['R1', 'R2', 'R3', 'R4'];
 const ONLY_IDS = ONLY.split(',')
   .map((s) => s.trim().toUpperCase())
   .filter((s) => s !== '');
-if (!['', 'local', 'remotes', 'runs'].includes(ONLY) && !ONLY_IDS.every((id) => REMOTE_IDS.includes(id))) {
+if (!['', 'local', 'remotes', 'runs', 'peers'].includes(ONLY) && !ONLY_IDS.every((id) => REMOTE_IDS.includes(id))) {
   process.stderr.write(`MLSNAP_BENCH_ONLY is local, remotes or a list of ${REMOTE_IDS.join(',')}, not ${ONLY}\n`);
   process.exit(2);
 }
 const RUN_LOCAL = ONLY === '' || ONLY === 'local';
 const RUN_RUNS = ONLY === '' || ONLY === 'local' || ONLY === 'runs';
+const RUN_PEERS = ONLY === '' || ONLY === 'local' || ONLY === 'peers';
 const wantRemote = (id: string): boolean =>
   ONLY === '' || ONLY === 'remotes' || ONLY_IDS.includes(id) || (id === 'R2' && ONLY_IDS.includes('R4'));
 const RUN_REMOTES = REMOTE_IDS.some(wantRemote);
@@ -68,6 +71,56 @@ function benchBase(): { base: string; note: string } {
   const base = path.join(REPO, '.cache', 'bench');
   fs.mkdirSync(base, { recursive: true });
   return { base, note: `${base} (${tmp} is another file system)` };
+}
+
+type Attempt = (id: string, name: string, fn: () => Promise<Figure | Figure[]>) => Promise<void>;
+
+/**
+ * Figures 9-11: first records timed against git, git-lfs, restic and borg on the same files:
+ * 5,000 and 20,000 new 4 KiB checkpoint files (target: ≤ 2× git, the fastest), and a new
+ * 1 GiB model file (where mlsnap was already ahead of all of them).
+ */
+async function peerFigures(dir: string, attempt: Attempt): Promise<void> {
+  const small = QUICK ? [500, 2_000] : [5_000, 20_000];
+  const limits = { git: 2, 'git-lfs': 2, restic: 2, borg: 2 };
+  for (const [i, count] of small.entries()) {
+    const id = String(9 + i);
+    const src = path.join(dir, `peers-${count}`, 'src');
+    progress(`writing ${count.toLocaleString('en')} new 4 KiB checkpoint files…`);
+    writeCheckpointTree(src, count, 4096, count);
+    syncAll();
+    await attempt(
+      id,
+      `first record of ${count.toLocaleString('en')} new 4 KiB files vs git, git-lfs, restic, borg`,
+      () =>
+        measureAgainstPeers({
+          id,
+          what: `${count.toLocaleString('en')} new 4 KiB files`,
+          src,
+          scratch: path.join(dir, `peers-${count}`, 'scratch'),
+          runs: count > 10_000 ? 2 : 3,
+          lfsPatterns: ['*.pt'],
+          limits,
+        }),
+    );
+    fs.rmSync(path.join(dir, `peers-${count}`), { recursive: true, force: true });
+  }
+  const src = path.join(dir, 'peers-gib', 'src');
+  fs.mkdirSync(src, { recursive: true });
+  writeRandomFile(path.join(src, 'model.safetensors'), NEW_FILE_SIZE, 13);
+  syncAll();
+  await attempt('11', `first record of a new ${fmtSize(NEW_FILE_SIZE)} file vs git, git-lfs, restic, borg`, () =>
+    measureAgainstPeers({
+      id: '11',
+      what: `a new ${fmtSize(NEW_FILE_SIZE)} model file`,
+      src,
+      scratch: path.join(dir, 'peers-gib', 'scratch'),
+      runs: 3,
+      lfsPatterns: ['*.safetensors'],
+      limits,
+    }),
+  );
+  fs.rmSync(path.join(dir, 'peers-gib'), { recursive: true, force: true });
 }
 
 async function main(): Promise<number> {
@@ -231,6 +284,8 @@ async function main(): Promise<number> {
         }),
       );
     }
+
+    if (RUN_PEERS) await peerFigures(dir, attempt);
 
     if (RUN_REMOTES) {
       progress('remote figures: starting moto (python3 -m moto.server)…');
