@@ -89,7 +89,18 @@ for (const method of METHOD_NAMES) {
 }
 
 test('a foreign Host (DNS rebinding) is refused even with the right token', async () => {
-  for (const host of ['evil.example.com', 'evil.example.com:80', '127.0.0.1.evil.com', '10.0.0.1']) {
+  const other = daemon.port === 65535 ? 65534 : daemon.port + 1;
+  for (const host of [
+    'evil.example.com',
+    `evil.example.com:${daemon.port}`,
+    '127.0.0.1.evil.com',
+    '10.0.0.1',
+    // Loopback names with another port (a page of another local service, rebound) or none (80).
+    `localhost:${other}`,
+    `127.0.0.1:${other}`,
+    '127.0.0.1',
+    'localhost',
+  ]) {
     const r = await request({
       path: '/api/daemon/status',
       headers: { ...json, host, [TOKEN_HEADER]: daemon.token },
@@ -98,7 +109,7 @@ test('a foreign Host (DNS rebinding) is refused even with the right token', asyn
     assert.equal(r.status, 403, host);
     assert.equal(JSON.parse(r.body).kind, 'forbidden');
   }
-  for (const host of ['localhost:1234', '[::1]:99', '127.0.0.1']) {
+  for (const host of [`localhost:${daemon.port}`, `[::1]:${daemon.port}`, `127.0.0.1:${daemon.port}`]) {
     const r = await request({
       path: '/api/daemon/status',
       headers: { ...json, host, [TOKEN_HEADER]: daemon.token },

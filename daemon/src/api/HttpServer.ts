@@ -47,6 +47,12 @@ export class HttpServer {
     return { host: addr.address, port: addr.port };
   }
 
+  /** The port listened on, or null before listen(). */
+  private port(): number | null {
+    const addr = this.server?.address();
+    return typeof addr === 'object' && addr !== null ? addr.port : null;
+  }
+
   async close(): Promise<void> {
     const s = this.server;
     this.server = null;
@@ -78,9 +84,14 @@ export class HttpServer {
   private guard(req: Request, res: Response, next: NextFunction): void {
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('Cache-Control', 'no-store');
-    const host = hostName(req.headers.host);
-    if (host === null || !LOOPBACK_HOSTS.has(host)) {
+    const host = hostOf(req.headers.host);
+    if (host === null || !LOOPBACK_HOSTS.has(host.name)) {
       return sendError(res, new MlsnapError('forbidden', 'Host must be 127.0.0.1, localhost or [::1]'));
+    }
+    // The port too: another local service's page rebinding to us would name its own port.
+    const port = this.port();
+    if (port !== null && host.port !== port) {
+      return sendError(res, new MlsnapError('forbidden', `Host must name this daemon's port, ${port}`));
     }
     const origin = req.headers.origin;
     if (origin !== undefined && !this.allowedOrigins.has(origin)) {
@@ -215,9 +226,10 @@ async function startedStream(stream: Readable): Promise<Readable> {
   return out;
 }
 
-/** The host part of a Host header, or null when it is malformed. */
-export function hostName(header: string | undefined): string | null {
+/** The host and port of a Host header (no port: 80, as HTTP says), or null when it is malformed. */
+export function hostOf(header: string | undefined): { name: string; port: number } | null {
   if (header === undefined) return null;
   const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(?::([0-9]{1,5}))?$/.exec(header.trim());
-  return m ? (m[1] as string).toLowerCase() : null;
+  if (!m) return null;
+  return { name: (m[1] as string).toLowerCase(), port: m[2] === undefined ? 80 : Number(m[2]) };
 }
