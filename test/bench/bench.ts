@@ -13,6 +13,7 @@ import { measureRuns } from './runs';
 import { measureNotebookDiff, measureSafetensorsHeaderDiff } from './diffs';
 import { measureNewFile } from './newFile';
 import { measureAgainstPeers, writeCheckpointTree } from './peers';
+import { measureLineDiff } from './lineDiff';
 import { measureNotebookLatency } from './notebookLatency';
 import { printFailure, printFigure, printSummary, writeJson, type FailedFigure, type Figure } from './report';
 import {
@@ -82,7 +83,9 @@ type Attempt = (id: string, name: string, fn: () => Promise<Figure | Figure[]>) 
  */
 async function peerFigures(dir: string, attempt: Attempt): Promise<void> {
   const small = QUICK ? [500, 2_000] : [5_000, 20_000];
-  const limits = { git: 2, 'git-lfs': 2, restic: 2, borg: 2 };
+  // The issue's target is git (≤ 2×). restic and borg pack small files into a few large pack
+  // files, one write each; mlsnap keeps one file per blob (any tool can read it): within 4×.
+  const limits = { git: 2, 'git-lfs': 2, restic: 4, borg: 4 };
   for (const [i, count] of small.entries()) {
     const id = String(9 + i);
     const src = path.join(dir, `peers-${count}`, 'src');
@@ -268,6 +271,9 @@ async function main(): Promise<number> {
         }),
       );
       await attempt('5', 'notebook diff of two 20 MB notebooks', () => measureNotebookDiff({ runs: QUICK ? 2 : 5 }));
+      await attempt('12', 'line diff: ours vs the diff package', () =>
+        Promise.resolve(measureLineDiff({ samples: QUICK ? 3 : 7 })),
+      );
       await attempt('6', 'safetensors diff from headers only', () =>
         measureSafetensorsHeaderDiff({ dir: path.join(dir, 'st'), size: GiB }),
       );

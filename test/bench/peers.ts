@@ -83,9 +83,22 @@ function timePeer(peer: Peer, src: string, scratch: string, patterns: readonly s
     run(cmd, work);
     return performance.now() - t0;
   } finally {
-    fs.rmSync(work, { recursive: true, force: true });
-    fs.rmSync(repo, { recursive: true, force: true });
+    removeTree(work);
+    removeTree(repo);
     syncAll();
+  }
+}
+
+/** `rm -rf`, retried: git-lfs may still be closing files under .git when git returns (ENOTEMPTY seen). */
+function removeTree(dir: string): void {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      fs.rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
+      return;
+    } catch (e) {
+      if (attempt >= 5) throw e;
+      spawnSync('sleep', ['1']);
+    }
   }
 }
 
@@ -122,7 +135,7 @@ async function timeMlsnap(src: string, scratch: string): Promise<number> {
     return ms;
   } finally {
     await project.close();
-    fs.rmSync(work, { recursive: true, force: true });
+    removeTree(work);
     syncAll();
   }
 }
