@@ -49,6 +49,20 @@ export interface CellDiff {
   metadataChanged?: boolean;
   /** Which cell metadata keys changed, with their values, when metadata is shown (`--metadata`). */
   metadataChanges?: KeyChange[];
+  /** Markdown/raw cell attachments (pasted images) added, removed or changed, by name. */
+  attachmentChanges?: AttachmentChange[];
+  /** The cell's id changed (a cell matched by content or position); shown with `--metadata`. */
+  idChange?: { before: string | null; after: string | null };
+}
+
+export interface AttachmentChange {
+  name: string;
+  status: 'added' | 'removed' | 'modified';
+  /** Mime types of the attachment (after, else before). */
+  mimes: string[];
+  /** sha-256 (hex) of its data by mime, each side. */
+  before?: Record<string, string>;
+  after?: Record<string, string>;
 }
 
 /** A metadata key that differs: its values as compact JSON (capped), absent on one side = null. */

@@ -72,6 +72,16 @@ function cellLines(c: CellDiff, context: number): string[] {
       );
     if (o.textDiff) out.push(...lineDiff(o.textDiff, context, '      '));
   }
+  for (const a of c.attachmentChanges ?? []) {
+    const hash = (side: Record<string, string> | undefined): string =>
+      side === undefined
+        ? '—'
+        : Object.values(side)
+            .map((h) => h.slice(0, 12))
+            .join(',');
+    out.push(`    attachment ${a.name} ${a.status} [${a.mimes.join(', ')}]: ${hash(a.before)} → ${hash(a.after)}`);
+  }
+  if (c.idChange) out.push(`    id ${c.idChange.before ?? '(none)'} → ${c.idChange.after ?? '(none)'}`);
   if (c.metadataChanges && c.metadataChanges.length > 0) {
     out.push('    metadata changed:');
     for (const k of c.metadataChanges) out.push(`      ${keyChangeLine(k)}`);

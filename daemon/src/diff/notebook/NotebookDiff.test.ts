@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import type { CellDiff, NotebookDiff } from '../../../../shared/src/diff';
+import { diffToText } from '../../../../shared/src/diffFormat';
 import { MlsnapError } from '../../../../shared/src/errors';
 import { makeLargeNotebook } from './largeNotebook';
 import { diffNotebooks, imageHash, notebookSummaryLine, stripAnsi } from './NotebookDiff';
@@ -15,6 +16,14 @@ type Json = Record<string, unknown>;
 const toJson = (buf: Buffer): Json => JSON.parse(buf.toString('utf8')) as Json;
 const toBuf = (nb: unknown): Buffer => Buffer.from(JSON.stringify(nb, null, 1));
 const cellsOf = (nb: Json): Json[] => nb['cells'] as Json[];
+
+/** The CLI's text of a notebook diff, as lines. */
+function formatDiff(d: NotebookDiff): string[] {
+  const v = { path: 'n.ipynb', before: { ref: 'n.ipynb@1', seq: 1 }, after: { ref: 'n.ipynb@2', seq: 2 } };
+  return diffToText({ ...v, summary: notebookSummaryLine(d), file: d, environment: null, identical: false }).split(
+    '\n',
+  );
+}
 
 function cell(d: NotebookDiff, id: string): CellDiff {
   const c = d.cells.find((x) => x.id === id);
@@ -325,6 +334,55 @@ describe('synthetic notebooks', () => {
     assert.equal(cell(d, 'a').status, 'modified');
     assert.deepEqual(d.metadataChanges, ['kernelspec']);
     assert.equal(notebookSummaryLine(d), '1 cell modified, notebook metadata changed (kernelspec)');
+  });
+
+  test('markdown attachments added, changed or removed are reported, with hashes', () => {
+    const png = (seed: string): string => Buffer.from(`png-bytes-${seed}`).toString('base64');
+    const md = (id: string, attachments: Json): Json => ({
+      cell_type: 'markdown',
+      id,
+      metadata: {},
+      source: '![plot](attachment:plot.png)',
+      attachments,
+    });
+    const before = nb([md('m', { 'plot.png': { 'image/png': png('a') }, 'old.png': { 'image/png': png('o') } })]);
+    const after = nb([md('m', { 'plot.png': { 'image/png': png('b') }, 'new.gif': { 'image/gif': png('n') } })]);
+    const d = diffNotebooks(before, after);
+    const m = cell(d, 'm');
+    assert.equal(m.status, 'modified');
+    assert.equal(m.sourceDiff, undefined, 'the markdown text did not change');
+    assert.deepEqual(
+      m.attachmentChanges?.map((a) => [a.name, a.status, a.mimes.join()]),
+      [
+        ['new.gif', 'added', 'image/gif'],
+        ['old.png', 'removed', 'image/png'],
+        ['plot.png', 'modified', 'image/png'],
+      ],
+    );
+    const plot = m.attachmentChanges?.find((a) => a.name === 'plot.png');
+    assert.equal(plot?.after?.['image/png'], createHash('sha256').update(png('b')).digest('hex'));
+    assert.equal(notebookSummaryLine(d), '1 cell modified');
+    assert.match(formatDiff(d).join('\n'), /attachment plot\.png modified \[image\/png\]: [0-9a-f]{12} → [0-9a-f]{12}/);
+    // The same attachments, keys in another order: no change.
+    assertNoChange(
+      diffNotebooks(
+        after,
+        nb([md('m', { 'new.gif': { 'image/gif': png('n') }, 'plot.png': { 'image/png': png('b') } })]),
+      ),
+    );
+  });
+
+  test('a cell whose id alone changed is reported with showMetadata, hidden (and said) without', () => {
+    const before = nb([code('a', 'one'), code('b', 'two'), code('c', 'three')]);
+    const after = nb([code('a', 'one'), code('z', 'two'), code('c', 'three')]);
+    const hidden = diffNotebooks(before, after);
+    assertNoChange(hidden, 'only metadata changed; use --metadata');
+    assert.equal(hidden.hidden?.metadata, 1);
+    const shown = diffNotebooks(before, after, { showMetadata: true });
+    const z = cell(shown, 'z');
+    assert.equal(z.status, 'modified');
+    assert.deepEqual(z.idChange, { before: 'b', after: 'z' });
+    assert.match(formatDiff(shown).join('\n'), /id b → z/);
   });
 
   test('duplicate or regenerated ids fall back to content matching', () => {

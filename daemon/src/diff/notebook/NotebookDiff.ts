@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type {
+  AttachmentChange,
   CellDiff,
   CellStatus,
   KeyChange,
@@ -134,6 +135,8 @@ function hiddenChanges(
   for (const { before, after } of pairs) {
     if (!opts.showExecutionCounts && before.executionCount !== after.executionCount) executionCounts++;
     if (!opts.showMetadata && stableStringify(before.metadata) !== stableStringify(after.metadata)) metadata++;
+    // An id that changed alone (the cell matched by content or position) is metadata too.
+    else if (!opts.showMetadata && before.id !== after.id) metadata++;
   }
   return { executionCounts, metadata };
 }
@@ -185,9 +188,35 @@ function matchCells(before: ParsedCell[], after: ParsedCell[]): Pair[] {
       if (m) pairs.push({ before: m, after: c, by: 'id' });
     }
     // Ids regenerated wholesale (a tool that rewrites them) tell nothing: fall back to content.
-    if (pairs.length > 0) return pairs;
+    // In after order, as stablePairs expects.
+    if (pairs.length > 0)
+      return [...pairs, ...matchLeftovers(before, after, pairs)].sort((x, y) => x.after.index - y.after.index);
   }
   return matchByContent(before, after);
+}
+
+/**
+ * Cells whose ids found no partner but whose type and source are those of an unpaired cell
+ * on the other side: the id alone changed (a pasted cell, a tool rewriting it). Paired, so
+ * the change shows as an id change, not as a cell removed and the same cell added. Only
+ * identical content pairs: a cell really replaced by another stays removed and added.
+ */
+function matchLeftovers(before: ParsedCell[], after: ParsedCell[], pairs: readonly Pair[]): Pair[] {
+  const usedBefore = new Set(pairs.map((p) => p.before));
+  const usedAfter = new Set(pairs.map((p) => p.after));
+  const waiting = new Map<string, ParsedCell[]>();
+  for (const c of before) {
+    if (usedBefore.has(c)) continue;
+    const key = `${c.cellType}\u0000${c.source}`;
+    waiting.set(key, [...(waiting.get(key) ?? []), c]);
+  }
+  const out: Pair[] = [];
+  for (const c of after) {
+    if (usedAfter.has(c)) continue;
+    const m = waiting.get(`${c.cellType}\u0000${c.source}`)?.shift();
+    if (m) out.push({ before: m, after: c, by: 'content' });
+  }
+  return out;
 }
 
 function uniqueIds(cells: ParsedCell[]): boolean {
@@ -420,12 +449,16 @@ function diffPair(p: Pair, inOrder: boolean, opts: NotebookDiffOptions): CellDif
   const executionCountChanged = before.executionCount !== after.executionCount;
   const metadataChanged =
     opts.showMetadata === true && stableStringify(before.metadata) !== stableStringify(after.metadata);
+  const attachmentChanges = diffAttachments(before.attachments, after.attachments);
+  const idChanged = opts.showMetadata === true && before.id !== after.id;
 
   const modified =
     sourceChanged ||
     typeChanged ||
     outputChanges.length > 0 ||
     metadataChanged ||
+    attachmentChanges.length > 0 ||
+    idChanged ||
     (executionCountChanged && opts.showExecutionCounts === true);
   const status: CellStatus = modified ? 'modified' : inOrder ? 'unchanged' : 'moved';
 
@@ -446,7 +479,33 @@ function diffPair(p: Pair, inOrder: boolean, opts: NotebookDiffOptions): CellDif
     d.metadataChanged = true;
     d.metadataChanges = keyChanges(asMetadata(before.metadata), asMetadata(after.metadata));
   }
+  if (attachmentChanges.length > 0) d.attachmentChanges = attachmentChanges;
+  if (idChanged) d.idChange = { before: before.id, after: after.id };
   return d;
+}
+
+/** Attachments by name: added, removed, or modified when any of their data differs (hashed for display). */
+function diffAttachments(
+  before: Map<string, Map<string, string>>,
+  after: Map<string, Map<string, string>>,
+): AttachmentChange[] {
+  const hashes = (m: Map<string, string>): Record<string, string> =>
+    Object.fromEntries([...m].map(([mime, data]) => [mime, createHash('sha256').update(data).digest('hex')]));
+  const changes: AttachmentChange[] = [];
+  for (const name of [...new Set([...before.keys(), ...after.keys()])].sort()) {
+    const a = before.get(name);
+    const b = after.get(name);
+    if (a && b && stableStringify(Object.fromEntries(a)) === stableStringify(Object.fromEntries(b))) continue;
+    const status = a === undefined ? 'added' : b === undefined ? 'removed' : 'modified';
+    changes.push({
+      name,
+      status,
+      mimes: [...(b ?? a ?? new Map<string, string>()).keys()],
+      ...(a ? { before: hashes(a) } : {}),
+      ...(b ? { after: hashes(b) } : {}),
+    });
+  }
+  return changes;
 }
 
 function diffOutputs(before: ParsedOutput[], after: ParsedOutput[], strictCounts: boolean): OutputChange[] {

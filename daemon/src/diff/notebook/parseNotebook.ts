@@ -28,6 +28,8 @@ export interface ParsedCell {
   executionCount: number | null;
   outputs: ParsedOutput[];
   metadata: unknown;
+  /** Attachments of markdown/raw cells: name → mime → the data as stored (base64, joined). */
+  attachments: Map<string, Map<string, string>>;
 }
 
 export interface ParsedNotebook {
@@ -125,7 +127,21 @@ function parseCell(c: Record<string, unknown>, index: number, v3: boolean): Pars
     executionCount: typeof count === 'number' ? count : null,
     outputs,
     metadata: c['metadata'] ?? null,
+    attachments: parseAttachments(c['attachments']),
   };
+}
+
+/** `{"image.png": {"image/png": "iVBOR..."}}`; anything malformed is ignored, as Jupyter ignores it. */
+function parseAttachments(value: unknown): Map<string, Map<string, string>> {
+  const out = new Map<string, Map<string, string>>();
+  const rec = asRecord(value);
+  if (!rec) return out;
+  for (const [name, bundle] of Object.entries(rec)) {
+    const b = asRecord(bundle);
+    if (!b) continue;
+    out.set(name, new Map(Object.entries(b).map(([mime, data]) => [mime, bundleValue(data)])));
+  }
+  return out;
 }
 
 function parseOutput(o: Record<string, unknown>, v3: boolean): ParsedOutput {
