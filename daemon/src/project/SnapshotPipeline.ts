@@ -15,7 +15,14 @@ import type { Log } from '../Log';
 import type { ContentStore, StoredBlob } from '../store/blobs/ContentStore';
 import type { NewVersion, RecordedFingerprint, SnapshotStore, StatFingerprint } from '../store/SnapshotStore';
 import { eachLimit } from '../store/blobs/durable';
-import { FileChangedWhileReading, fingerprintOf, ingestFile, readWhole, sameFingerprint } from './WorkingFiles';
+import {
+  FileChangedWhileReading,
+  fingerprintOf,
+  ingestFile,
+  readSmallSync,
+  readWhole,
+  sameFingerprint,
+} from './WorkingFiles';
 
 /** One capture: the environment, the source that wrote the file, the `mlsnap run` that did. */
 export interface EnvironmentCapture {
@@ -46,8 +53,10 @@ export const SMALL_FILE = 256 * 1024;
 /** A batch holds at most this many files and bytes in memory. */
 const BATCH_FILES = 1000;
 const BATCH_BYTES = 32 * 1024 * 1024;
-/** Reads in flight in a batch: small reads are syscall-bound, not disk-bound. */
+/** Outcomes worked on at once in a batch (environment captures, SQLite lookups). */
 const BATCH_READS = 8;
+/** Small files read synchronously between two turns of the event loop (~2 ms of work). */
+const YIELD_EVERY = 64;
 /** Files of one folder written within this window share one environment capture. */
 const CAPTURE_WINDOW_MS = 10_000;
 /** A file that keeps changing while read is retried this many times, one settle delay apart. */
@@ -252,9 +261,16 @@ export class SnapshotPipeline {
    * changed while read, or grew past SMALL_FILE, takes the one-by-one path with its retries.
    */
   private async takeBatch(group: readonly Candidate[], takenNs: bigint, explicit: boolean): Promise<Outcome[]> {
-    const reads = await eachLimit(group, BATCH_READS, (c) => this.readSmall(c, explicit));
+    const reads: (SmallRead | { skipped: string } | { c: Candidate })[] = [];
+    for (const c of group) {
+      reads.push(this.readSmall(c, explicit));
+      // Synchronous reads: let other requests in every few dozen files.
+      if (reads.length % YIELD_EVERY === 0) await yieldToLoop();
+    }
     const whole = reads.filter((r): r is SmallRead => 'data' in r);
-    const blobs = await this.blobs.storeMany(whole.map((r) => ({ data: r.data, compress: kindSpec(r.c.kind).compress })));
+    const blobs = await this.blobs.storeMany(
+      whole.map((r) => ({ data: r.data, compress: kindSpec(r.c.kind).compress })),
+    );
     const stored = new Map(whole.map((r, i) => [r.c, blobs[i] as StoredBlob]));
     const captures = new Map<string, Promise<EnvironmentCapture>>();
     const capture = (rel: string, mtimeMs: number): Promise<EnvironmentCapture> => {
@@ -272,16 +288,16 @@ export class SnapshotPipeline {
   }
 
   /** A small file's bytes, or why it is skipped, or `{ c }`: read it the one-by-one way. */
-  private async readSmall(c: Candidate, explicit: boolean): Promise<SmallRead | { skipped: string } | { c: Candidate }> {
+  private readSmall(c: Candidate, explicit: boolean): SmallRead | { skipped: string } | { c: Candidate } {
     try {
-      const whole = await readWhole(c.abs, SMALL_FILE);
+      const whole = readSmallSync(c.abs, SMALL_FILE);
       if (c.kind === 'notebook') assertNotebook(whole.data, c.abs);
       return { c, ...whole };
     } catch (e) {
       if (e instanceof FileChangedWhileReading) return { c };
       if (e instanceof MlsnapError && e.kind === 'invalid-file') {
         // Grown past SMALL_FILE since triage: the large-file path reads it.
-        if (c.kind !== 'notebook' || /over the \d+-byte limit/.test(e.message)) return { c };
+        if (c.kind !== 'notebook' || /over the \d+-byte limit here/.test(e.message)) return { c };
         if (explicit) throw e;
         return { skipped: e.message };
       }
@@ -381,6 +397,10 @@ function* batchesOf(cands: readonly Candidate[]): Generator<Candidate[]> {
     bytes += c.size;
   }
   if (batch.length > 0) yield batch;
+}
+
+function yieldToLoop(): Promise<void> {
+  return new Promise((r) => setImmediate(r));
 }
 
 function delay(ms: number): Promise<void> {

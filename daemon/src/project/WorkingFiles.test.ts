@@ -6,7 +6,15 @@ import { tempDir, writeRandomFile } from '../../../test/support/tmp';
 import type { BlobBackend } from '../store/blobs/BlobBackend';
 import { ContentStore } from '../store/blobs/ContentStore';
 import { LocalBackend } from '../store/blobs/LocalBackend';
-import { FileChangedWhileReading, fingerprintOf, ingestFile, readWhole, sameFingerprint } from './WorkingFiles';
+import {
+  FileChangedWhileReading,
+  fingerprintOf,
+  ingestFile,
+  readSmallSync,
+  readWhole,
+  sameFingerprint,
+} from './WorkingFiles';
+import { MlsnapError } from '../../../shared/src/errors';
 
 function localStore(storeDir: string, wrap: (b: LocalBackend) => BlobBackend = (b) => b): ContentStore {
   const backend = new LocalBackend(storeDir);
@@ -73,4 +81,24 @@ test('symbolic links are not followed, and notebooks over the limit are refused 
   await assert.rejects(readWhole(path.join(dir, 'big.ipynb'), 1024), /over the 1024-byte limit/);
   const whole = await readWhole(path.join(dir, 'real.json'), 1024);
   assert.equal(whole.data.toString(), '{}');
+});
+
+test('readSmallSync reads what readWhole reads, refuses a file over the limit and never follows a symlink', async () => {
+  const dir = tempDir('small-sync');
+  const file = path.join(dir, 'm.pt');
+  writeRandomFile(file, 4096, 3);
+  const sync = readSmallSync(file, 8192);
+  const async = await readWhole(file, 8192);
+  assert.deepEqual(sync.data, async.data);
+  assert.ok(sameFingerprint(sync.fingerprint, async.fingerprint));
+  assert.equal(sync.mtimeMs, async.mtimeMs);
+  assert.throws(
+    () => readSmallSync(file, 1024),
+    (e: unknown) =>
+      e instanceof MlsnapError && e.kind === 'invalid-file' && /over the 1024-byte limit here/.test(e.message),
+  );
+  fs.symlinkSync(file, path.join(dir, 'link.pt'));
+  assert.throws(() => readSmallSync(path.join(dir, 'link.pt'), 8192), /ELOOP/);
+  fs.writeFileSync(path.join(dir, 'empty.pt'), '');
+  assert.equal(readSmallSync(path.join(dir, 'empty.pt'), 10).data.length, 0);
 });

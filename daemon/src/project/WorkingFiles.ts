@@ -118,6 +118,35 @@ export async function readWhole(
   }
 }
 
+/**
+ * readWhole for a small file, with synchronous calls: five thread-pool round trips per 4 KiB
+ * file cost more than the reads (measured: 20,000 checkpoint files spent 1.2 s in fstat
+ * alone). Callers keep the event loop free by yielding between files (SnapshotPipeline).
+ */
+export function readSmallSync(
+  file: string,
+  maxBytes: number,
+): { data: Buffer; fingerprint: StatFingerprint; mtimeMs: number } {
+  const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+  try {
+    const before = fs.fstatSync(fd, { bigint: true });
+    const size = Number(before.size);
+    if (size > maxBytes)
+      throw new MlsnapError('invalid-file', `${file} is ${size} bytes, over the ${maxBytes}-byte limit here`, file);
+    // One byte more than the size: a file that grew since the stat is caught by the count.
+    const buf = Buffer.allocUnsafe(size + 1);
+    let got = 0;
+    for (let n = -1; n !== 0 && got < buf.length; got += n) n = fs.readSync(fd, buf, got, buf.length - got, got);
+    const afterStat = fs.fstatSync(fd, { bigint: true });
+    const after = fingerprintOf(afterStat);
+    if (got !== size || before.mtimeNs !== after.mtimeNs || after.size !== size)
+      throw new FileChangedWhileReading(file);
+    return { data: buf.subarray(0, got), fingerprint: after, mtimeMs: Number(afterStat.mtimeMs) };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 function openNoFollow(file: string): Promise<fsp.FileHandle> {
   return fsp.open(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
 }
