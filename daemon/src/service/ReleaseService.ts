@@ -1,3 +1,4 @@
+import { Blake3Hasher } from '@napi-rs/blake-hash';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -11,6 +12,7 @@ import type {
   DemoteParams,
   PromoteParams,
   ReleaseRemoteParams,
+  SecretFinding,
 } from '../../../shared/src/protocol';
 import {
   DEFAULT_STAGE_GATES,
@@ -30,16 +32,17 @@ import type { RunSummary } from '../../../shared/src/runs';
 import { summarizeModel } from '../diff/models/ModelDiff';
 import { scanModelFile } from '../gate/SecretGate';
 import type { Project } from '../project/Project';
-import { fileSource } from '../remote/backends/RemoteBackend';
+import type { ResumableState } from '../remote/backends/RemoteBackend';
 import { dataKey } from '../remote/format/RemoteFormat';
 import { locationUrl } from '../remote/RemoteLocation';
 import type { RemoteSession } from '../remote/sync/RemoteSession';
-import { RESUMABLE_FROM } from '../remote/transfer/ObjectTransfer';
+import { uploadObject, type ResumeLedger } from '../remote/transfer/ObjectTransfer';
+import { TransferMeter } from '../remote/transfer/TransferMeter';
 import { finalMetrics, runGates, type GateSubject } from '../release/gates/ReleaseGates';
 import { bundleFiles } from '../release/bundle/DeploymentBundle';
 import { writeBundle } from '../release/bundle/writeBundle';
 import { estimateResources } from '../release/estimate/ResourceEstimate';
-import { assertModelPath, assertStageName, emptyPolicy } from '../release/stages/StageFormat';
+import { assertModelPath, assertStageName, emptyPolicy, isEstimate } from '../release/stages/StageFormat';
 import { StageStore, type ReadPointer } from '../release/stages/StageStore';
 import { RunQueries } from '../runs/RunQueries';
 import type { CallContext } from './CallContext';
@@ -94,7 +97,11 @@ export class ReleaseService {
     const failed = gates.filter((g) => !g.passed);
     if (failed.length > 0 && p.force !== true) throw gateRefusal(v, p.stage, failed);
     call.signal?.throwIfAborted();
-    await this.ensureOnRemote(project, session, v, failed.length > 0, call);
+    // Only an overridden pickle gate accepts the model's pickle findings: that failure is in
+    // the audit record. Forcing past another gate (a metric) must not let an unsafe pickle
+    // through unseen on a stage without the pickle gate.
+    const pickleOverridden = failed.some((g) => g.gate === 'pickle');
+    await this.ensureOnRemote(project, session, v, pickleOverridden, call);
     const target = await this.targetOf(project, session, v);
     const result = await move(stages, project, {
       model: v.path,
@@ -139,25 +146,33 @@ export class ReleaseService {
     return (await stages.list(p.model)).map((r) => stageInfo(project, r));
   }
 
-  /** The trail: every move on the chain of each stage's pointer (see AuditRecord.previous), oldest first. */
+  /**
+   * The trail: every move on the chain of each stage's pointer (see AuditRecord.previous),
+   * oldest first. Within a stage the chain gives the order, not the clocks: teammates'
+   * clocks differ, and a move made after another can carry an earlier time. Stages are
+   * interleaved by time.
+   */
   async history(project: Project, p: ReleaseRemoteParams & { model?: string; stage?: string }): Promise<AuditRecord[]> {
     if (p.model !== undefined) assertModelPath(p.model);
+    if (p.stage !== undefined) assertStageName(p.stage);
     const stages = new StageStore(this.remotes.session(project, p.remote, p.credentials));
-    const [records, pointers] = await Promise.all([stages.history(p.model, p.stage), stages.list(p.model)]);
-    const byKey = new Map(records.map((r) => [r.key, r.record]));
-    const trail: AuditRecord[] = [];
+    const [byKey, pointers] = await Promise.all([stages.history(p.model, p.stage), stages.list(p.model)]);
+    const chains: AuditRecord[][] = [];
     for (const { pointer } of pointers) {
       if (p.stage !== undefined && pointer.stage !== p.stage) continue;
+      const chain: AuditRecord[] = [];
       const seen = new Set<string>();
-      for (let key: string | null = pointer.audit; key !== null && !seen.has(key);) {
+      for (let key: string | null = pointer.audit; key !== null && !seen.has(key); ) {
         seen.add(key);
         const r = byKey.get(key);
         if (r === undefined) break; // Older records gone by hand: the trail ends there.
-        trail.push(r);
+        if (r instanceof Error) throw r; // On the trail, yet refused: said, naming its key.
+        chain.push(r);
         key = r.previous;
       }
+      chains.push(chain.reverse());
     }
-    return trail.sort((a, b) => a.at - b.at || a.stage.localeCompare(b.stage));
+    return mergeChains(chains);
   }
 
   /** Limit who may move `stage` (an empty list lifts it). Only someone allowed now may change it. */
@@ -246,12 +261,14 @@ export class ReleaseService {
   ): Promise<GateResult[]> {
     const config = gateConfig(project, stage);
     if (config.gates.length === 0) return [];
+    // Fetched before the model is materialized: a decompressed copy is not held over a download.
+    const producer = config.gates.includes('secrets') ? await producerOf(project, v, this.remotes) : null;
     return this.withModelFile(project, v, async (modelFile) => {
       const subject: GateSubject = {
         version: v,
         environment: environmentOf(project, v),
         modelFile,
-        producer: await producerOf(project, v, this.remotes),
+        producer,
         run: runOf(project, v),
       };
       return runGates(config, subject, current?.pointer.target ?? null);
@@ -278,31 +295,40 @@ export class ReleaseService {
     project: Project,
     session: RemoteSession,
     v: VersionInfo,
-    forced: boolean,
+    acceptPickle: boolean,
     call: CallContext,
   ): Promise<void> {
     if (!v.remotes.includes(session.name)) {
-      const allow = forced ? await this.pickleFindingIds(project, v) : [];
+      const allow = acceptPickle ? await this.pickleFindingIds(project, v) : [];
       const r = await this.remotes.push(
         project,
         { root: project.root, remote: session.name, paths: [v.path], allow },
         call,
       );
-      if (!r.pushed)
-        throw new MlsnapError(
-          'gate',
-          `${v.path} could not be pushed to remote ${session.name}: the secret gate found ${r.findings.length} possible secret(s) in ${[...new Set(r.findings.map((f) => f.path))].join(', ')}; run \`mlsnap push\` to see them, then promote again`,
-          v.path,
-        );
+      if (!r.pushed) throw pushRefusal(v, session.name, r.findings);
     }
     const key = dataKey(v.blob, 'raw');
-    if ((await session.run((b) => b.head(key))) !== null) return;
+    const there = await session.run((b) => b.head(key));
+    if (there !== null) {
+      // Create-only, so never replaced: a wrong one would fail every fetch-stage, so say it now.
+      if (there.size !== v.size)
+        throw new MlsnapError(
+          'remote',
+          `remote ${session.name}: ${key} holds ${there.size} bytes, but ${v.path}@${v.seq} has ${v.size}; it was altered by hand: delete it, then promote again`,
+          v.path,
+        );
+      return;
+    }
+    // Pushed zstd-compressed: a raw copy for deployment tools, from the bytes decompressed
+    // (and hashed) here, resumable through the project's upload ledger like a push.
     await this.withModelFile(project, v, async (file) => {
-      await session.run(async (b) =>
-        v.size >= RESUMABLE_FROM
-          ? b.putResumable(key, await fileSource(file))
-          : b.put(key, { file }, { length: v.size }),
+      const meter = new TransferMeter('upload', call.progress);
+      meter.plan(1, v.size);
+      await session.run((b) =>
+        uploadObject(b, { key, size: v.size, source: { file } }, uploadLedger(project, session.name), meter, call.signal),
       );
+      meter.objectDone();
+      meter.finish();
     });
   }
 
@@ -313,12 +339,23 @@ export class ReleaseService {
   /** What the pointer says of the version: its raw object (sha256 computed here), environment, run, estimate. */
   private async targetOf(project: Project, session: RemoteSession, v: VersionInfo): Promise<StageTarget> {
     const key = dataKey(v.blob, 'raw');
-    const { sha256, estimate } = await this.withModelFile(project, v, async (file) => ({
-      sha256: await sha256Of(file),
-      estimate: await summarizeModel(file, { name: v.path })
+    const { sha256, estimate } = await this.withModelFile(project, v, async (file) => {
+      // One read gives the sha256 and checks the BLAKE3: a raw blob is parsed in place without
+      // being hashed, and a pointer whose two hashes disagree would fail every fetch-stage.
+      const h = await hashesOf(file);
+      if (h.blake3 !== v.blob || h.size !== v.size)
+        throw new MlsnapError(
+          'io',
+          `the stored bytes of ${v.path}@${v.seq} do not match their hash (corrupt on this disk); nothing was promoted: run \`mlsnap check\``,
+          v.path,
+        );
+      const estimate = await summarizeModel(file, { name: v.path })
         .then(estimateResources)
-        .catch(() => null),
-    }));
+        .catch(() => null);
+      // Every figure a figure (readers refuse a pointer whose estimate is not): a file that
+      // parses into nonsense gets no estimate rather than a pointer nobody can read.
+      return { sha256: h.sha256, estimate: estimate !== null && isEstimate(estimate) ? estimate : null };
+    });
     const env = environmentOf(project, v);
     const run = runOf(project, v);
     return {
@@ -336,6 +373,55 @@ export class ReleaseService {
   dispose(): void {
     this._onDidMove.dispose();
   }
+}
+
+/**
+ * Chains (each oldest first) merged into one list by time, each chain's own order kept: the
+ * next record out is the earliest of the chains' next ones.
+ */
+function mergeChains(chains: AuditRecord[][]): AuditRecord[] {
+  const next = chains.map(() => 0);
+  const out: AuditRecord[] = [];
+  for (;;) {
+    let pick = -1;
+    for (const [i, chain] of chains.entries()) {
+      const r = chain[next[i] as number];
+      if (r === undefined) continue;
+      const best = pick === -1 ? undefined : chains[pick]?.[next[pick] as number];
+      if (best === undefined || r.at < best.at || (r.at === best.at && r.stage < best.stage)) pick = i;
+    }
+    if (pick === -1) return out;
+    out.push(chains[pick]?.[next[pick] as number] as AuditRecord);
+    next[pick] = (next[pick] as number) + 1;
+  }
+}
+
+/** Where a resumable upload's state is kept between runs: the project's store, as for a push. */
+function uploadLedger(project: Project, remote: string): ResumeLedger {
+  const rows = project.store.remotes;
+  return {
+    load: (key) => {
+      const s = rows.uploadState(remote, key);
+      return s === null ? null : (JSON.parse(s) as ResumableState);
+    },
+    save: (key, state) => rows.saveUploadState(remote, key, JSON.stringify(state)),
+    drop: (key) => rows.dropUploadState(remote, key),
+  };
+}
+
+/** The push a promotion needs was refused: what was found, and each finding's id to accept it. */
+function pushRefusal(v: VersionInfo, remote: string, findings: readonly SecretFinding[]): MlsnapError {
+  const shown = findings
+    .slice(0, 5)
+    .map((f) => `${f.rule} in ${f.version} (${f.id})`)
+    .join('; ');
+  const more = findings.length > 5 ? ` and ${findings.length - 5} more` : '';
+  const ids = [...new Set(findings.map((f) => f.id))].join(' ');
+  return new MlsnapError(
+    'gate',
+    `${v.path} could not be pushed to remote ${remote}: the push gate found ${findings.length} problem${findings.length === 1 ? '' : 's'}: ${shown}${more}. Nothing was promoted; run \`mlsnap push\` to see them (\`mlsnap push --allow ${ids}\` accepts them), then promote again`,
+    v.path,
+  );
 }
 
 /** The lockfiles recorded with the environment, as they were then, for the bundle's build context. */
@@ -373,8 +459,12 @@ function modelVersion(project: Project, ref: string): VersionInfo {
   return v;
 }
 
+/** Own entries only: a stage may be called `constructor`, which every object inherits. */
 function gateConfig(project: Project, stage: string): StageGateConfig {
-  return project.config.stages?.[stage] ?? DEFAULT_STAGE_GATES[stage] ?? { gates: [] };
+  const configured = project.config.stages;
+  if (configured !== undefined && Object.hasOwn(configured, stage)) return configured[stage] as StageGateConfig;
+  if (Object.hasOwn(DEFAULT_STAGE_GATES, stage)) return DEFAULT_STAGE_GATES[stage] as StageGateConfig;
+  return { gates: [] };
 }
 
 function environmentOf(project: Project, v: VersionInfo): EnvironmentInfo | null {
@@ -434,6 +524,18 @@ async function sha256Of(file: string): Promise<string> {
   const h = createHash('sha256');
   for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
   return h.digest('hex');
+}
+
+async function hashesOf(file: string): Promise<{ sha256: string; blake3: string; size: number }> {
+  const sha = createHash('sha256');
+  const b3 = new Blake3Hasher();
+  let size = 0;
+  for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 20 })) {
+    sha.update(chunk as Buffer);
+    b3.update(chunk as Buffer);
+    size += (chunk as Buffer).length;
+  }
+  return { sha256: sha.digest('hex'), blake3: b3.digest('hex'), size };
 }
 
 function stageInfo(project: Project, r: ReadPointer): StageInfo {
@@ -527,7 +629,7 @@ async function move(stages: StageStore, project: Project, m: Move): Promise<Stag
 function lostRace(m: Move, now: ReadPointer | null): MlsnapError {
   const who =
     now === null
-      ? 'someone demoted it and the pointer is gone'
+      ? 'its pointer is gone from the remote (deleted by hand, not demoted: a demotion leaves one holding nothing)'
       : `${now.pointer.movedBy} on ${now.pointer.host} moved it to ${now.pointer.target?.versionId ?? 'nothing'} at ${new Date(now.pointer.movedAt).toISOString()}${now.pointer.reason === null ? '' : ` ("${now.pointer.reason}")`}`;
   return new MlsnapError(
     'conflict',

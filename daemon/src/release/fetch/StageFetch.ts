@@ -47,10 +47,45 @@ export async function fetchStage(
   return { pointer: read.pointer, etag: read.etag, file, bytes: target.object.size };
 }
 
-/** `dest` itself, or the model's file name inside it when it is a folder. */
+/**
+ * `dest` itself, or the model's file name inside it when it is a folder. Its folder must
+ * exist (a mistyped path is not made on a deployment host), and the file must not be a folder.
+ */
 async function targetFile(dest: string, model: string): Promise<string> {
-  const st = await fsp.stat(dest).catch(() => null);
-  return st?.isDirectory() === true ? path.join(dest, path.posix.basename(model)) : path.resolve(dest);
+  const st = await statOrNull(dest);
+  const file = st?.isDirectory() === true ? path.join(dest, path.posix.basename(model)) : path.resolve(dest);
+  const dir = path.dirname(file);
+  const parent = await statOrNull(dir);
+  if (parent === null)
+    throw new MlsnapError('not-found', `${dir} does not exist: make it first (mkdir -p ${dir}), or name another <dest>`, dir);
+  if (!parent.isDirectory())
+    throw new MlsnapError('conflict', `${dir} is not a folder; name another <dest>`, dir);
+  if ((await statOrNull(file))?.isDirectory() === true)
+    throw new MlsnapError('conflict', `${file} is a folder; name the file to write, or another folder`, file);
+  return file;
+}
+
+async function statOrNull(p: string): Promise<fs.Stats | null> {
+  try {
+    return await fsp.stat(p);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return null;
+    throw localError(p, e);
+  }
+}
+
+/** A failure of this machine's disk, naming the file: `io`, never said as the remote's. */
+function localError(file: string, e: unknown): MlsnapError {
+  if (e instanceof MlsnapError) return e;
+  const code = (e as NodeJS.ErrnoException).code;
+  const fix =
+    code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
+      ? `: ${path.dirname(file)} is not writable by this user; fix its permissions or name another <dest>`
+      : code === 'ENOSPC' || code === 'EDQUOT'
+        ? `: the disk is full; free space there or name another <dest>`
+        : '';
+  return new MlsnapError('io', `cannot write ${file} (${code ?? (e as Error).message})${fix}`, file);
 }
 
 async function download(session: RemoteSession, target: StageTarget, file: string): Promise<void> {
@@ -68,16 +103,40 @@ async function download(session: RemoteSession, target: StageTarget, file: strin
         );
       throw session.errorOf(e);
     });
-    const out = await fsp.open(tmp, 'wx', 0o644);
+    const out = await fsp.open(tmp, 'wx', 0o644).catch((e: unknown) => {
+      stream.destroy();
+      throw localError(file, e);
+    });
     try {
-      for await (const chunk of stream) {
-        const c = chunk as Buffer;
+      // Failures reading the remote are the remote's; failures writing here are this disk's.
+      const chunks = (async function* (): AsyncGenerator<Buffer> {
+        try {
+          for await (const chunk of stream) yield chunk as Buffer;
+        } catch (e) {
+          throw session.errorOf(e);
+        }
+      })();
+      for await (const c of chunks) {
+        size += c.length;
+        // The pointer says how much to expect: an object that runs past it is the wrong one, and
+        // is not downloaded whole (a hostile pointer could name a huge blob) to find that out.
+        if (size > target.object.size) {
+          stream.destroy();
+          throw new MlsnapError(
+            'remote',
+            `${session.where}: object ${key} does not match the stage's pointer (more than the ${target.object.size} bytes it says); nothing was written to ${file}`,
+            file,
+          );
+        }
         sha.update(c);
         b3.update(c);
-        size += c.length;
-        await out.write(c);
+        await writeAll(out, c).catch((e: unknown) => {
+          throw localError(file, e);
+        });
       }
-      await out.sync();
+      await out.sync().catch((e: unknown) => {
+        throw localError(file, e);
+      });
     } finally {
       await out.close();
     }
@@ -88,7 +147,9 @@ async function download(session: RemoteSession, target: StageTarget, file: strin
         `${session.where}: object ${key} does not match the stage's pointer (${why}); nothing was written to ${file}`,
         file,
       );
-    await fsp.rename(tmp, file);
+    await fsp.rename(tmp, file).catch((e: unknown) => {
+      throw localError(file, e);
+    });
     await fsyncDir(path.dirname(file));
   } finally {
     await fsp.rm(tmp, { force: true });
@@ -104,10 +165,21 @@ function mismatch(t: StageTarget, size: number, sha256: string, blake3: string):
   return null;
 }
 
+async function writeAll(out: fsp.FileHandle, chunk: Buffer): Promise<void> {
+  for (let off = 0; off < chunk.length; ) {
+    const { bytesWritten } = await out.write(chunk, off, chunk.length - off);
+    off += bytesWritten;
+  }
+}
+
+/** Network file systems (NFS, SMB) may refuse fsync on a folder (EINVAL): their server orders metadata itself. */
 async function fsyncDir(dir: string): Promise<void> {
   const h = await fsp.open(dir, fs.constants.O_RDONLY);
   try {
     await h.sync();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'EINVAL' && code !== 'ENOTSUP' && code !== 'EPERM') throw localError(dir, e);
   } finally {
     await h.close();
   }

@@ -1,3 +1,4 @@
+import { MlsnapError } from '../../../../shared/src/errors';
 import type { AuditRecord, StagePointer, StagePolicy } from '../../../../shared/src/release';
 import { runPool } from '../../remote/runPool';
 import { readAll, type RemoteSession } from '../../remote/sync/RemoteSession';
@@ -9,11 +10,12 @@ import {
   decodePolicy,
   emptyPolicy,
   encodeObject,
-  isAuditKey,
   MAX_STAGE_OBJECT,
+  parseAuditKey,
   parsePointerKey,
   pointerKey,
   POLICY_KEY,
+  refused,
   STAGES_PREFIX,
 } from './StageFormat';
 
@@ -46,6 +48,7 @@ export class StageStore {
     return this.session.run(async (b) => {
       const head = await b.head(key);
       if (head === null) return null;
+      if (head.size > MAX_STAGE_OBJECT) throw refused(key, `it is ${head.size} bytes, far more than a pointer`);
       try {
         const bytes = await readAll(await b.get(key), MAX_STAGE_OBJECT);
         return { pointer: decodePointer(key, bytes), etag: head.etag };
@@ -56,12 +59,19 @@ export class StageStore {
     });
   }
 
-  /** Replace the pointer if it is still at `etag` (null: only if there is none). */
+  /**
+   * Replace the pointer if it is still at `etag` (null: only if there is none). A refusal is
+   * checked against what is there now: when that is this very pointer (its audit key names a
+   * record written for this move alone), the write landed and only its answer was lost (an
+   * SDK retrying a conditional PUT that had succeeded gets 412), so it is a success.
+   */
   async swap(pointer: StagePointer, etag: string | null): Promise<SwapOutcome> {
     const key = pointerKey(pointer.model, pointer.stage);
     const r = await this.session.run((b) => b.putIfMatch(key, encodeObject(pointer), etag));
     if (r.swapped) return r;
-    return { swapped: false, current: await this.readKey(key) };
+    const current = await this.readKey(key);
+    if (current !== null && current.pointer.audit === pointer.audit) return { swapped: true, etag: current.etag };
+    return { swapped: false, current };
   }
 
   /** Write the record create-only; returns its key. Written before the pointer that names it. */
@@ -89,16 +99,35 @@ export class StageStore {
     );
   }
 
-  /** Audit records with their keys (of one model, and one stage of it, when given), in no order. */
-  async history(model?: string, stage?: string): Promise<{ key: string; record: AuditRecord }[]> {
-    const keys = await this.keys(auditPrefix(model, stage), (k) => isAuditKey(k));
-    const records: { key: string; record: AuditRecord }[] = [];
-    await runPool(keys, 8, async (key) => {
-      const bytes = await this.session.run(async (b) => readAll(await b.get(key), MAX_STAGE_OBJECT));
-      const r = decodeAudit(key, bytes);
+  /**
+   * Audit records by key (of one model, and one stage of it, when given). A record that does
+   * not decode is kept as its error, not thrown: only a record on a stage's chain is part of
+   * the trail, so a broken one elsewhere (a lost race's, one left by hand) must not hide the rest.
+   */
+  async history(model?: string, stage?: string): Promise<Map<string, AuditRecord | MlsnapError>> {
+    const keys = await this.keys(auditPrefix(model, stage), (k) => {
       // A listing by model prefix also matches `models/a.pt.bak/...` under `models/a.pt`: keep exact ones.
-      if ((model === undefined || r.model === model) && (stage === undefined || r.stage === stage))
-        records.push({ key, record: r });
+      const where = parseAuditKey(k);
+      return where !== null && (model === undefined || where.model === model) && (stage === undefined || where.stage === stage);
+    });
+    const records = new Map<string, AuditRecord | MlsnapError>();
+    await runPool(keys, 8, async (key) => {
+      const bytes = await this.session.run(async (b) => {
+        try {
+          return await readAll(await b.get(key), MAX_STAGE_OBJECT);
+        } catch (e) {
+          // Removed since the listing: as if it had not been listed.
+          if ((e as Error).name === 'BlobNotFound') return null;
+          throw e;
+        }
+      });
+      if (bytes === null) return;
+      try {
+        records.set(key, decodeAudit(key, bytes));
+      } catch (e) {
+        if (!(e instanceof MlsnapError)) throw e;
+        records.set(key, e);
+      }
     });
     return records;
   }
@@ -107,7 +136,14 @@ export class StageStore {
     return this.session.run(async (b) => {
       const head = await b.head(POLICY_KEY);
       if (head === null) return { policy: emptyPolicy(), etag: null };
-      return { policy: decodePolicy(await readAll(await b.get(POLICY_KEY), MAX_STAGE_OBJECT)), etag: head.etag };
+      if (head.size > MAX_STAGE_OBJECT) throw refused(POLICY_KEY, `it is ${head.size} bytes, far more than a policy`);
+      try {
+        return { policy: decodePolicy(await readAll(await b.get(POLICY_KEY), MAX_STAGE_OBJECT)), etag: head.etag };
+      } catch (e) {
+        // Removed between the two calls: no policy, and a swap naming no etag creates one.
+        if ((e as Error).name === 'BlobNotFound') return { policy: emptyPolicy(), etag: null };
+        throw e;
+      }
     });
   }
 
