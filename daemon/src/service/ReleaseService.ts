@@ -162,7 +162,7 @@ export class ReleaseService {
       if (p.stage !== undefined && pointer.stage !== p.stage) continue;
       const chain: AuditRecord[] = [];
       const seen = new Set<string>();
-      for (let key: string | null = pointer.audit; key !== null && !seen.has(key); ) {
+      for (let key: string | null = pointer.audit; key !== null && !seen.has(key);) {
         seen.add(key);
         const r = byKey.get(key);
         if (r === undefined) break; // Older records gone by hand: the trail ends there.
@@ -325,7 +325,13 @@ export class ReleaseService {
       const meter = new TransferMeter('upload', call.progress);
       meter.plan(1, v.size);
       await session.run((b) =>
-        uploadObject(b, { key, size: v.size, source: { file } }, uploadLedger(project, session.name), meter, call.signal),
+        uploadObject(
+          b,
+          { key, size: v.size, source: { file } },
+          uploadLedger(project, session.name),
+          meter,
+          call.signal,
+        ),
       );
       meter.objectDone();
       meter.finish();

@@ -57,9 +57,12 @@ async function targetFile(dest: string, model: string): Promise<string> {
   const dir = path.dirname(file);
   const parent = await statOrNull(dir);
   if (parent === null)
-    throw new MlsnapError('not-found', `${dir} does not exist: make it first (mkdir -p ${dir}), or name another <dest>`, dir);
-  if (!parent.isDirectory())
-    throw new MlsnapError('conflict', `${dir} is not a folder; name another <dest>`, dir);
+    throw new MlsnapError(
+      'not-found',
+      `${dir} does not exist: make it first (mkdir -p ${dir}), or name another <dest>`,
+      dir,
+    );
+  if (!parent.isDirectory()) throw new MlsnapError('conflict', `${dir} is not a folder; name another <dest>`, dir);
   if ((await statOrNull(file))?.isDirectory() === true)
     throw new MlsnapError('conflict', `${file} is a folder; name the file to write, or another folder`, file);
   return file;
@@ -166,7 +169,7 @@ function mismatch(t: StageTarget, size: number, sha256: string, blake3: string):
 }
 
 async function writeAll(out: fsp.FileHandle, chunk: Buffer): Promise<void> {
-  for (let off = 0; off < chunk.length; ) {
+  for (let off = 0; off < chunk.length;) {
     const { bytesWritten } = await out.write(chunk, off, chunk.length - off);
     off += bytesWritten;
   }

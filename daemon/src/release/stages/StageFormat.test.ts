@@ -201,7 +201,7 @@ describe('decodePointer', () => {
     refuses(() => decodePointer(odd, bytesOf(pointer({ model: 'models/a b.pt' }))), /names another stage/, odd);
   });
 
-  test("an audit key of another stage, or of a model that only shares the prefix, is refused", () => {
+  test('an audit key of another stage, or of a model that only shares the prefix, is refused', () => {
     const other = stored(record({ stage: 'staging' })).key;
     refuses(() => decodePointer(KEY, bytesOf(pointer({ audit: other }))), /audit key is not one of this stage's/);
     const bak = stored(record({ model: 'models/mlp.pt.bak' })).key;
@@ -342,6 +342,10 @@ describe('decodePolicy', () => {
     refuses(() => decodePolicy(policy({ production: { authors: 'alice' } })), /rule for production/, key);
     refuses(() => decodePolicy(policy({ production: { authors: [1] } })), /rule for production/, key);
     refuses(() => decodePolicy(policy({ production: null })), /rule for production/, key);
-    refuses(() => decodePolicy(Buffer.from('{"format":"mlsnap-policy","version":1,"stages":{"__proto__":{"authors":[]}}}')), /rule for __proto__/, key);
+    refuses(
+      () => decodePolicy(Buffer.from('{"format":"mlsnap-policy","version":1,"stages":{"__proto__":{"authors":[]}}}')),
+      /rule for __proto__/,
+      key,
+    );
   });
 });

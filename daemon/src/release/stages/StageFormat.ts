@@ -32,7 +32,9 @@ const VERSION_ID = /^v[0-9a-f]{16}$/;
 /** One folder or file name of a key: the remote's key alphabet, never starting with "." (so no "." or ".."). */
 const KEY_SEGMENT = '[A-Za-z0-9_-][A-Za-z0-9._-]*';
 const STAGE_SEGMENT = '[a-z0-9][a-z0-9._-]{0,63}';
-const AUDIT_KEY = new RegExp(`^audit/((?:${KEY_SEGMENT}/)*${KEY_SEGMENT})/(${STAGE_SEGMENT})/(\\d{13})-([0-9a-f]{16})\\.json$`);
+const AUDIT_KEY = new RegExp(
+  `^audit/((?:${KEY_SEGMENT}/)*${KEY_SEGMENT})/(${STAGE_SEGMENT})/(\\d{13})-([0-9a-f]{16})\\.json$`,
+);
 
 /** Whether `model` can name remote keys: project-relative, each segment letters, digits, `.`, `_`, `-`. */
 export function isModelPath(model: string): boolean {
@@ -249,11 +251,7 @@ export function decodeAudit(key: string, bytes: Uint8Array): AuditRecord {
   const a = parseJson(key, bytes);
   const where = parseAuditKey(key);
   expect(key, a['format'] === 'mlsnap-audit' && a['version'] === 1, 'it is not an mlsnap audit record (format 1)');
-  expect(
-    key,
-    where !== null && a['model'] === where.model && a['stage'] === where.stage,
-    'it names another stage',
-  );
+  expect(key, where !== null && a['model'] === where.model && a['stage'] === where.stage, 'it names another stage');
   const w = where as NonNullable<typeof where>;
   expect(key, a['action'] === 'promote' || a['action'] === 'demote', 'its action is unknown');
   expect(key, isVersionIdOrNull(a['from']) && isVersionIdOrNull(a['to']), 'its versions are malformed');
@@ -265,7 +263,8 @@ export function decodeAudit(key: string, bytes: Uint8Array): AuditRecord {
   );
   expect(
     key,
-    a['previous'] === null || (isStr(a['previous']) && a['previous'] !== key && isAuditKeyOf(a['previous'], w.model, w.stage)),
+    a['previous'] === null ||
+      (isStr(a['previous']) && a['previous'] !== key && isAuditKeyOf(a['previous'], w.model, w.stage)),
     "its previous record is not one of this stage's audit records",
   );
   expect(

@@ -108,7 +108,11 @@ export class StageStore {
     const keys = await this.keys(auditPrefix(model, stage), (k) => {
       // A listing by model prefix also matches `models/a.pt.bak/...` under `models/a.pt`: keep exact ones.
       const where = parseAuditKey(k);
-      return where !== null && (model === undefined || where.model === model) && (stage === undefined || where.stage === stage);
+      return (
+        where !== null &&
+        (model === undefined || where.model === model) &&
+        (stage === undefined || where.stage === stage)
+      );
     });
     const records = new Map<string, AuditRecord | MlsnapError>();
     await runPool(keys, 8, async (key) => {
