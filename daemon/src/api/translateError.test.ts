@@ -41,7 +41,12 @@ function failingService(): DaemonService {
   const fail = async (): Promise<never> => {
     throw errno('ENOSPC', 'ENOSPC: no space left on device, write');
   };
-  return { call: fail, content: fail, onDidTag: () => () => undefined } as unknown as DaemonService;
+  return {
+    call: fail,
+    content: fail,
+    onDidTag: () => () => undefined,
+    release: { onDidMove: () => () => undefined },
+  } as unknown as DaemonService;
 }
 
 test('HTTP and JSON-RPC translate the same failure to the same typed error', async () => {
