@@ -211,17 +211,38 @@ for (const backend of BACKENDS) {
       const [s0, s1] = stores as [StageStore, StageStore];
       const before = await s0.read(model, 'staging');
       assert.ok(before !== null);
-      const pointer = (who: string): StagePointer => ({ ...before.pointer, movedBy: who, movedAt: Date.now() });
+      // Each move writes its own audit record first, and its pointer names it (as move() does).
+      const pointer = async (who: string, from: StagePointer): Promise<StagePointer> => {
+        const at = Date.now();
+        const record: AuditRecord = {
+          format: 'mlsnap-audit',
+          version: 1,
+          model,
+          stage: 'staging',
+          action: 'demote',
+          from: null,
+          to: null,
+          author: who,
+          host: 'test',
+          at,
+          reason: null,
+          gates: [],
+          forced: false,
+          previous: from.audit,
+        };
+        return { ...from, movedBy: who, movedAt: at, audit: await s0.writeAudit(record) };
+      };
       // Both read the same etag; the second swap to arrive names an etag that is gone.
-      assert.equal((await s0.swap(pointer('x'), before.etag)).swapped, true);
-      const late = await s1.swap(pointer('y'), before.etag);
+      assert.equal((await s0.swap(await pointer('x', before.pointer), before.etag)).swapped, true);
+      const late = await s1.swap(await pointer('y', before.pointer), before.etag);
       assert.ok(!late.swapped && late.current?.pointer.movedBy === 'x', 'the loser sees the winner');
       if (backend.atomicConditionalWrites) {
         // At the same instant. (moto checks If-Match without a lock, so two concurrent
         // conditional PUTs can both succeed there; S3 itself serializes them.)
         const now = await s0.read(model, 'staging');
         assert.ok(now !== null);
-        const results = await Promise.all([s0.swap(pointer('p'), now.etag), s1.swap(pointer('q'), now.etag)]);
+        const [p, q] = [await pointer('p', now.pointer), await pointer('q', now.pointer)];
+        const results = await Promise.all([s0.swap(p, now.etag), s1.swap(q, now.etag)]);
         assert.equal(results.filter((r) => r.swapped).length, 1, JSON.stringify(results));
       }
       // Through the CLI: two teammates promote at once. Whoever loses is told who moved it.
@@ -516,4 +537,102 @@ test('promote outside a project with a remote, and of a file that is not a model
   const badStage = run(['promote', 'models/d.safetensors@latest', 'Prod!'], t);
   assert.equal(badStage.status, 2);
   assert.match(badStage.stderr, /stage name/);
+});
+
+test('forcing past another gate does not push an unsafe pickle; a stage named `constructor` has no gates', () => {
+  const erin = teammate('erin');
+  ok(['daemon', 'stop'], erin);
+  const config = path.join(erin.root, '.mlsnap', 'config.json');
+  fs.writeFileSync(
+    config,
+    JSON.stringify({
+      ...JSON.parse(fs.readFileSync(config, 'utf8')),
+      // The environment gate fails (no interpreter), and qa has no pickle gate.
+      interpreter: '/nonexistent/bin/python3',
+      stages: { qa: { gates: ['environment'] } },
+    }),
+  );
+  const share = path.join(tempDir('release-share'), 'remote');
+  ok(['remote', 'add', 'team', share, '--create'], erin);
+  writeModel(erin, 'models/evil.pkl', Buffer.from("cos\nsystem\n(S'echo pwned'\ntR."));
+  const r = run(['promote', 'models/evil.pkl@latest', 'qa', '--force', '--reason', 'the env is fine'], erin);
+  assert.equal(r.status, 14, `${r.stderr}${r.stdout}`);
+  assert.match(r.stderr, /could not be pushed to remote team: .*pickle-code-execution in models\/evil\.pkl/);
+  assert.match(r.stderr, /mlsnap push --allow pickle-code-execution-[0-9a-f]{12}/);
+  assert.equal(fs.existsSync(path.join(share, 'stages', 'models', 'evil.pkl', 'qa.json')), false, 'not promoted');
+  // An Object.prototype name is a stage like any other (no gates unless configured).
+  writeModel(erin, 'models/e.safetensors', safetensors(2, 7));
+  const c = json<PromoteResult>(['promote', 'models/e.safetensors@latest', 'constructor'], erin);
+  assert.deepEqual(c.gates, []);
+  assert.equal(c.stage.stage, 'constructor');
+});
+
+describe('the raw object a pointer names, on a folder remote', () => {
+  let t: Teammate;
+  let share = '';
+  const pointerOf = (model: string, stage: string): StagePointer =>
+    JSON.parse(
+      fs.readFileSync(path.join(share, 'stages', ...model.split('/'), `${stage}.json`), 'utf8'),
+    ) as StagePointer;
+  const dataFile = (hash: string, suffix = ''): string =>
+    path.join(share, 'data', hash.slice(0, 2), `${hash}${suffix}`);
+
+  /** A safetensors file of zeros: compresses well. */
+  function zeros(rows: number): Buffer {
+    const header = Buffer.from(JSON.stringify({ w: { dtype: 'F32', shape: [rows, 3], data_offsets: [0, rows * 12] } }));
+    const len = Buffer.alloc(8);
+    len.writeBigUInt64LE(BigInt(header.length));
+    return Buffer.concat([len, header, Buffer.alloc(rows * 12)]);
+  }
+
+  test('a blob pushed zstd-compressed gets a raw copy on promote, which fetch-stage reads', () => {
+    t = teammate('fay');
+    share = path.join(tempDir('release-share'), 'remote');
+    ok(['remote', 'add', 'team', share, '--create'], t);
+    const bytes = zeros(20_000);
+    // The same bytes recorded first as a metrics file are stored (and pushed) compressed.
+    fs.writeFileSync(path.join(t.root, 'weights.json'), bytes);
+    ok(['snapshot', 'weights.json'], t);
+    const v = writeModel(t, 'models/z.safetensors', bytes);
+    ok(['push'], t);
+    assert.ok(fs.existsSync(dataFile(v.blob, '.zst')), 'pushed compressed');
+    assert.ok(!fs.existsSync(dataFile(v.blob)), 'no raw copy yet');
+    ok(['promote', 'models/z.safetensors@latest', 'staging'], t);
+    const p = pointerOf('models/z.safetensors', 'staging');
+    assert.equal(p.target?.object.key, `data/${v.blob.slice(0, 2)}/${v.blob}`);
+    assert.deepEqual(fs.readFileSync(dataFile(v.blob)), bytes, 'the raw copy is the bytes themselves');
+    assert.equal(p.target?.object.sha256, sha256(bytes));
+    const dest = tempDir('release-deploy');
+    ok(['fetch-stage', share, 'models/z.safetensors', 'staging', dest], t);
+    assert.deepEqual(fs.readFileSync(path.join(dest, 'z.safetensors')), bytes);
+  });
+
+  test('a raw object altered on the remote is refused before the pointer names it', () => {
+    const v = writeModel(t, 'models/y.safetensors', safetensors(3, 11));
+    ok(['push'], t);
+    const file = dataFile(v.blob);
+    fs.chmodSync(file, 0o644);
+    fs.writeFileSync(file, 'short');
+    const r = run(['promote', 'models/y.safetensors@latest', 'staging'], t);
+    assert.equal(r.status, 11, r.stderr);
+    assert.match(
+      r.stderr,
+      /data\/[0-9a-f]{2}\/[0-9a-f]{64} holds 5 bytes, but models\/y\.safetensors@1 has \d+; it was altered by hand/,
+    );
+    assert.ok(!fs.existsSync(path.join(share, 'stages', 'models', 'y.safetensors')), 'nothing promoted');
+  });
+
+  test('local bytes that no longer match their hash are not promoted (the pointer would fail every fetch)', () => {
+    const v = writeModel(t, 'models/x.safetensors', safetensors(3, 12));
+    ok(['push'], t);
+    const local = path.join(t.root, '.mlsnap', 'blobs', v.blob.slice(0, 2), v.blob);
+    const bytes = fs.readFileSync(local);
+    bytes[bytes.length - 1] = (bytes[bytes.length - 1] as number) ^ 0xff; // bit rot, same length
+    fs.chmodSync(local, 0o644);
+    fs.writeFileSync(local, bytes);
+    const r = run(['promote', 'models/x.safetensors@latest', 'staging'], t);
+    assert.equal(r.status, 8, r.stderr);
+    assert.match(r.stderr, /the stored bytes of models\/x\.safetensors@1 do not match their hash .*mlsnap check/);
+    assert.ok(!fs.existsSync(path.join(share, 'stages', 'models', 'x.safetensors')), 'nothing promoted');
+  });
 });
