@@ -8,7 +8,7 @@ import type { DaemonConnection, LongCallOptions } from '../connection/DaemonConn
 import { withLongCallProgress } from '../connection/LongCallProgress';
 import type { VersionChooser } from '../history/HistoryFeature';
 import type { VersionRef } from '../history/HistoryService';
-import type { HistoryNode } from '../history/HistoryTree';
+import { refOf } from '../presentation/versionUri';
 import type { OutputLog } from '../OutputLog';
 import {
   defaultReproduceDir,
@@ -65,7 +65,7 @@ export class EnvironmentService {
   async exportEnvironment(on: EnvironmentTarget): Promise<void> {
     const target = await this.versionOf(on, 'Export the environment of which version?');
     if (!target) return;
-    const ref = refOf(target);
+    const ref = refOf(target.version);
     const format = await vscode.window.showQuickPick(formatPickItems(), {
       title: `Export the environment of ${ref} as…`,
       matchOnDescription: true,
@@ -96,7 +96,7 @@ export class EnvironmentService {
   async reproduceEnvironment(on: EnvironmentTarget): Promise<void> {
     const target = await this.versionOf(on, 'Reproduce the environment of which version?');
     if (!target) return;
-    const ref = refOf(target);
+    const ref = refOf(target.version);
     const source = await this.askSource(target.root, ref);
     if (!source) return;
     const dir = await askNewFolder({
@@ -120,10 +120,8 @@ export class EnvironmentService {
    */
   private async versionOf(on: EnvironmentTarget, title: string): Promise<VersionRef | undefined> {
     if (on.kind === 'argument') {
-      const version = versionNodeRef(on.value);
-      if (version) return version;
-      const uri = on.value instanceof vscode.Uri ? on.value : fileNodeUri(on.value);
-      if (uri) return this.versions.chooseVersionOf(uri, title);
+      const named = this.versions.fromArgument(on.value, title);
+      if (named) return named;
       if (this.versions.isEnvironmentRow(on.value)) return this.shown();
     }
     if (on.kind === 'shown') return this.shown();
@@ -226,26 +224,6 @@ export class EnvironmentService {
   private withProgress<T>(title: string, run: (opts: LongCallOptions) => Promise<T>): Promise<T | undefined> {
     return withLongCallProgress(title, this.log, new ReproduceProgress(), run);
   }
-}
-
-function refOf(t: VersionRef): string {
-  return `${t.version.path}@${t.version.seq}`;
-}
-
-/** A History version row, as VS Code passes it to a command run on it. */
-function versionNodeRef(a: unknown): VersionRef | undefined {
-  const n = a as Partial<HistoryNode> | null | undefined;
-  if (!n || typeof n !== 'object' || n.kind !== 'version') return undefined;
-  const v = n as Extract<HistoryNode, { kind: 'version' }>;
-  return { root: v.root, version: v.version };
-}
-
-/** A History file row: the file on disk. */
-function fileNodeUri(a: unknown): vscode.Uri | undefined {
-  const n = a as Partial<HistoryNode> | null | undefined;
-  if (!n || typeof n !== 'object' || n.kind !== 'file') return undefined;
-  const f = n as Extract<HistoryNode, { kind: 'file' }>;
-  return vscode.Uri.file(path.join(f.root, f.path));
 }
 
 async function exists(uri: vscode.Uri): Promise<boolean> {

@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { activeUri, onDidChangeActiveEditor } from '../activeEditor';
 import { commandRegistrar, setContext } from '../Commands';
@@ -23,6 +24,11 @@ export interface VersionChooser {
   isEnvironmentRow(a: unknown): boolean;
   /** A file's only version, or one the user picks; undefined when cancelled. */
   chooseVersionOf(uri: vscode.Uri, title: string): Promise<VersionRef | undefined>;
+  /**
+   * The version a command's argument names: a History version row itself; a History file row
+   * or an explorer Uri: its only version, or one picked. Null when the argument is neither.
+   */
+  fromArgument(a: unknown, title: string): Promise<VersionRef | undefined> | null;
 }
 
 /** How other features open mlsnap's diff of two versions of a file (what Compare Two Versions… shows). */
@@ -67,6 +73,12 @@ export class HistoryFeature implements vscode.Disposable {
       shownInEnvironment: () => environment.shown,
       isEnvironmentRow: (a) => environment.isRow(a),
       chooseVersionOf: (uri, title) => service.chooseVersionOf(uri, title),
+      fromArgument: (a, title) => {
+        const version = versionNodeRef(a);
+        if (version) return Promise.resolve(version);
+        const uri = a instanceof vscode.Uri ? a : fileNodeUri(a);
+        return uri ? service.chooseVersionOf(uri, title) : null;
+      },
     };
     this.differ = { diffVersions: (root, rel, before, after) => service.diffVersions(root, rel, before, after) };
     this.store.track(new SnapshotOnSave(daemon, catalog, log, saveHooks));
@@ -127,4 +139,20 @@ export class HistoryFeature implements vscode.Disposable {
   dispose(): void {
     this.store.dispose();
   }
+}
+
+/** A History version row, as VS Code passes it to a command run on it. */
+function versionNodeRef(a: unknown): VersionRef | undefined {
+  const n = a as Partial<HistoryNode> | null | undefined;
+  if (!n || typeof n !== 'object' || n.kind !== 'version') return undefined;
+  const v = n as Extract<HistoryNode, { kind: 'version' }>;
+  return { root: v.root, version: v.version };
+}
+
+/** A History file row: the file on disk. */
+function fileNodeUri(a: unknown): vscode.Uri | undefined {
+  const n = a as Partial<HistoryNode> | null | undefined;
+  if (!n || typeof n !== 'object' || n.kind !== 'file') return undefined;
+  const f = n as Extract<HistoryNode, { kind: 'file' }>;
+  return vscode.Uri.file(path.join(f.root, f.path));
 }

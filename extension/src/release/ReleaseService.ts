@@ -7,8 +7,8 @@ import { withLongCallProgress } from '../connection/LongCallProgress';
 import { askExistingFolder } from '../environment/FolderPrompt';
 import type { VersionChooser } from '../history/HistoryFeature';
 import type { VersionRef } from '../history/HistoryService';
-import type { HistoryNode } from '../history/HistoryTree';
 import { CommandId } from '../ids';
+import { refOf } from '../presentation/versionUri';
 import type { OutputLog } from '../OutputLog';
 import {
   bundleFormatPickItems,
@@ -73,7 +73,7 @@ export class ReleaseService {
   async promote(on: ReleaseTarget): Promise<void> {
     const target = await this.versionOf(on, 'Promote which version?');
     if (!target) return;
-    const ref = refOf(target);
+    const ref = refOf(target.version);
     const remote = await this.chooseRemote(target.root, `Promote ${ref} on which remote?`);
     if (!remote) return;
     const stage = await this.chooseStage({ root: target.root, remote }, target.version.path, ref);
@@ -116,7 +116,7 @@ export class ReleaseService {
   async exportBundle(on: ReleaseTarget): Promise<void> {
     const target = await this.versionOf(on, 'Export a deployment bundle of which version?');
     if (!target) return;
-    const ref = refOf(target);
+    const ref = refOf(target.version);
     const format = await vscode.window.showQuickPick(bundleFormatPickItems(), {
       title: `Export ${ref} as a deployment bundle for…`,
       matchOnDescription: true,
@@ -134,7 +134,7 @@ export class ReleaseService {
 
   /** Gates, the dialog, the move; again from the gates when someone else moved the stage meanwhile. */
   private async promoteTo(p: Promotion): Promise<void> {
-    const ref = refOf(p);
+    const ref = refOf(p.version);
     for (;;) {
       const check = await this.data.gates(p, ref, p.stage);
       const answer = await this.confirmPromotion(p, check);
@@ -151,7 +151,7 @@ export class ReleaseService {
   }
 
   private async runPromotion(p: Promotion, answer: PromotionAnswer): Promise<void> {
-    const ref = refOf(p);
+    const ref = refOf(p.version);
     const r = await withLongCallProgress(
       `mlsnap: promoting ${ref} to ${p.stage} on ${p.remote}`,
       this.log,
@@ -172,7 +172,7 @@ export class ReleaseService {
    * "Promote Anyway…" when some failed (then a required reason, sent with force).
    */
   private async confirmPromotion(p: Promotion, check: GateCheckResult): Promise<PromotionAnswer | undefined> {
-    const ref = refOf(p);
+    const ref = refOf(p.version);
     const seqs = await this.data.localSeqs(p.root, p.version.path).catch(() => new Map<string, number>());
     const serving = await this.servingEstimate(p.root, ref);
     const q = promotionQuestion(ref, p.remote, check, seqs, serving);
@@ -235,12 +235,8 @@ export class ReleaseService {
    * version, or one picked); from the palette, a tracked model file, then one of its versions.
    */
   private async versionOf(on: ReleaseTarget, title: string): Promise<VersionRef | undefined> {
-    if (on.kind === 'argument') {
-      const version = versionNodeRef(on.value);
-      if (version) return version;
-      const uri = on.value instanceof vscode.Uri ? on.value : fileNodeUri(on.value);
-      if (uri) return this.versions.chooseVersionOf(uri, title);
-    }
+    const named = on.kind === 'argument' ? this.versions.fromArgument(on.value, title) : null;
+    if (named) return named;
     const file = await this.pickModelFile(title);
     return file ? this.versions.chooseVersionOf(file, title) : undefined;
   }
@@ -356,26 +352,6 @@ function isConflict(e: unknown): boolean {
 async function reveal(uri: vscode.Uri): Promise<void> {
   if (vscode.workspace.getWorkspaceFolder(uri)) await vscode.commands.executeCommand('revealInExplorer', uri);
   else await vscode.commands.executeCommand('revealFileInOS', uri);
-}
-
-function refOf(t: { version: VersionRef['version'] }): string {
-  return `${t.version.path}@${t.version.seq}`;
-}
-
-/** A History version row, as VS Code passes it to a command run on it. */
-function versionNodeRef(a: unknown): VersionRef | undefined {
-  const n = a as Partial<HistoryNode> | null | undefined;
-  if (!n || typeof n !== 'object' || n.kind !== 'version') return undefined;
-  const v = n as Extract<HistoryNode, { kind: 'version' }>;
-  return { root: v.root, version: v.version };
-}
-
-/** A History file row: the file on disk. */
-function fileNodeUri(a: unknown): vscode.Uri | undefined {
-  const n = a as Partial<HistoryNode> | null | undefined;
-  if (!n || typeof n !== 'object' || n.kind !== 'file') return undefined;
-  const f = n as Extract<HistoryNode, { kind: 'file' }>;
-  return vscode.Uri.file(path.join(f.root, f.path));
 }
 
 /** A Models stage row holding a version. */
