@@ -88,54 +88,6 @@ function cliRequirements(ref: string): { content: string; flagged: boolean } {
 }
 
 /**
- * Run a command from the palette whose first step is a quick input of its own (the harness's
- * runCommand waits for the palette to close, which such a command keeps open).
- */
-async function runCommandThatAsks(title: string): Promise<void> {
-  await wb.page.keyboard.press('F1');
-  const box = wb.page.locator(SEL.quickInputBox);
-  await box.waitFor({ state: 'visible' });
-  await box.fill(`>${title}`);
-  const row = wb.quickInputRow(title).first();
-  await row.waitFor({ state: 'visible' });
-  if ((await row.getAttribute('class'))?.split(/\s+/).includes('focused')) await wb.page.keyboard.press('Enter');
-  else await row.click();
-}
-
-/** The open quick input once its title reads `title` (each step of a flow reuses the widget). */
-async function quickInputStep(title: string | RegExp): Promise<void> {
-  await wb.quickInput.locator('.quick-input-title', { hasText: title }).waitFor({ state: 'visible' });
-}
-
-async function chooseRow(label: string): Promise<void> {
-  const row = wb.quickInputRow(label).first();
-  await row.waitFor({ state: 'visible' });
-  await row.click();
-}
-
-/**
- * Answer VS Code's own folder dialog (code-server shows its simple file dialog, a quick input
- * holding a path): once it has opened at `startsAt` (it sets its own value as it loads, which
- * would replace one typed earlier), type the folder, and accept it when the value has held.
- */
-async function answerFolderDialog(startsAt: string, dir: string, okLabel: string): Promise<void> {
-  const box = wb.page.locator(SEL.quickInputBox);
-  await box.waitFor({ state: 'visible' });
-  await waitFor('the folder dialog to open', async () => (await box.inputValue()) === `${startsAt}/`, 20_000);
-  for (let attempt = 0; attempt < 5; attempt++) {
-    await box.fill(`${dir}/`);
-    await new Promise((r) => setTimeout(r, 750));
-    if ((await box.inputValue()) === `${dir}/`) break;
-  }
-  assert.equal(await box.inputValue(), `${dir}/`, 'the folder dialog kept the folder typed');
-  await wb.screenshot('03-folder-dialog');
-  const ok = wb.quickInput.locator('.quick-input-action a.monaco-button', { hasText: okLabel });
-  if (await ok.isVisible()) await ok.click();
-  else await wb.page.keyboard.press('Enter');
-  await wb.quickInput.waitFor({ state: 'hidden' });
-}
-
-/**
  * The Environment view. Once it shows a version its header's aria-label names it too
  * ("Environment - train.ipynb@1 Section"), which the harness's exact view(name) misses.
  */
@@ -170,15 +122,15 @@ test('the Environment view says how the interpreter was found', async () => {
 test('Export Environment… from the palette writes requirements.txt into the folder picked in the dialog', async () => {
   const expected = cliRequirements('train.ipynb@1');
   await wb.clearNotifications();
-  await runCommandThatAsks('mlsnap: Export Environment…');
+  await wb.runCommandThatAsks('mlsnap: Export Environment…');
   // No editor is open: the version is the one the Environment view shows.
-  await quickInputStep('Export the environment of train.ipynb@1 as…');
+  await wb.quickInputStep('Export the environment of train.ipynb@1 as…');
   for (const label of ['requirements.txt', 'environment.yml', 'pyproject.toml', 'Dockerfile', '.devcontainer/'])
     await wb.quickInputRow(label).first().waitFor({ state: 'visible' });
   await wb.screenshot('02-export-formats');
-  await chooseRow('requirements.txt');
-  await quickInputStep(/Export requirements\.txt \(the environment of train\.ipynb@1\) into which folder\?/);
-  await answerFolderDialog(workspace, outDir, 'Export Here');
+  await wb.chooseRow('requirements.txt');
+  await wb.quickInputStep(/Export requirements\.txt \(the environment of train\.ipynb@1\) into which folder\?/);
+  await wb.answerFolderDialog(workspace, outDir, 'Export Here', () => wb.screenshot('03-folder-dialog'));
   await wb.waitForNotification(`Exported requirements.txt (the environment of train.ipynb@1) to ${outDir}`, 30_000);
   let flagged: Locator | undefined;
   if (expected.flagged)
@@ -211,10 +163,10 @@ test("the Environment view's Export button asks before it overwrites, then write
   const view = environmentView();
   await view.locator(SEL.paneHeader).hover();
   await view.locator('.pane-header .actions .action-label[aria-label^="Export Environment"]').click();
-  await quickInputStep('Export the environment of train.ipynb@1 as…');
-  await chooseRow('requirements.txt');
-  await quickInputStep(/into which folder\?/);
-  await answerFolderDialog(workspace, outDir, 'Export Here');
+  await wb.quickInputStep('Export the environment of train.ipynb@1 as…');
+  await wb.chooseRow('requirements.txt');
+  await wb.quickInputStep(/into which folder\?/);
+  await wb.answerFolderDialog(workspace, outDir, 'Export Here', () => wb.screenshot('03-folder-dialog'));
   const dialog = wb.page.locator('.monaco-dialog-box');
   await dialog.waitFor({ state: 'visible', timeout: 30_000 });
   await dialog.getByText(`requirements.txt already exists in ${outDir}. Overwrite it?`).waitFor();
@@ -233,15 +185,15 @@ test('Reproduce Environment in Folder… rebuilds the venv offline from a wheels
   assert.equal(env.interpreter?.foundBy, 'virtualenv');
   await wb.clearNotifications();
   await wb.openFile('metrics.json');
-  await runCommandThatAsks('mlsnap: Reproduce Environment in Folder…');
+  await wb.runCommandThatAsks('mlsnap: Reproduce Environment in Folder…');
   // The active editor's file has one version: no version to pick.
-  await quickInputStep('Reproduce metrics.json@1: install the packages from…');
+  await wb.quickInputStep('Reproduce metrics.json@1: install the packages from…');
   await wb.screenshot('08-reproduce-sources');
-  await chooseRow('A folder of wheels… (offline)');
-  await quickInputStep(/the folder of wheels to install from/);
-  await answerFolderDialog(workspace, wheelsDir, 'Install from Here');
+  await wb.chooseRow('A folder of wheels… (offline)');
+  await wb.quickInputStep(/the folder of wheels to install from/);
+  await wb.answerFolderDialog(workspace, wheelsDir, 'Install from Here', () => wb.screenshot('03-folder-dialog'));
   // The new folder: the save dialog proposes one beside the project; accept it.
-  await quickInputStep(/a new \(or empty\) folder for its venv/);
+  await wb.quickInputStep(/a new \(or empty\) folder for its venv/);
   const box = wb.page.locator(SEL.quickInputBox);
   await waitFor('the proposed folder', async () => (await box.inputValue()) === reproduced, 20_000);
   await wb.screenshot('09-reproduce-folder');

@@ -84,25 +84,6 @@ function versions(): VersionInfo[] {
   return mlsnapJson<VersionInfo[]>(['log', MODEL], opts);
 }
 
-/** The open quick input once its title reads `title` (each step of a flow reuses the widget). */
-async function quickInputStep(title: string | RegExp): Promise<void> {
-  await wb.quickInput.locator('.quick-input-title', { hasText: title }).waitFor({ state: 'visible' });
-}
-
-async function chooseRow(label: string): Promise<void> {
-  const row = wb.quickInputRow(label).first();
-  await row.waitFor({ state: 'visible' });
-  await row.click();
-}
-
-/** Type into the open input box (replacing its value) and press Enter. */
-async function enterText(text: string): Promise<void> {
-  const box = wb.page.locator(SEL.quickInputBox);
-  await box.waitFor({ state: 'visible' });
-  await box.fill(text);
-  await wb.page.keyboard.press('Enter');
-}
-
 /** The modal dialog once it shows `text`. */
 async function dialogShowing(text: string): Promise<Locator> {
   const dialog = wb.page.locator('.monaco-dialog-box');
@@ -115,27 +96,6 @@ async function clickDialogButton(label: string): Promise<void> {
   const dialog = wb.page.locator('.monaco-dialog-box');
   await dialog.locator('a.monaco-button', { hasText: new RegExp(`^${label}$`) }).click();
   await dialog.waitFor({ state: 'hidden' });
-}
-
-/**
- * Answer VS Code's own folder dialog (code-server shows its simple file dialog, a quick input
- * holding a path): once it has opened at `startsAt` (it sets its own value as it loads, which
- * would replace one typed earlier), type the folder, and accept it when the value has held.
- */
-async function answerFolderDialog(startsAt: string, dir: string, okLabel: string): Promise<void> {
-  const box = wb.page.locator(SEL.quickInputBox);
-  await box.waitFor({ state: 'visible' });
-  await waitFor('the folder dialog to open', async () => (await box.inputValue()) === `${startsAt}/`, 20_000);
-  for (let attempt = 0; attempt < 5; attempt++) {
-    await box.fill(`${dir}/`);
-    await new Promise((r) => setTimeout(r, 750));
-    if ((await box.inputValue()) === `${dir}/`) break;
-  }
-  assert.equal(await box.inputValue(), `${dir}/`, 'the folder dialog kept the folder typed');
-  const okButton = wb.quickInput.locator('.quick-input-action a.monaco-button', { hasText: okLabel });
-  if (await okButton.isVisible()) await okButton.click();
-  else await wb.page.keyboard.press('Enter');
-  await wb.quickInput.waitFor({ state: 'hidden' });
 }
 
 /** Collapse a view (pane) so the others get the side bar's height. */
@@ -186,18 +146,18 @@ test('Promote… from the History context menu puts the version in staging after
   await wb.clearNotifications();
   await firstVersionRow();
   await wb.treeItemContextMenu(/^@1 · /, 'Promote…', 'History');
-  await quickInputStep(`Promote ${MODEL}@1 to which stage on team?`);
+  await wb.quickInputStep(`Promote ${MODEL}@1 to which stage on team?`);
   for (const label of ['staging', 'production', 'Other…'])
     await wb.quickInputRow(label).first().waitFor({ state: 'visible' });
   await wb.screenshot('02-stage-pick');
-  await chooseRow('staging');
+  await wb.chooseRow('staging');
   const dialog = await dialogShowing(`Promote ${MODEL}@1 to staging on team?`);
   await dialog.getByText('staging has no gates.').waitFor();
   await dialog.getByText('staging holds nothing yet.').waitFor();
   await wb.screenshot('03-gates-dialog');
   await clickDialogButton('Promote');
-  await quickInputStep(`Promote ${MODEL}@1 to staging: why? (optional)`);
-  await enterText('first release candidate');
+  await wb.quickInputStep(`Promote ${MODEL}@1 to staging: why? (optional)`);
+  await wb.enterText('first release candidate');
   await wb.waitForNotification(`${MODEL}@1 is now staging on team`, 120_000);
   await wb.screenshot('04-promoted');
 });
@@ -237,10 +197,10 @@ test('Export Deployment Bundle… writes a KServe bundle into the folder picked,
   const exportOnce = async (): Promise<void> => {
     await firstVersionRow();
     await wb.treeItemContextMenu(/^@1 · /, 'Export Deployment Bundle…', 'History');
-    await quickInputStep(`Export ${MODEL}@1 as a deployment bundle for…`);
-    await chooseRow('KServe');
-    await quickInputStep(`Export the KServe bundle of ${MODEL}@1 into which folder?`);
-    await answerFolderDialog(workspace, bundleDir, 'Export Here');
+    await wb.quickInputStep(`Export ${MODEL}@1 as a deployment bundle for…`);
+    await wb.chooseRow('KServe');
+    await wb.quickInputStep(`Export the KServe bundle of ${MODEL}@1 into which folder?`);
+    await wb.answerFolderDialog(workspace, bundleDir, 'Export Here');
   };
   await exportOnce();
   await wb.waitForNotification(`wrote the KServe bundle of ${MODEL}@1 to ${bundleDir}`, 60_000);
@@ -270,8 +230,8 @@ test('Demote from the Models view empties staging, and the hover lists both move
   await dialogShowing(`Demote staging of ${MODEL} on team?`);
   await wb.screenshot('08-demote-confirm');
   await clickDialogButton('Demote');
-  await quickInputStep(`Demote staging of ${MODEL}: why? (optional)`);
-  await enterText('rolled back');
+  await wb.quickInputStep(`Demote staging of ${MODEL}: why? (optional)`);
+  await wb.enterText('rolled back');
   await wb.waitForNotification(`staging of ${MODEL} on team now holds nothing`, 60_000);
   const row = wb
     .view('Models')

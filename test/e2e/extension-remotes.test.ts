@@ -108,42 +108,6 @@ after(async () => {
   await stopStorageServers();
 });
 
-/**
- * Run a command from the palette whose first step is a quick input of its own. The harness's
- * runCommand waits for the palette to close, which such a command keeps open: so F1, type the
- * title and accept its row, and let the caller wait for the command's first step.
- */
-async function runCommandThatAsks(title: string): Promise<void> {
-  await wb.page.keyboard.press('F1');
-  const box = wb.page.locator(SEL.quickInputBox);
-  await box.waitFor({ state: 'visible' });
-  await box.fill(`>${title}`);
-  const row = wb.quickInputRow(title).first();
-  await row.waitFor({ state: 'visible' });
-  if ((await row.getAttribute('class'))?.split(/\s+/).includes('focused')) await wb.page.keyboard.press('Enter');
-  else await row.click();
-}
-
-/** The open quick input once its title reads `title` (each step of a flow reuses the widget). */
-async function quickInputStep(title: string): Promise<void> {
-  await wb.quickInput.locator('.quick-input-title', { hasText: title }).waitFor({ state: 'visible' });
-}
-
-/** Accept a row of the open quick pick by its label. */
-async function chooseRow(label: string): Promise<void> {
-  const row = wb.quickInputRow(label).first();
-  await row.waitFor({ state: 'visible' });
-  await row.click();
-}
-
-/** Type into the open input box (replacing its value) and press Enter. */
-async function enterText(text?: string): Promise<void> {
-  const box = wb.page.locator(SEL.quickInputBox);
-  await box.waitFor({ state: 'visible' });
-  if (text !== undefined) await box.fill(text);
-  await wb.page.keyboard.press('Enter');
-}
-
 /** Every file under `dir` (or its `sub` folder), recursively. */
 function filesUnder(dir: string, sub = ''): string[] {
   const root = path.join(dir, sub);
@@ -160,15 +124,15 @@ function remoteStatusItem() {
 test('Add Remote… adds the team folder through its quick picks; the status bar counts what is not pushed', async () => {
   await wb.openActivityBarView('mlsnap');
   await wb.treeItem(path.basename(workspace), 'History').waitFor({ state: 'visible', timeout: 60_000 });
-  await runCommandThatAsks('mlsnap: Add Remote…');
-  await quickInputStep('Add Remote: where do the versions go?');
+  await wb.runCommandThatAsks('mlsnap: Add Remote…');
+  await wb.quickInputStep('Add Remote: where do the versions go?');
   await wb.screenshot('01-remote-kinds');
-  await chooseRow('Folder');
-  await quickInputStep('Add Remote: the folder');
-  await enterText(remoteDir);
-  await quickInputStep('Add Remote: its name in this project');
+  await wb.chooseRow('Folder');
+  await wb.quickInputStep('Add Remote: the folder');
+  await wb.enterText(remoteDir);
+  await wb.quickInputStep('Add Remote: its name in this project');
   assert.equal(await wb.page.locator(SEL.quickInputBox).inputValue(), 'origin');
-  await enterText();
+  await wb.enterText();
   await wb.waitForNotification(/added remote origin \(file:\/\/.*team\), the default; 1 version not pushed/, 30_000);
   await remoteStatusItem().filter({ hasText: '1 not pushed' }).waitFor({ state: 'visible', timeout: 30_000 });
   await wb.screenshot('02-remote-added');
@@ -232,26 +196,26 @@ test('an S3-compatible remote: its access key goes to secret storage, never the 
   const { url: endpoint } = await moto();
   const secret = `mlsnap-e2e-${randomInt(1e9)}-secret`;
   await wb.clearNotifications();
-  await runCommandThatAsks('mlsnap: Add Remote…');
-  await quickInputStep('Add Remote: where do the versions go?');
-  await chooseRow('S3-compatible storage');
-  await quickInputStep('Add Remote: the S3-compatible endpoint');
-  await enterText(endpoint);
-  await quickInputStep('Add Remote: the bucket');
-  await enterText(`s3://team-${process.pid}/ml`);
-  await quickInputStep('Add Remote: the region');
+  await wb.runCommandThatAsks('mlsnap: Add Remote…');
+  await wb.quickInputStep('Add Remote: where do the versions go?');
+  await wb.chooseRow('S3-compatible storage');
+  await wb.quickInputStep('Add Remote: the S3-compatible endpoint');
+  await wb.enterText(endpoint);
+  await wb.quickInputStep('Add Remote: the bucket');
+  await wb.enterText(`s3://team-${process.pid}/ml`);
+  await wb.quickInputStep('Add Remote: the region');
   assert.equal(await wb.page.locator(SEL.quickInputBox).inputValue(), 'us-east-1');
-  await enterText();
-  await quickInputStep('Add Remote: credentials');
-  await chooseRow('Access key');
+  await wb.enterText();
+  await wb.quickInputStep('Add Remote: credentials');
+  await wb.chooseRow('Access key');
   await wb.quickInput.getByText('Access key id (AWS_ACCESS_KEY_ID)').waitFor();
-  await enterText('AKIDMLSNAPE2E');
+  await wb.enterText('AKIDMLSNAPE2E');
   await wb.quickInput.getByText('Secret access key (AWS_SECRET_ACCESS_KEY)').waitFor();
   assert.equal(await wb.page.locator(SEL.quickInputBox).getAttribute('type'), 'password');
-  await enterText(secret);
-  await quickInputStep('Add Remote: its name in this project');
+  await wb.enterText(secret);
+  await wb.quickInputStep('Add Remote: its name in this project');
   assert.equal(await wb.page.locator(SEL.quickInputBox).inputValue(), 'team');
-  await enterText();
+  await wb.enterText();
   // The bucket does not exist yet: the daemon says so, and the error offers to create it.
   const toast = await wb.waitForNotification(/Adding remote team failed: .*does not exist/, 60_000);
   await wb.screenshot('06-bucket-missing');

@@ -476,6 +476,71 @@ export class Workbench {
       .filter({ has: this.page.locator(SEL.quickInputLabel, { hasText: exactly(label) }) });
   }
 
+  /** Wait for a step of a multi-step quick input, by its title. */
+  async quickInputStep(title: string | RegExp): Promise<void> {
+    await this.quickInput.locator('.quick-input-title', { hasText: title }).waitFor({ state: 'visible' });
+  }
+
+  /** Click the row of the open quick input labelled exactly `label`. */
+  async chooseRow(label: string): Promise<void> {
+    const row = this.quickInputRow(label).first();
+    await row.waitFor({ state: 'visible' });
+    await row.click();
+  }
+
+  /** Type `text` into the open quick input (none: keep its value) and press Enter. */
+  async enterText(text?: string): Promise<void> {
+    const box = this.page.locator(SEL.quickInputBox);
+    await box.waitFor({ state: 'visible' });
+    if (text !== undefined) await box.fill(text);
+    await this.page.keyboard.press('Enter');
+  }
+
+  /** Run a palette command that then asks something: the quick input stays open for its questions. */
+  async runCommandThatAsks(title: string): Promise<void> {
+    await this.page.keyboard.press('F1');
+    const box = this.page.locator(SEL.quickInputBox);
+    await box.waitFor({ state: 'visible' });
+    await box.fill(`>${title}`);
+    const row = this.quickInputRow(title).first();
+    await row.waitFor({ state: 'visible' });
+    if ((await row.getAttribute('class'))?.split(/\s+/).includes('focused')) await this.page.keyboard.press('Enter');
+    else await row.click();
+  }
+
+  /**
+   * Answer VS Code's own folder dialog (code-server shows its simple file dialog, a quick input
+   * holding a path): once it has opened at `startsAt` (it sets its own value as it loads, which
+   * would replace one typed earlier), type the folder, and accept it when the value has held.
+   * `beforeAccept` runs with the folder typed (a screenshot).
+   */
+  async answerFolderDialog(
+    startsAt: string,
+    dir: string,
+    okLabel: string,
+    beforeAccept?: () => Promise<void>,
+  ): Promise<void> {
+    const box = this.page.locator(SEL.quickInputBox);
+    await box.waitFor({ state: 'visible' });
+    const opened = Date.now() + 20_000;
+    while ((await box.inputValue()) !== `${startsAt}/`) {
+      if (Date.now() > opened) throw new Error(`the folder dialog did not open at ${startsAt}/`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    for (let attempt = 0; attempt < 5; attempt++) {
+      await box.fill(`${dir}/`);
+      await new Promise((r) => setTimeout(r, 750));
+      if ((await box.inputValue()) === `${dir}/`) break;
+    }
+    const kept = await box.inputValue();
+    if (kept !== `${dir}/`) throw new Error(`the folder dialog did not keep the folder typed: ${kept}`);
+    await beforeAccept?.();
+    const ok = this.quickInput.locator('.quick-input-action a.monaco-button', { hasText: okLabel });
+    if (await ok.isVisible()) await ok.click();
+    else await this.page.keyboard.press('Enter');
+    await this.quickInput.waitFor({ state: 'hidden' });
+  }
+
   /** Run a command by its title through the palette: F1, type the title, Enter (see `pick`). */
   async runCommand(title: string, timeoutMs?: number): Promise<void> {
     await this.pick('F1', '>', title, title, timeoutMs);
