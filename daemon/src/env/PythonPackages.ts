@@ -2,7 +2,7 @@ import type { Dirent } from 'node:fs';
 import { open, readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { PackageInfo } from '../../../shared/src/domain';
-import { mapWithConcurrency } from './Concurrency';
+import { mapWithConcurrency } from '../Concurrency';
 
 /** Name/Version are at the top of METADATA; the long description after them can be megabytes. */
 const HEADER_BYTES = 64 * 1024;

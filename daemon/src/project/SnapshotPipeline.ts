@@ -14,7 +14,7 @@ import type { SnapshotResult } from '../../../shared/src/protocol';
 import type { Log } from '../Log';
 import type { ContentStore, StoredBlob } from '../store/blobs/ContentStore';
 import type { NewVersion, RecordedFingerprint, SnapshotStore, StatFingerprint } from '../store/SnapshotStore';
-import { eachLimit } from '../store/blobs/durable';
+import { mapWithConcurrency } from '../Concurrency';
 import {
   FileChangedWhileReading,
   fingerprintOf,
@@ -279,7 +279,7 @@ export class SnapshotPipeline {
       if (p === undefined) captures.set(key, (p = this.env.capture(rel, mtimeMs)));
       return p;
     };
-    return eachLimit(reads, BATCH_READS, async (r) => {
+    return mapWithConcurrency(reads, BATCH_READS, async (r) => {
       if ('skipped' in r) return r;
       if (!('data' in r)) return this.take(r.c, takenNs, explicit);
       const blob = stored.get(r.c) as StoredBlob;

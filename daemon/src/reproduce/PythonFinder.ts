@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ReproducedPython } from '../../../shared/src/reproduce';
 import { ExecError, execBounded } from '../env/BoundedExec';
-import { mapWithConcurrency } from '../env/Concurrency';
+import { mapWithConcurrency } from '../Concurrency';
 import type { InterpreterFactsCache } from '../env/PythonInterpreter';
 import { findOnPath, isExecutableFile, pythonInPrefix } from '../env/PythonLocations';
 

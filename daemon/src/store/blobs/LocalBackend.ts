@@ -4,7 +4,8 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { readFileRange } from './fileRange';
-import { eachLimit, makeDurable } from './durable';
+import { mapWithConcurrency } from '../../Concurrency';
+import { fsyncPath, makeDurable } from './durable';
 import { MlsnapError } from '../../../../shared/src/errors';
 import {
   assertKey,
@@ -86,7 +87,7 @@ export class LocalBackend implements BlobBackend {
         staged.map((s) => s.tmp),
       );
       const dirs = [...new Set(staged.map((s) => path.dirname(s.final)))];
-      const made = await eachLimit(dirs, 16, (d) => fsp.mkdir(d, { recursive: true }));
+      const made = await mapWithConcurrency(dirs, 16, (d) => fsp.mkdir(d, { recursive: true }));
       const results = await eachSync(staged, (s) => linkOnce(s.tmp, s.final, s.bytes.length));
       // New shard folders are entries of blobs/; every linked name is an entry of its shard.
       await makeDurable(this.blobsDir, made.some((m) => m !== undefined) ? [...dirs, this.blobsDir] : dirs);
@@ -140,7 +141,7 @@ export class LocalBackend implements BlobBackend {
       created = false;
     }
     await fsp.rm(tmp, { force: true });
-    await fsyncDir(dir);
+    await fsyncPath(dir);
     return { created, size: (await fsp.stat(final)).size };
   }
 
@@ -148,7 +149,7 @@ export class LocalBackend implements BlobBackend {
   private async ensureDir(dir: string): Promise<void> {
     const first = await fsp.mkdir(dir, { recursive: true });
     if (first === undefined) return;
-    for (let d = dir; d.length >= first.length; d = path.dirname(d)) await fsyncDir(path.dirname(d));
+    for (let d = dir; d.length >= first.length; d = path.dirname(d)) await fsyncPath(path.dirname(d));
   }
 
   async get(key: string, range?: ByteRange): Promise<Readable> {
@@ -209,13 +210,4 @@ async function writeAll(out: fsp.FileHandle, chunk: Uint8Array): Promise<number>
     off += bytesWritten;
   }
   return chunk.length;
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  const h = await fsp.open(dir, 'r');
-  try {
-    await h.sync();
-  } finally {
-    await h.close();
-  }
 }

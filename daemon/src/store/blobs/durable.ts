@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import * as fsp from 'node:fs/promises';
+import { mapWithConcurrency } from '../../Concurrency';
 
 /**
  * Make many written files (and folders) durable with one barrier instead of one fsync each:
@@ -12,7 +13,7 @@ import * as fsp from 'node:fs/promises';
 export async function makeDurable(dir: string, paths: readonly string[]): Promise<void> {
   if (paths.length === 0) return;
   if (paths.length > 1 && (await syncFileSystem(dir))) return;
-  await eachLimit(paths, 16, fsyncPath);
+  await mapWithConcurrency(paths, 16, fsyncPath);
 }
 
 let syncfsWorks: boolean | null = null;
@@ -29,31 +30,12 @@ function syncFileSystem(dir: string): Promise<boolean> {
   });
 }
 
-async function fsyncPath(p: string): Promise<void> {
+/** fsync one file or folder (a folder: the entries in it). */
+export async function fsyncPath(p: string): Promise<void> {
   const h = await fsp.open(p, 'r');
   try {
     await h.sync();
   } finally {
     await h.close();
   }
-}
-
-/** Run `work` over `items`, at most `limit` at a time; the first failure stops new items and is thrown once those in flight settle. */
-export async function eachLimit<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  let failure: { e: unknown } | null = null;
-  const worker = async (): Promise<void> => {
-    while (failure === null && next < items.length) {
-      const i = next++;
-      try {
-        out[i] = await work(items[i] as T);
-      } catch (e) {
-        failure ??= { e };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  if (failure !== null) throw (failure as { e: unknown }).e;
-  return out;
 }

@@ -6,7 +6,8 @@ import { Blake3Hasher } from '@napi-rs/blake-hash';
 import { tempDir } from '../../../../test/support/tmp';
 import type { BlobBackend } from './BlobBackend';
 import { ContentStore } from './ContentStore';
-import { makeDurable, eachLimit } from './durable';
+import { mapWithConcurrency } from '../../Concurrency';
+import { makeDurable } from './durable';
 import { LocalBackend } from './LocalBackend';
 
 /**
@@ -109,7 +110,7 @@ test('a backend without putMany gets one put per new blob', async () => {
   );
 });
 
-test('makeDurable syncs many paths at once and one path by fsync (a missing one fails); eachLimit stops at the first failure', async () => {
+test('makeDurable syncs many paths at once and one path by fsync (a missing one fails); mapWithConcurrency stops at the first failure', async () => {
   const dir = tempDir('durable');
   const files = Array.from({ length: 5 }, (_, i) => path.join(dir, `f${i}`));
   for (const f of files) fs.writeFileSync(f, 'x');
@@ -118,7 +119,7 @@ test('makeDurable syncs many paths at once and one path by fsync (a missing one 
   await assert.rejects(makeDurable(dir, [path.join(dir, 'missing')]), /ENOENT/);
   let started = 0;
   await assert.rejects(
-    eachLimit([1, 2, 3, 4, 5, 6], 1, async (n) => {
+    mapWithConcurrency([1, 2, 3, 4, 5, 6], 1, async (n) => {
       started++;
       if (n === 2) throw new Error('boom');
       return n;
