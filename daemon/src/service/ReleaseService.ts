@@ -198,9 +198,7 @@ export class ReleaseService {
   /** Parameter count, weight bytes and serving memory of a model version, from its parsed file. */
   async estimate(project: Project, ref: string): Promise<ResourceEstimate> {
     const v = modelVersion(project, ref);
-    return this.withModelFile(project, v, async (file) =>
-      estimateResources(await summarizeModel(file, { name: v.path })),
-    );
+    return this.withModelFile(project, v, (file) => estimateOfFile(v, file));
   }
 
   /** The estimate, or null when the version is not a model or its file does not parse. */
@@ -208,9 +206,7 @@ export class ReleaseService {
     // `show` must not download a teammate's model to estimate it: only bytes that are here.
     if (fileKindSpec(v.path).kind !== 'model' || project.store.blob(v.blob)?.here === false) return null;
     try {
-      return await this.withModelFile(project, v, async (file) =>
-        estimateResources(await summarizeModel(file, { name: v.path })),
-      );
+      return await this.withModelFile(project, v, (file) => estimateOfFile(v, file));
     } catch {
       return null;
     }
@@ -219,11 +215,11 @@ export class ReleaseService {
   /** A deployment bundle of a model version: bytes, Dockerfile, lockfiles and a serving config. */
   async bundle(project: Project, p: BundleParams): Promise<BundleResult> {
     const v = modelVersion(project, p.ref);
-    await this.remotes.ensureHere(project, [v.blob]);
-    const [estimate, sha256] = await Promise.all([
-      this.estimateOrNull(project, v),
-      this.withModelFile(project, v, sha256Of),
-    ]);
+    // One materialized copy for both: the estimate parses it, the bundle's labels name its sha256.
+    const { estimate, sha256 } = await this.withModelFile(project, v, async (file) => ({
+      estimate: await estimateOfFile(v, file).catch(() => null),
+      sha256: (await hashesOf(file)).sha256,
+    }));
     const env = environmentOf(project, v);
     const lockfiles = await lockfileFiles(project, env);
     const { files, modelFile, unsatisfiable } = bundleFiles({
@@ -355,9 +351,7 @@ export class ReleaseService {
           `the stored bytes of ${v.path}@${v.seq} do not match their hash (corrupt on this disk); nothing was promoted: run \`mlsnap check\``,
           v.path,
         );
-      const estimate = await summarizeModel(file, { name: v.path })
-        .then(estimateResources)
-        .catch(() => null);
+      const estimate = await estimateOfFile(v, file).catch(() => null);
       // Every figure a figure (readers refuse a pointer whose estimate is not): a file that
       // parses into nonsense gets no estimate rather than a pointer nobody can read.
       return { sha256: h.sha256, estimate: estimate !== null && isEstimate(estimate) ? estimate : null };
@@ -526,10 +520,9 @@ function environmentSummary(env: EnvironmentInfo): NonNullable<StageTarget['envi
   };
 }
 
-async function sha256Of(file: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
-  return h.digest('hex');
+/** A model version's estimate from its bytes in `file` (parsed, never loaded). */
+async function estimateOfFile(v: VersionInfo, file: string): Promise<ResourceEstimate> {
+  return estimateResources(await summarizeModel(file, { name: v.path }));
 }
 
 async function hashesOf(file: string): Promise<{ sha256: string; blake3: string; size: number }> {
