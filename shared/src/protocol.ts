@@ -70,6 +70,14 @@ export interface LogParams extends ProjectParams {
   limit?: number;
 }
 
+export interface ShowParams extends RefParams {
+  /**
+   * Parse a model version to estimate its serving needs (`mlsnap show`). Off by default: the
+   * editor's rows and `cat` ask for a version often and need no parse of its file.
+   */
+  estimate?: boolean;
+}
+
 export interface ShowResult {
   /** Set when the ref named a version. */
   version: VersionInfo | null;
@@ -77,7 +85,7 @@ export interface ShowResult {
   snapshot: SnapshotInfo;
   environment: EnvironmentInfo | null;
   git: GitState | null;
-  /** A model version's serving needs from its parsed file; null for other files or when it does not parse. */
+  /** With `estimate`: a model version's serving needs from its parsed file; null for other files or when it does not parse. */
   estimate?: ResourceEstimate | null;
 }
 
@@ -400,7 +408,7 @@ export interface DaemonApi {
   'project/configure': (p: ConfigureParams) => ProjectInfo;
   'snapshot/create': (p: SnapshotParams) => SnapshotResult;
   'version/log': (p: LogParams) => VersionInfo[];
-  'ref/show': (p: RefParams) => ShowResult;
+  'ref/show': (p: ShowParams) => ShowResult;
   'version/restore': (p: RestoreParams) => RestoreResult;
   'version/read': (p: RefParams) => ReadResult;
   'version/tag': (p: TagParams) => VersionInfo;
@@ -538,7 +546,11 @@ export const METHODS: { readonly [M in MethodName]: MethodSpec<ParamsOf<M>> } = 
     mutates: false,
     params: obj({ root: str, path: optional(str), limit: optional(int(1)) }),
   },
-  'ref/show': { purpose: 'A version or snapshot with its environment and git state.', mutates: false, params: ref },
+  'ref/show': {
+    purpose: "A version or snapshot with its environment and git state (and a model's estimate when asked).",
+    mutates: false,
+    params: obj({ root: str, ref: str, estimate: optional(bool) }),
+  },
   'version/restore': {
     purpose: "Write a version's bytes back, saving unsnapshotted work first.",
     mutates: true,

@@ -10,7 +10,9 @@ export const show: CommandDef = {
   project: true,
   async run({ args, project, client, print }) {
     const p = project();
-    const r = await (await client()).call('ref/show', { root: p.root, ref: p.ref(operand(args, 0, 'a <ref>')) });
+    const r = await (
+      await client()
+    ).call('ref/show', { root: p.root, ref: p.ref(operand(args, 0, 'a <ref>')), estimate: true });
     print(fmt.showBlock(r), r);
     return CLI_EXIT.ok;
   },

@@ -42,7 +42,9 @@ export function versionHandlers(ctx: HandlerContext): HandlersOf<VersionMethods>
         snapshot: r.snapshot,
         environment: envId === null ? null : project.store.environment(envId),
         git: r.snapshot.git,
-        estimate: r.version === null ? null : await ctx.release.estimateOrNull(project, r.version),
+        ...(p.estimate === true
+          ? { estimate: r.version === null ? null : await ctx.release.estimateOrNull(project, r.version) }
+          : {}),
       };
     },
     'version/restore': async (p) => {
