@@ -8,13 +8,14 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { BlobServiceClient } from '@azure/storage-blob';
 import YAML from 'yaml';
 import type { VersionInfo } from '../../shared/src/domain';
+import type { ShowResult } from '../../shared/src/protocol';
 import type { AuditRecord, BundleResult, PromoteResult, StageInfo, StagePointer } from '../../shared/src/release';
 import { kubernetesQuantity } from '../../shared/src/estimateText';
 import { parseRemoteUrl } from '../../daemon/src/remote/RemoteLocation';
 import { RemoteSession } from '../../daemon/src/remote/sync/RemoteSession';
 import { pointerKey } from '../../daemon/src/release/stages/StageFormat';
 import { StageStore } from '../../daemon/src/release/stages/StageStore';
-import { mlsnap, mlsnapAsync, REPO, type CliResult } from '../support/cli';
+import { daemonApi, mlsnap, mlsnapAsync, REPO, type CliResult } from '../support/cli';
 import { executeNotebook } from '../support/notebooks';
 import {
   azurite,
@@ -498,6 +499,16 @@ describe('gates on the demo notebook, production on S3 (moto)', () => {
     assert.match(r.stderr, /stage production on remote team is protected: only alice may move it \(you are bob\)/);
     assert.equal(run(['protect', 'production'], bob).status, 14, 'nor may he lift it');
     ok(['protect', 'production'], alice);
+  });
+
+  test('show gives a model version its estimate; other readers of the version are not charged for it', async () => {
+    const shown = json<ShowResult>(['show', `${pt}@1`], alice);
+    assert.ok(shown.estimate && shown.estimate.parameters > 0, JSON.stringify(shown.estimate));
+    assert.equal(shown.estimate.format, 'pytorch');
+    assert.match(ok(['show', `${pt}@1`], alice), /^estimate: [\d.]+K? parameters · /m);
+    const plain = await daemonApi(alice.home, 'ref/show', { root: alice.root, ref: `${pt}@1` });
+    assert.equal(plain.status, 200);
+    assert.equal((plain.body as ShowResult).estimate, undefined, 'no parse unless asked');
   });
 
   test('export writes a bundle whose YAML parses and carries the estimate and the version', () => {
