@@ -6,11 +6,13 @@ import { operand, type CommandDef } from '../command';
 import { credentialsFromEnv } from '../credentials';
 import { CLI_EXIT } from '../exitCodes';
 import * as fmt from '../format';
+import { SETTINGS_OPTIONS, settingsOf } from './remote';
 
 interface FetchStageOptions {
   endpoint?: string;
   region?: string;
   profile?: string;
+  pathStyle?: boolean;
   unlessEtag?: string;
 }
 
@@ -28,22 +30,12 @@ export const fetchStage: CommandDef<FetchStageOptions> = {
     { name: '<dest>', description: 'the file to write, or a folder to write it into' },
   ],
   options: [
-    { flags: '--endpoint <url>', description: 'an S3-compatible or Azure endpoint' },
-    { flags: '--region <region>', description: 'the S3 region' },
-    { flags: '--profile <name>', description: 'an AWS profile' },
+    ...SETTINGS_OPTIONS,
     { flags: '--unless-etag <etag>', description: 'write nothing when the pointer still has this etag (for polling)' },
   ],
   json: true,
   async run({ args, opts, ctx, print }) {
-    const loc = parseRemoteUrl(
-      operand(args, 0, 'a <remote>'),
-      {
-        ...(opts.endpoint !== undefined ? { endpoint: opts.endpoint } : {}),
-        ...(opts.region !== undefined ? { region: opts.region } : {}),
-        ...(opts.profile !== undefined ? { profile: opts.profile } : {}),
-      },
-      ctx.cwd,
-    );
+    const loc = parseRemoteUrl(operand(args, 0, 'a <remote>'), settingsOf(opts), ctx.cwd);
     const session = RemoteSession.fromLocation('remote', loc, credentialsFromEnv() ?? {});
     const r = await fetchVerified(
       session,
