@@ -289,21 +289,24 @@ export class SnapshotPipeline {
 
   /** A small file's bytes, or why it is skipped, or `{ c }`: read it the one-by-one way. */
   private readSmall(c: Candidate, explicit: boolean): SmallRead | { skipped: string } | { c: Candidate } {
+    let whole: ReturnType<typeof readSmallSync>;
     try {
-      const whole = readSmallSync(c.abs, SMALL_FILE);
-      if (c.kind === 'notebook') assertNotebook(whole.data, c.abs);
-      return { c, ...whole };
+      whole = readSmallSync(c.abs, SMALL_FILE);
     } catch (e) {
-      if (e instanceof FileChangedWhileReading) return { c };
-      if (e instanceof MlsnapError && e.kind === 'invalid-file') {
-        // Grown past SMALL_FILE since triage: the large-file path reads it.
-        if (c.kind !== 'notebook' || /over the \d+-byte limit here/.test(e.message)) return { c };
-        if (explicit) throw e;
-        return { skipped: e.message };
-      }
+      // Changed while read, or grown past SMALL_FILE since triage: the one-by-one path reads it.
+      if (e instanceof FileChangedWhileReading || (e instanceof MlsnapError && e.kind === 'invalid-file')) return { c };
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { skipped: 'missing' };
       throw e;
     }
+    if (c.kind === 'notebook') {
+      try {
+        assertNotebook(whole.data, c.abs);
+      } catch (e) {
+        if (explicit) throw e;
+        return { skipped: (e as Error).message };
+      }
+    }
+    return { c, ...whole };
   }
 
   /**
