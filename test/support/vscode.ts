@@ -518,7 +518,7 @@ export class Workbench {
     startsAt: string,
     dir: string,
     okLabel: string,
-    beforeAccept?: () => Promise<void>,
+    beforeAccept?: () => Promise<unknown>,
   ): Promise<void> {
     const box = this.page.locator(SEL.quickInputBox);
     await box.waitFor({ state: 'visible' });
