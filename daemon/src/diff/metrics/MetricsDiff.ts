@@ -2,6 +2,7 @@ import { parse as parseYaml } from 'yaml';
 import type { MetricChange, MetricsDiff } from '../../../../shared/src/diff';
 import { MlsnapError } from '../../../../shared/src/errors';
 import { signed } from '../../../../shared/src/signed';
+import { MAX_JSON_NESTING, MAX_YAML_NESTING, jsonNestingExceeds, yamlNestingExceeds } from '../nesting';
 
 /**
  * Diffs of metrics files (JSON, YAML, CSV) as flat key → value maps.
@@ -179,12 +180,16 @@ function readMetrics(buf: Buffer, file: string, format: Format, side: 'before' |
       fail(`not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
     }
   } else {
+    // The yaml package recurses per level: a deep file would overflow the stack inside it.
+    if (yamlNestingExceeds(text)) fail(`YAML nested deeper than ${MAX_YAML_NESTING} levels`);
     try {
       value = parseYaml(text);
     } catch (err) {
       fail(`not valid YAML: ${err instanceof Error ? (err.message.split('\n')[0] ?? err.message) : String(err)}`);
     }
   }
+  // flatten() and JSON.stringify recurse per level of the document.
+  if (jsonNestingExceeds(value)) fail(`nested deeper than ${MAX_JSON_NESTING} levels`);
   const flat: Flat = new Map();
   flatten(value, '', flat);
   return flat;

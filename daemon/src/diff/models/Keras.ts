@@ -7,16 +7,22 @@ import { formatBytes, invalid, type ParseOptions } from './FileSource';
 import type { ParsedModel } from './types';
 import type { ZipArchive } from './Zip';
 import { asRecord } from '../../../../shared/src/check';
+import { MAX_JSON_NESTING, jsonNestingExceeds } from '../nesting';
 
 async function readJson(zip: ZipArchive, name: string, opts: ParseOptions): Promise<unknown> {
   const e = zip.find(name);
   if (!e) return undefined;
   const buf = await zip.read(e, opts.caps.jsonBytes);
+  let value: unknown;
   try {
-    return JSON.parse(buf.toString('utf8')) as unknown;
+    value = JSON.parse(buf.toString('utf8')) as unknown;
   } catch (err) {
     throw invalid(zip.file, `${name} in the Keras archive is not valid JSON (${(err as Error).message})`);
   }
+  // The config goes into the summary, which is sent as JSON: JSON.stringify recurses per level.
+  if (jsonNestingExceeds(value))
+    throw invalid(zip.file, `${name} in the Keras archive nests deeper than ${MAX_JSON_NESTING} levels`);
+  return value;
 }
 
 function short(v: unknown): string {

@@ -7,6 +7,10 @@
 import type { TensorInfo } from '../../../../shared/src/diff';
 import { fileRangeHasher, formatBytes, invalid, paramsOf, withFile, type ParseOptions } from './FileSource';
 import type { ParsedModel } from './types';
+import { jsonNestingExceeds } from '../nesting';
+
+/** __metadata__ maps strings to strings; other values are shown as JSON, if they nest this little. */
+const MAX_METADATA_NESTING = 8;
 
 /** safetensors dtype → [normalised name, bytes per element]. */
 const DTYPES: Record<string, [string, number]> = {
@@ -66,6 +70,9 @@ export async function parseSafetensors(file: string, opts: ParseOptions): Promis
           continue;
         }
         for (const [k, v] of Object.entries(entry as Record<string, unknown>)) {
+          // Values should be strings; a deeply nested one would overflow the stack in JSON.stringify.
+          if (jsonNestingExceeds(v, MAX_METADATA_NESTING))
+            throw invalid(file, `__metadata__ value "${k}" nests deeper than ${MAX_METADATA_NESTING} levels`);
           const s = typeof v === 'string' ? v : JSON.stringify(v);
           facts[`metadata.${k}`] = s.length > 200 ? `${s.slice(0, 200)}…` : s;
         }

@@ -1,5 +1,6 @@
 import { MlsnapError } from '../../../../shared/src/errors';
 import { asRecord } from '../../../../shared/src/check';
+import { MAX_JSON_NESTING, jsonNestingExceeds } from '../nesting';
 
 /**
  * A lenient reader of .ipynb files (nbformat 3 and 4) into one shape for diffing. It refuses only
@@ -73,6 +74,13 @@ export function parseNotebook(buffer: Buffer, file: string): ParsedNotebook {
     const detail = err instanceof Error ? err.message : String(err);
     throw new MlsnapError('invalid-file', `${file}: not valid JSON (${detail})`, file);
   }
+  // stableStringify (here and in the diff) recurses per level of the JSON.
+  if (jsonNestingExceeds(root))
+    throw new MlsnapError(
+      'invalid-file',
+      `${file}: not a Jupyter notebook (JSON nested deeper than ${MAX_JSON_NESTING} levels)`,
+      file,
+    );
   const nb = asRecord(root);
   if (!nb) throw new MlsnapError('invalid-file', `${file}: not a Jupyter notebook (the JSON is not an object)`, file);
 

@@ -9,6 +9,7 @@
  */
 import { parse as parseYaml } from 'yaml';
 import { parseJsonLenient } from '../../diff/metrics/MetricsDiff';
+import { MAX_YAML_NESTING, yamlNestingExceeds } from '../../diff/nesting';
 import { STEP_PREFERENCE, isStepName } from './CsvMetrics';
 import { SeriesCollector, invalidMetricsFile, textOf, type MetricsFile, type ParsedMetric } from './MetricsFile';
 
@@ -20,10 +21,13 @@ export function readJsonMetrics(relPath: string, bytes: Buffer): MetricsFile {
 }
 
 export function readYamlMetrics(relPath: string, bytes: Buffer): MetricsFile {
+  const text = textOf(bytes);
+  // The yaml package recurses per level: a deep file would overflow the stack inside it.
+  if (yamlNestingExceeds(text)) throw invalidMetricsFile(relPath, `YAML nested deeper than ${MAX_YAML_NESTING} levels`);
   let value: unknown;
   try {
     // logLevel 'error': a damaged file's unknown tags are no reason to print process warnings.
-    value = parseYaml(textOf(bytes), { logLevel: 'error' });
+    value = parseYaml(text, { logLevel: 'error' });
   } catch (err) {
     const message = err instanceof Error ? (err.message.split('\n')[0] ?? err.message) : String(err);
     throw invalidMetricsFile(relPath, `not valid YAML: ${message}`);
