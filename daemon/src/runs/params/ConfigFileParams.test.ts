@@ -102,6 +102,9 @@ test('a broken file throws invalid-file naming the path', () => {
     ['conf/dup.yml', 'a: 1\na: 2\n'],
     ['conf/broken.json', '{"lr": 0.1,'],
     ['conf/train.toml', 'lr = 0.1'],
+    // Nested past what the yaml package and the flattening can recurse through.
+    ['conf/deep.yaml', `${'['.repeat(20_000)}${']'.repeat(20_000)}`],
+    ['conf/deep.json', `${'{"a":'.repeat(20_000)}1${'}'.repeat(20_000)}`],
   ];
   for (const [relPath, text] of cases) {
     assert.throws(

@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { jsonNestingExceeds, yamlNestingExceeds } from '../../diff/nesting';
 import { MlsnapError } from '../../../../shared/src/errors';
 import type { ParamValue, RunParam } from '../../../../shared/src/runs';
 import { parseOverride } from './Overrides';
@@ -25,8 +26,13 @@ function firstLine(err: unknown): string {
 function parseDocument(relPath: string, text: string): unknown {
   const format = formatOf(relPath);
   if (format === null) throw new MlsnapError('invalid-file', `${relPath} is not a YAML or JSON config file`, relPath);
+  // The yaml package, and the flattening below, recurse per level: a deep file would overflow the stack.
+  const tooDeep = (): MlsnapError =>
+    new MlsnapError('invalid-file', `${relPath} nests deeper than a config file does; not read`, relPath);
+  if (format === 'yaml' && yamlNestingExceeds(text)) throw tooDeep();
+  let doc: unknown;
   try {
-    return format === 'json' ? JSON.parse(text) : parseYaml(text);
+    doc = format === 'json' ? JSON.parse(text) : parseYaml(text);
   } catch (err) {
     throw new MlsnapError(
       'invalid-file',
@@ -34,6 +40,8 @@ function parseDocument(relPath: string, text: string): unknown {
       relPath,
     );
   }
+  if (jsonNestingExceeds(doc)) throw tooDeep();
+  return doc;
 }
 
 function isMapping(value: unknown): value is Record<string, unknown> {
