@@ -46,8 +46,8 @@ const READ_CONCURRENCY = 2;
 const COMMIT_EVERY = 1000;
 /**
  * Files up to this size are read whole and stored in batches (one durability barrier per
- * batch, one environment capture per folder and moment): a first scan of 5,000 checkpoint
- * files of 4 KiB took 35 s one by one, mostly fsyncs and per-file environment lookups.
+ * batch, one environment capture per series of files and moment): a first scan of 5,000
+ * checkpoint files of 4 KiB took 35 s one by one, mostly fsyncs and per-file environment lookups.
  */
 export const SMALL_FILE = 256 * 1024;
 /** A batch holds at most this many files and bytes in memory. */
@@ -57,8 +57,23 @@ const BATCH_BYTES = 32 * 1024 * 1024;
 const BATCH_READS = 8;
 /** Small files read synchronously between two turns of the event loop (~2 ms of work). */
 const YIELD_EVERY = 64;
-/** Files of one folder written within this window share one environment capture. */
+/** Files of one series (captureKey) written within this window share one environment capture. */
 const CAPTURE_WINDOW_MS = 10_000;
+
+/**
+ * Which files of a batch share one environment capture: a series, the files of one folder and
+ * kind whose names differ only in their digits (ckpt_0001.pt, ckpt_0002.pt: one run writing a
+ * checkpoint folder), within 10 s of mtime. A notebook shares with none: its own metadata names
+ * its kernel. Nor do two names of one folder (model.pt and metrics.json may come from two
+ * scripts): sharing by folder alone gave a notebook the project venv of the metrics file
+ * beside it (seen in CI).
+ */
+function captureKey(rel: string, mtimeMs: number): string {
+  const kind = kindOfPath(rel);
+  const name = path.posix.basename(rel);
+  const series = kind === 'notebook' ? name : name.replace(/\d+/g, '#');
+  return [path.posix.dirname(rel), kind, series, Math.floor(mtimeMs / CAPTURE_WINDOW_MS)].join('\0');
+}
 /** A file that keeps changing while read is retried this many times, one settle delay apart. */
 const READ_ATTEMPTS = 5;
 
@@ -257,7 +272,7 @@ export class SnapshotPipeline {
 
   /**
    * Small files together: read whole, stored with one durability barrier (ContentStore
-   * storeMany), their environment captured once per folder and 10 s of mtime. A file that
+   * storeMany), their environment captured once per series (captureKey). A file that
    * changed while read, or grew past SMALL_FILE, takes the one-by-one path with its retries.
    */
   private async takeBatch(group: readonly Candidate[], takenNs: bigint, explicit: boolean): Promise<Outcome[]> {
@@ -274,7 +289,7 @@ export class SnapshotPipeline {
     const stored = new Map(whole.map((r, i) => [r.c, blobs[i] as StoredBlob]));
     const captures = new Map<string, Promise<EnvironmentCapture>>();
     const capture = (rel: string, mtimeMs: number): Promise<EnvironmentCapture> => {
-      const key = `${path.posix.dirname(rel)}\0${Math.floor(mtimeMs / CAPTURE_WINDOW_MS)}`;
+      const key = captureKey(rel, mtimeMs);
       let p = captures.get(key);
       if (p === undefined) captures.set(key, (p = this.env.capture(rel, mtimeMs)));
       return p;
