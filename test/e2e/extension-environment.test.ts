@@ -1,6 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { EnvironmentInfo, VersionInfo } from '../../shared/src/domain';
@@ -35,7 +36,12 @@ function notebook(source: string): string {
     {
       nbformat: 4,
       nbformat_minor: 5,
-      metadata: { kernelspec: { name: 'python3', display_name: 'Python 3', language: 'python' } },
+      metadata: {
+        // The kernel VS Code ran it with: Debian's Python, which has numpy. Without this the
+        // project's .venv (below) is the notebook's interpreter, and it has only pip.
+        vscode: { interpreter: { hash: createHash('sha256').update('/usr/bin/python3').digest('hex') } },
+        kernelspec: { name: 'python3', display_name: 'Python 3', language: 'python' },
+      },
       cells: [{ id: 'c0', cell_type: 'code', source, metadata: {}, outputs: [], execution_count: null }],
     },
     null,
@@ -101,6 +107,7 @@ function environmentView(): Locator {
 test('the Environment view says how the interpreter was found', async () => {
   const env = mlsnapJson<EnvironmentInfo>(['env', 'train.ipynb@1'], opts);
   assert.ok(env.interpreter, 'the notebook was recorded with an interpreter');
+  assert.equal(env.interpreter.executable, '/usr/bin/python3', env.interpreter.detail);
   await wb.openActivityBarView('mlsnap');
   await wb.treeItem(path.basename(workspace), 'History').waitFor({ state: 'visible', timeout: 60_000 });
   const file = wb.treeItem('train.ipynb', 'History');

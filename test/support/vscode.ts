@@ -535,10 +535,22 @@ export class Workbench {
     const kept = await box.inputValue();
     if (kept !== `${dir}/`) throw new Error(`the folder dialog did not keep the folder typed: ${kept}`);
     await beforeAccept?.();
+    const title = await this.quickInput.locator('.quick-input-title').innerText();
     const ok = this.quickInput.locator('.quick-input-action a.monaco-button', { hasText: okLabel });
     if (await ok.isVisible()) await ok.click();
     else await this.page.keyboard.press('Enter');
-    await this.quickInput.waitFor({ state: 'hidden' });
+    // Accepted when the dialog closes, or when the command's next question takes its place:
+    // the quick input is reused then and may never hide (seen in CI, under load).
+    const deadline = Date.now() + 30_000;
+    while (await this.quickInput.isVisible()) {
+      const now = await this.quickInput
+        .locator('.quick-input-title')
+        .innerText({ timeout: 1_000 })
+        .catch(() => undefined);
+      if (now !== title) break;
+      if (Date.now() > deadline) throw new Error(`the folder dialog stayed open after ${okLabel} (${title})`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 
   /** Run a command by its title through the palette: F1, type the title, Enter (see `pick`). */
@@ -667,6 +679,11 @@ export class Workbench {
   async clickToastButton(toast: Locator, label: string | RegExp): Promise<void> {
     const button = toast.locator('a.monaco-button', { hasText: label });
     await button.waitFor({ state: 'visible' });
+    // Pressed after a reader's pause: VS Code drops a toast when more than three were added
+    // within 800 ms (NotificationsToasts.SPAM_PROTECTION), and a click at machine speed on a
+    // toast that a progress toast had just preceded, answered quickly, lost the answer's toast
+    // (seen in CI: the remote was added, its message only in the notification center).
+    await new Promise((r) => setTimeout(r, 1_000));
     await button.dispatchEvent('click');
     await toast.waitFor({ state: 'hidden', timeout: 10_000 });
   }
