@@ -37,10 +37,12 @@ export const fetchStage: CommandDef<FetchStageOptions> = {
   async run({ args, opts, ctx, print }) {
     const loc = parseRemoteUrl(operand(args, 0, 'a <remote>'), settingsOf(opts), ctx.cwd);
     const session = RemoteSession.fromLocation('remote', loc, credentialsFromEnv() ?? {});
+    const dest = operand(args, 3, 'a <dest>');
     const r = await fetchVerified(
       session,
       { model: operand(args, 1, 'a <model>'), stage: operand(args, 2, 'a <stage>') },
-      path.resolve(ctx.cwd, operand(args, 3, 'a <dest>')),
+      // `dest/` stays a folder: resolve would drop the slash that says so.
+      path.resolve(ctx.cwd, dest) + (/[/\\]$/.test(dest) ? path.sep : ''),
       opts.unlessEtag === undefined ? {} : { unlessEtag: opts.unlessEtag },
     );
     const t = r.pointer.target;

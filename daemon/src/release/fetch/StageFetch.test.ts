@@ -91,6 +91,25 @@ describe('fetchStage', () => {
     assert.deepEqual(fs.readdirSync(base), []);
   });
 
+  test('a destination ending in a slash is a folder: written into when it is one, else refused, no file made', async () => {
+    const r = await remoteWith(Buffer.from('x'));
+    const base = tempDir('fetch-dest');
+    await assert.rejects(
+      fetchStage(r.session, WHERE, path.join(base, 'srv') + path.sep),
+      isError('not-found', new RegExp(`${path.join(base, 'srv')} does not exist: make it first`)),
+    );
+    fs.writeFileSync(path.join(base, 'file'), 'keep');
+    await assert.rejects(
+      fetchStage(r.session, WHERE, path.join(base, 'file') + path.sep),
+      isError('conflict', /file is not a folder/),
+    );
+    assert.deepEqual(fs.readdirSync(base), ['file']);
+    assert.equal(fs.readFileSync(path.join(base, 'file'), 'utf8'), 'keep');
+    fs.mkdirSync(path.join(base, 'srv'));
+    const got = await fetchStage(r.session, WHERE, path.join(base, 'srv') + path.sep);
+    assert.equal(got.file, path.join(base, 'srv', 'm.safetensors'));
+  });
+
   test('a destination folder holding a folder of the model file name is refused before any download', async () => {
     const r = await remoteWith(Buffer.from('x'));
     const dest = tempDir('fetch-dest');

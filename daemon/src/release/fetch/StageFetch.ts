@@ -50,9 +50,21 @@ export async function fetchStage(
 /**
  * `dest` itself, or the model's file name inside it when it is a folder. Its folder must
  * exist (a mistyped path is not made on a deployment host), and the file must not be a folder.
+ * A `dest` ending in a slash names a folder, as for cp: never a file written under that name.
  */
 async function targetFile(dest: string, model: string): Promise<string> {
   const st = await statOrNull(dest);
+  if (dest.endsWith(path.sep) && st?.isDirectory() !== true) {
+    const dir = path.resolve(dest);
+    // stat("file/") fails ENOTDIR: the name without its slash tells a file from nothing.
+    if ((await statOrNull(dir)) === null)
+      throw new MlsnapError(
+        'not-found',
+        `${dir} does not exist: make it first (mkdir -p ${dir}), or name another <dest>`,
+        dir,
+      );
+    throw new MlsnapError('conflict', `${dir} is not a folder; name another <dest>`, dir);
+  }
   const file = st?.isDirectory() === true ? path.join(dest, path.posix.basename(model)) : path.resolve(dest);
   const dir = path.dirname(file);
   const parent = await statOrNull(dir);
