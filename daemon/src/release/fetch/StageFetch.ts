@@ -8,6 +8,7 @@ import type { StagePointer, StageTarget } from '../../../../shared/src/release';
 import type { RemoteSession } from '../../remote/sync/RemoteSession';
 import { assertModelPath, assertStageName } from '../stages/StageFormat';
 import { StageStore } from '../stages/StageStore';
+import { fsyncFolder } from '../../store/blobs/durable';
 
 export interface FetchedStage {
   pointer: StagePointer;
@@ -165,7 +166,9 @@ async function download(session: RemoteSession, target: StageTarget, file: strin
     await fsp.rename(tmp, file).catch((e: unknown) => {
       throw localError(file, e);
     });
-    await fsyncDir(path.dirname(file));
+    await fsyncFolder(path.dirname(file)).catch((e: unknown) => {
+      throw localError(path.dirname(file), e);
+    });
   } finally {
     await fsp.rm(tmp, { force: true });
   }
@@ -184,18 +187,5 @@ async function writeAll(out: fsp.FileHandle, chunk: Buffer): Promise<void> {
   for (let off = 0; off < chunk.length;) {
     const { bytesWritten } = await out.write(chunk, off, chunk.length - off);
     off += bytesWritten;
-  }
-}
-
-/** Network file systems (NFS, SMB) may refuse fsync on a folder (EINVAL): their server orders metadata itself. */
-async function fsyncDir(dir: string): Promise<void> {
-  const h = await fsp.open(dir, fs.constants.O_RDONLY);
-  try {
-    await h.sync();
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code !== 'EINVAL' && code !== 'ENOTSUP' && code !== 'EPERM') throw localError(dir, e);
-  } finally {
-    await h.close();
   }
 }

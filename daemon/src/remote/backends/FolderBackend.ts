@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
+import { fsyncFolder } from '../../store/blobs/durable';
 import { readFileRange } from '../../store/blobs/fileRange';
 import { MlsnapError } from '../../../../shared/src/errors';
 import {
@@ -168,7 +169,7 @@ export class FolderBackend implements RemoteBackend {
       if (!r.created) return { swapped: false, current: await this.head(key) };
     } else {
       await fsp.rename(tmp, final);
-      await fsyncDir(path.dirname(final));
+      await fsyncFolder(path.dirname(final));
     }
     const now = await this.head(key);
     if (now === null) throw new MlsnapError('io', `${final} vanished right after it was written`, final);
@@ -335,7 +336,7 @@ async function linkIntoPlace(staged: string, final: string): Promise<PutResult> 
     created = false;
   }
   await fsp.rm(staged, { force: true });
-  await fsyncDir(path.dirname(final));
+  await fsyncFolder(path.dirname(final));
   return { created, size: (await fsp.stat(final)).size };
 }
 
@@ -343,20 +344,7 @@ async function linkIntoPlace(staged: string, final: string): Promise<PutResult> 
 async function ensureDir(dir: string): Promise<void> {
   const first = await fsp.mkdir(dir, { recursive: true });
   if (first === undefined) return;
-  for (let d = dir; d.length >= first.length; d = path.dirname(d)) await fsyncDir(path.dirname(d));
-}
-
-/** Some network file systems refuse fsync on a folder (EINVAL); their server orders metadata itself. */
-async function fsyncDir(dir: string): Promise<void> {
-  const h = await fsp.open(dir, 'r');
-  try {
-    await h.sync();
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code !== 'EINVAL' && code !== 'ENOTSUP') throw e;
-  } finally {
-    await h.close();
-  }
+  for (let d = dir; d.length >= first.length; d = path.dirname(d)) await fsyncFolder(path.dirname(d));
 }
 
 async function writeAllAt(out: fsp.FileHandle, chunk: Uint8Array, position: number): Promise<void> {

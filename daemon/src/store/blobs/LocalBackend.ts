@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { readFileRange } from './fileRange';
 import { mapWithConcurrency } from '../../Concurrency';
-import { fsyncPath, makeDurable } from './durable';
+import { fsyncFolder, makeDurable } from './durable';
 import { MlsnapError } from '../../../../shared/src/errors';
 import {
   assertKey,
@@ -141,7 +141,7 @@ export class LocalBackend implements BlobBackend {
       created = false;
     }
     await fsp.rm(tmp, { force: true });
-    await fsyncPath(dir);
+    await fsyncFolder(dir);
     return { created, size: (await fsp.stat(final)).size };
   }
 
@@ -149,7 +149,7 @@ export class LocalBackend implements BlobBackend {
   private async ensureDir(dir: string): Promise<void> {
     const first = await fsp.mkdir(dir, { recursive: true });
     if (first === undefined) return;
-    for (let d = dir; d.length >= first.length; d = path.dirname(d)) await fsyncPath(path.dirname(d));
+    for (let d = dir; d.length >= first.length; d = path.dirname(d)) await fsyncFolder(path.dirname(d));
   }
 
   async get(key: string, range?: ByteRange): Promise<Readable> {

@@ -39,3 +39,20 @@ export async function fsyncPath(p: string): Promise<void> {
     await h.close();
   }
 }
+
+/**
+ * fsync a folder, so the entries made in it are durable. Network file systems (NFS, SMB) may
+ * refuse fsync on a folder (EINVAL, ENOTSUP, EPERM): their server orders metadata itself, so
+ * that refusal is not a failure. Any other error is thrown.
+ */
+export async function fsyncFolder(dir: string): Promise<void> {
+  const h = await fsp.open(dir, 'r');
+  try {
+    await h.sync();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'EINVAL' && code !== 'ENOTSUP' && code !== 'EPERM') throw e;
+  } finally {
+    await h.close();
+  }
+}
