@@ -104,6 +104,30 @@ export interface TensorChange {
   after?: TensorInfo;
 }
 
+/**
+ * How much a pickled global can do when a loader imports and calls it: `safe` (what torch's
+ * `weights_only` loader and the numpy/sklearn reconstructors allow), `suspicious` (a class
+ * whose own code runs while it is rebuilt: user classes, full `nn.Module`s, estimators),
+ * `dangerous` (code execution, processes, network, file system, imports).
+ */
+export type PickleLevel = 'safe' | 'suspicious' | 'dangerous';
+
+export type PickleVerdict = PickleLevel | 'unknown';
+
+export interface PickleGlobal {
+  module: string;
+  name: string;
+  level: PickleLevel;
+  /** `level === 'dangerous'`. */
+  unsafe: boolean;
+}
+
+/** Something a pickle does that its globals' names alone do not show, or why it was not fully read. */
+export interface PickleIssue {
+  level: PickleVerdict;
+  text: string;
+}
+
 /** What a model parser extracts from one file, without executing anything. */
 export interface ModelSummary {
   format: 'safetensors' | 'onnx' | 'pytorch' | 'pickle' | 'keras' | 'gguf' | 'unknown';
@@ -113,8 +137,19 @@ export interface ModelSummary {
   tensors: TensorInfo[];
   /** ONNX: node count per op type. */
   opCounts?: Record<string, number>;
-  /** Pickles: referenced globals; `unsafe` ones would execute code when loaded. */
-  globals?: { module: string; name: string; unsafe: boolean }[];
+  /**
+   * Pickles: every global the file references (each pickle in the stream, nested ones, archive
+   * members), with its level. `unsafe` is `level === 'dangerous'`, kept for older readers.
+   */
+  globals?: PickleGlobal[];
+  /**
+   * Pickles: what loading the file would do, all told. `unknown` (a pickle that does not parse
+   * to its end, a compression that cannot be read, frames that disagree with their content)
+   * is to be treated as unsafe, never as clean.
+   */
+  pickleVerdict?: PickleVerdict;
+  /** Why the verdict is worse than its globals alone say, or unknown: one line each. */
+  pickleIssues?: PickleIssue[];
   /** sklearn-like estimator parameters found in the pickle's opcodes. */
   params?: Record<string, string>;
   /** Keras: the model config (JSON). */

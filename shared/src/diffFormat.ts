@@ -7,6 +7,7 @@ import type {
   LineChange,
   MetricChange,
   ModelDiff,
+  ModelSummary,
   NotebookDiff,
   VersionDiff,
 } from './diff';
@@ -134,8 +135,25 @@ function modelLines(m: ModelDiff): string[] {
   }
   const same = m.tensors.length - changed.length;
   if (same > 0) out.push(`  … ${same} unchanged tensor${same === 1 ? '' : 's'}`);
-  const unsafe = (m.after.globals ?? []).filter((g) => g.unsafe);
-  for (const g of unsafe) out.push(`  WARNING: references ${g.module}.${g.name}, which would execute code when loaded`);
+  out.push(...pickleLines(m.after));
+  return out;
+}
+
+/** The after side's pickle safety: dangerous globals and issues, an unknown verdict, suspicious classes. */
+function pickleLines(s: ModelSummary): string[] {
+  const out: string[] = [];
+  const globals = s.globals ?? [];
+  for (const g of globals.filter((x) => x.level === 'dangerous' || (x.level === undefined && x.unsafe)))
+    out.push(`  WARNING: references ${g.module}.${g.name} (dangerous), which would execute code when loaded`);
+  for (const i of s.pickleIssues ?? []) {
+    if (i.level === 'dangerous') out.push(`  WARNING: ${i.text} (dangerous), which would execute code when loaded`);
+    if (i.level === 'unknown') out.push(`  WARNING: pickle verdict unknown, treat it as unsafe: ${i.text}`);
+  }
+  const suspicious = globals.filter((x) => x.level === 'suspicious').map((g) => `${g.module}.${g.name}`);
+  if (suspicious.length > 0) {
+    const shown = suspicious.slice(0, 5).join(', ') + (suspicious.length > 5 ? ` +${suspicious.length - 5} more` : '');
+    out.push(`  note: rebuilds ${shown} (suspicious: classes whose own code runs when loaded)`);
+  }
   return out;
 }
 

@@ -69,7 +69,12 @@ function modelSection(m: ModelDiff): string {
   const changed = m.tensors.filter((t) => t.status !== 'unchanged');
   const same = m.tensors.filter((t) => t.status === 'unchanged');
   const facts = Object.entries(m.factChanges);
-  const unsafe = [...(m.before.globals ?? []), ...(m.after.globals ?? [])].filter((g) => g.unsafe);
+  const globals = [...(m.before.globals ?? []), ...(m.after.globals ?? [])];
+  const unsafe = globals.filter((g) => g.unsafe);
+  const suspicious = [...new Set(globals.filter((g) => g.level === 'suspicious').map((g) => `${g.module}.${g.name}`))];
+  const issues = [...(m.before.pickleIssues ?? []), ...(m.after.pickleIssues ?? [])].filter(
+    (i) => i.level === 'dangerous' || i.level === 'unknown',
+  );
   const out = [
     `<h2>Model (${esc(m.format)})</h2>`,
     `<table><tr><th></th><th>before</th><th>after</th></tr>${paramsRow(m)}`,
@@ -84,7 +89,17 @@ function modelSection(m: ModelDiff): string {
     );
   for (const g of unsafe)
     out.push(
-      `<div class="warn">⚠ references ${esc(`${g.module}.${g.name}`)}, which would execute code when loaded</div>`,
+      `<div class="warn">⚠ references ${esc(`${g.module}.${g.name}`)} (dangerous), which would execute code when loaded</div>`,
+    );
+  for (const i of issues)
+    out.push(
+      i.level === 'dangerous'
+        ? `<div class="warn">⚠ ${esc(i.text)} (dangerous), which would execute code when loaded</div>`
+        : `<div class="warn">⚠ pickle verdict unknown, treat it as unsafe: ${esc(i.text)}</div>`,
+    );
+  if (suspicious.length > 0)
+    out.push(
+      `<div class="summary">Rebuilds ${esc(suspicious.slice(0, 5).join(', '))}${suspicious.length > 5 ? ` +${suspicious.length - 5} more` : ''} (suspicious: classes whose own code runs when loaded).</div>`,
     );
   out.push(`<h2>Tensors: ${changed.length} changed, ${same.length} unchanged</h2>`, tensorTable(changed));
   if (same.length > 0)
