@@ -18,7 +18,7 @@ import {
   withFile,
   type ParseOptions,
 } from './FileSource';
-import { pyFloat } from './Pickle';
+import { pyFloat } from './pickle/render';
 import type { ParsedModel } from './types';
 
 /** ggml_type → [name, block size (elements), bytes per block] (bytes 0: extent not checked). */

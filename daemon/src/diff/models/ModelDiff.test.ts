@@ -69,7 +69,7 @@ test('diffing any fixture with itself: no change, every tensor unchanged', async
     assert.deepEqual(d.factChanges, {}, name);
     assert.equal(d.paramsBefore, d.paramsAfter);
     const line = modelSummaryLine(d);
-    if (name === 'evil.pkl') assert.equal(line, 'no change; unsafe pickle globals: posix.system');
+    if (name === 'evil.pkl') assert.equal(line, 'no change; dangerous pickle globals: posix.system');
     else assert.equal(line, 'no change', name);
   }
 });

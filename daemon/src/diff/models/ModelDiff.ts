@@ -20,8 +20,10 @@ import {
 import { parseGguf } from './Gguf';
 import { parseKerasZip } from './Keras';
 import { parseOnnx } from './Onnx';
-import { compressionOf, parsePickleFile } from './Pickle';
-import { findDataPkl, isLegacyTorch, parseLegacyTorch, parsePyTorchZip } from './PyTorch';
+import { compressionOf } from './pickle/compression';
+import { parsePickleFile } from './pickle/file';
+import { listNames } from './pickle/report';
+import { findDataPkl, isLegacyTorch, isTorchTar, parseLegacyTorch, parsePyTorchZip, parseTorchTar } from './PyTorch';
 import { parseSafetensors } from './Safetensors';
 import type { ParsedModel } from './types';
 import { ZipArchive } from './Zip';
@@ -157,6 +159,8 @@ async function parseAny(file: string, opts: ParseOptions, name = file): Promise<
         if (isLegacyTorch(head)) return await parseLegacyTorch(file, opts);
         if (!isZip(head)) {
           if (compressionOf(head)) return await parsePickleFile(file, opts);
+          // torch.load tries the tar format (torch < 0.4) on anything that is not a zip.
+          if (format === 'pytorch' && (await isTorchTar(file, opts))) return await parseTorchTar(file, opts);
           throw invalid(
             file,
             `not a ${format === 'keras' ? 'Keras archive' : 'torch.save file'}: not a zip archive (first bytes ${head.subarray(0, 4).toString('hex')})`,
@@ -339,7 +343,8 @@ function short(v: string | null): string {
 
 /**
  * One line for a model diff: "hidden 32→64: +416 params; 3 tensors reshaped", the facts and
- * parameters that changed, unsafe pickle globals; "no change" when nothing differs.
+ * parameters that changed, dangerous pickle globals or an unknown verdict; "no change" when
+ * nothing differs.
  */
 export function modelSummaryLine(d: ModelDiff): string {
   const count = (s: TensorChange['status']): number => d.tensors.filter((t) => t.status === s).length;
@@ -359,7 +364,7 @@ export function modelSummaryLine(d: ModelDiff): string {
   else if (dims.length > 1) line = `dims ${dims.join(', ')}${line ? `: ${line}` : ''}`;
   if (line) parts.push(line);
 
-  const facts = Object.entries(d.factChanges).filter(([k]) => k !== 'unsafe globals' && k !== 'tensor bytes');
+  const facts = Object.entries(d.factChanges).filter(([k]) => k !== 'dangerous globals' && k !== 'tensor bytes');
   const paramFacts = facts.filter(([k]) => k.startsWith('param.'));
   const otherFacts = facts.filter(([k]) => !k.startsWith('param.'));
   for (const [k, [x, y]] of paramFacts.slice(0, 3)) parts.push(`${k.slice(6)} ${short(x)}→${short(y)}`);
@@ -373,8 +378,27 @@ export function modelSummaryLine(d: ModelDiff): string {
       d.bytesCompared || !hasTensors ? 'no change' : 'no change in tensor names, shapes or dtypes (bytes not compared)',
     );
   }
-  // Always said, changed or not: loading this version would run code.
-  const unsafe = d.after.facts['unsafe globals'];
-  if (unsafe) parts.push(`unsafe pickle globals: ${unsafe}`);
+  const safety = pickleSafetyPart(d.after);
+  if (safety) parts.push(safety);
   return parts.join('; ');
+}
+
+/**
+ * Always said, changed or not, when loading the version is not known to be harmless: the
+ * dangerous globals, what else makes it dangerous, or why the verdict is unknown. Suspicious
+ * classes are said through their fact ("suspicious globals") when they change.
+ */
+function pickleSafetyPart(s: ModelSummary): string | null {
+  const dangerous = s.facts['dangerous globals'];
+  const issue = (level: string): string | undefined => s.pickleIssues?.find((i) => i.level === level)?.text;
+  if (s.pickleVerdict === 'dangerous') {
+    if (dangerous) return `dangerous pickle globals: ${short(dangerous)}`;
+    return `dangerous pickle: ${issue('dangerous') ?? 'loading would execute code'}`;
+  }
+  if (s.pickleVerdict === 'unknown') {
+    const seen = (s.globals ?? []).filter((g) => g.level !== 'safe').map((g) => `${g.module}.${g.name}`);
+    const also = seen.length > 0 ? `; references ${listNames(seen, 3)}` : '';
+    return `pickle verdict unknown (treat as unsafe): ${issue('unknown') ?? 'not fully read'}${also}`;
+  }
+  return null;
 }

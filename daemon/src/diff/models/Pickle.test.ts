@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { BufferSource, Cursor, DEFAULT_CAPS, type ModelCaps } from './FileSource';
 import { diffModels, modelSummaryLine, summarizeModel } from './ModelDiff';
-import { isUnsafeGlobal, pyFloat, render, walkPickle } from './Pickle';
+import { pyFloat, render, safetyOf, walkPickle } from './Pickle';
 import { callPickle, EXPECTED, expectInvalid, fixture, pk, tempDir, write } from './models.testkit';
 
 const PYTHON = '/usr/bin/python3';
@@ -28,14 +28,15 @@ test('evil.pkl: posix.system is flagged unsafe with the command it would run, an
     s.globals?.map((g) => `${g.module}.${g.name}`),
     exp.globals,
   );
-  assert.deepEqual(s.globals, [{ module: 'posix', name: 'system', unsafe: true }]);
-  assert.equal(s.facts['unsafe globals'], 'posix.system');
+  assert.deepEqual(s.globals, [{ module: 'posix', name: 'system', level: 'dangerous', unsafe: true }]);
+  assert.equal(s.pickleVerdict, 'dangerous');
+  assert.equal(s.facts['dangerous globals'], 'posix.system');
   assert.ok(s.warnings.includes('posix.system would execute code when loaded'));
   assert.ok(s.warnings.includes(`loading would call posix.system('touch ${marker}')`), s.warnings.join('\n'));
   const d = await diffModels(fixture('logreg.joblib'), fixture('evil.pkl'));
-  assert.match(modelSummaryLine(d), /unsafe pickle globals: posix\.system/);
+  assert.match(modelSummaryLine(d), /dangerous pickle globals: posix\.system/);
   const self = await diffModels(fixture('evil.pkl'), fixture('evil.pkl'));
-  assert.equal(modelSummaryLine(self), 'no change; unsafe pickle globals: posix.system');
+  assert.equal(modelSummaryLine(self), 'no change; dangerous pickle globals: posix.system');
   assert.equal(fs.existsSync(marker), false, 'the command in evil.pkl ran');
 });
 
@@ -100,16 +101,17 @@ test('hand-made malicious pickles (all protocols, GLOBAL/STACK_GLOBAL/INST/OBJ) 
   assert.equal(fs.existsSync(marker), false, 'a command ran');
 });
 
-test('allow-list: state-dict and sklearn plumbing is safe, code execution never is', () => {
+test('levels: state-dict and numpy/sklearn plumbing is safe, classes suspicious, code execution dangerous', () => {
   for (const [m, n] of [
     ['collections', 'OrderedDict'],
     ['torch._utils', '_rebuild_tensor_v2'],
     ['torch', 'FloatStorage'],
     ['torch', 'BFloat16Storage'],
+    ['torch.serialization', '_get_layout'],
     ['numpy.core.multiarray', '_reconstruct'],
     ['numpy', 'dtype'],
     ['numpy', 'ndarray'],
-    ['sklearn.linear_model._logistic', 'LogisticRegression'],
+    ['numpy', 'float64'],
     ['joblib.numpy_pickle', 'NumpyArrayWrapper'],
     ['copyreg', '_reconstructor'],
     ['builtins', 'set'],
@@ -118,8 +120,17 @@ test('allow-list: state-dict and sklearn plumbing is safe, code execution never 
     ['builtins', 'complex'],
     ['builtins', 'bytearray'],
     ['builtins', 'object'],
+    ['__builtin__', 'set'],
   ]) {
-    assert.equal(isUnsafeGlobal(m as string, n as string), false, `${m}.${n}`);
+    assert.equal(safetyOf(m as string, n as string), 'safe', `${m}.${n}`);
+  }
+  for (const [m, n] of [
+    ['sklearn.linear_model._logistic', 'LogisticRegression'],
+    ['torch.nn.modules.linear', 'Linear'],
+    ['mymodule', 'Thing'],
+    ['__main__', 'Net'],
+  ]) {
+    assert.equal(safetyOf(m as string, n as string), 'suspicious', `${m}.${n}`);
   }
   for (const [m, n] of [
     ['os', 'system'],
@@ -138,11 +149,11 @@ test('allow-list: state-dict and sklearn plumbing is safe, code execution never 
     ['numpy', 'load'],
     ['runpy', '_run_code'],
     ['joblib.numpy_pickle_compat', 'NDArrayWrapper'],
-    ['mymodule', 'Thing'],
     ['os.path', 'join'],
     ['importlib', 'import_module'],
+    ['sklearn.utils._testing', 'assert_run_python_script'],
   ]) {
-    assert.equal(isUnsafeGlobal(m as string, n as string), true, `${m}.${n}`);
+    assert.equal(safetyOf(m as string, n as string), 'dangerous', `${m}.${n}`);
   }
 });
 
@@ -209,16 +220,18 @@ test('joblib diff: C changed 1.0 → 2.0; with compareBytes the fitted arrays di
   assert.deepEqual(z.factChanges['container'], ['joblib', 'compressed joblib (zlib)']);
 });
 
-test('the walker stops cleanly at STOP: trailing bytes are left alone', async () => {
+test('bytes after STOP that are not a pickle are a warning; the first pickle is the value', async () => {
   const dir = tempDir('pkl-trail');
-  const file = write(
-    dir,
-    'trailing.pkl',
-    Buffer.concat([fs.readFileSync(fixture('logreg.joblib')), randomBytes(4096)]),
-  );
+  // 0xff is no opcode: nothing a loader reading on would run.
+  const junk = Buffer.concat([Buffer.from([0xff]), randomBytes(4095)]);
+  const file = write(dir, 'trailing.pkl', Buffer.concat([fs.readFileSync(fixture('logreg.joblib')), junk]));
   const s = await summarizeModel(file);
   assert.equal(s.facts['estimator'], 'sklearn.linear_model._logistic.LogisticRegression');
-  assert.ok(s.warnings.includes("4096 bytes after the pickle's STOP were not read"), s.warnings.join('\n'));
+  assert.ok(
+    s.warnings.includes("4096 bytes after the last pickle's STOP are not a pickle (not read)"),
+    s.warnings.join('\n'),
+  );
+  assert.equal(s.pickleVerdict, 'suspicious');
 });
 
 test('compressed joblib: other compressions are reported, bombs stop at the cap', async () => {

@@ -38,10 +38,11 @@ for (const h of [32, 64]) {
     assert.equal(s.facts['storages'], '4');
     assert.equal(s.facts['version'], '3');
     assert.deepEqual(s.globals, [
-      { module: 'collections', name: 'OrderedDict', unsafe: false },
-      { module: 'torch._utils', name: '_rebuild_tensor_v2', unsafe: false },
-      { module: 'torch', name: 'FloatStorage', unsafe: false },
+      { module: 'collections', name: 'OrderedDict', level: 'safe', unsafe: false },
+      { module: 'torch._utils', name: '_rebuild_tensor_v2', level: 'safe', unsafe: false },
+      { module: 'torch', name: 'FloatStorage', level: 'safe', unsafe: false },
     ]);
+    assert.equal(s.pickleVerdict, 'safe');
     assert.deepEqual(s.warnings, []);
   });
 }
@@ -121,10 +122,11 @@ test('a torch archive whose data.pkl would run code is flagged; the code never r
   );
   const s = await summarizeModel(file);
   assert.equal(s.format, 'pytorch');
-  assert.equal(s.facts['unsafe globals'], 'posix.system');
+  assert.equal(s.facts['dangerous globals'], 'posix.system');
+  assert.equal(s.pickleVerdict, 'dangerous');
   assert.ok(s.warnings.includes(`loading would call posix.system('touch ${marker}')`));
   const d = await diffModels(fixture('mlp_h32.pt'), file);
-  assert.match(modelSummaryLine(d), /4 tensors removed.*unsafe pickle globals: posix\.system/);
+  assert.match(modelSummaryLine(d), /4 tensors removed.*dangerous pickle globals: posix\.system/);
   assert.equal(fs.existsSync(marker), false);
 });
 
@@ -157,4 +159,48 @@ test('bad .pt files are invalid-file errors naming the file', async () => {
     const file = write(dir, name, data);
     await expectInvalid(() => summarizeModel(file), file, { match: re });
   }
+});
+
+test('every pickle in a torch archive is scanned: renamed or deflated members, the data.pkl of the first entry', async () => {
+  const dir = tempDir('pt-members');
+  const benign = Buffer.from([0x80, 0x02, 0x7d, 0x2e]);
+  const evil = callPickle('posix', 'system', 'true');
+  const cases: [string, Parameters<typeof buildZip>[0]][] = [
+    [
+      'renamed.pt',
+      [
+        { name: 'a/data.pkl', data: benign },
+        { name: 'a/extra.bin', data: evil }, // deflated: its head is inflated to be seen
+      ],
+    ],
+    [
+      'first.pt',
+      [
+        { name: 'evil/data.pkl', data: evil, method: 0 },
+        { name: 'a/data.pkl', data: benign, method: 0 },
+      ],
+    ],
+  ];
+  for (const [name, specs] of cases) {
+    const s = await summarizeModel(write(dir, name, buildZip(specs)));
+    assert.equal(s.pickleVerdict, 'dangerous', name);
+    assert.equal(s.facts['dangerous globals'], 'posix.system', name);
+  }
+  // torch reads the first entry's folder: its data.pkl is the one whose tensors are listed.
+  const first = await summarizeModel(path.join(dir, 'first.pt'));
+  assert.equal(first.facts['archive'], 'evil');
+  // A member that starts like a pickle but does not parse leaves the verdict unknown.
+  const junk = Buffer.concat([Buffer.from([0x80, 0x04]), randomBytes(32).fill(0xff, 0, 1)]);
+  const u = await summarizeModel(
+    write(
+      dir,
+      'junk-member.pt',
+      buildZip([
+        { name: 'a/data.pkl', data: benign },
+        { name: 'a/x', data: junk },
+      ]),
+    ),
+  );
+  assert.equal(u.pickleVerdict, 'unknown');
+  assert.match(u.pickleIssues?.[0]?.text ?? '', /archive member a\/x \(a pickle under another name\) does not parse/);
 });

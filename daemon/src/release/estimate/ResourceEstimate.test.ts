@@ -7,7 +7,7 @@ import type { ModelSummary, TensorInfo } from '../../../../shared/src/diff';
 import { summarizeModel } from '../../diff/models/ModelDiff';
 import { buildGguf, EXPECTED, fixture, tempDir, write } from '../../diff/models/models.testkit';
 import { ONNX_DTYPES } from '../../diff/models/Onnx';
-import { DTYPE_BYTES } from '../../diff/models/Pickle';
+import { DTYPE_BYTES } from '../../diff/models/pickle/torch';
 import {
   CUDA_CONTEXT_BYTES,
   dtypeStorage,

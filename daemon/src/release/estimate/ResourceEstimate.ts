@@ -5,7 +5,7 @@
  */
 import type { ModelSummary, TensorInfo } from '../../../../shared/src/diff';
 import type { ResourceEstimate } from '../../../../shared/src/release';
-import { DTYPE_BYTES } from '../../diff/models/Pickle';
+import { DTYPE_BYTES } from '../../diff/models/pickle/torch';
 
 const MiB = 1024 * 1024;
 
