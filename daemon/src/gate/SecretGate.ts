@@ -8,8 +8,9 @@
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import type { ModelSummary } from '../../../shared/src/diff';
+import type { ModelSummary, PickleLevel, PickleVerdict } from '../../../shared/src/diff';
 import { detectModelFormat, summarizeModel } from '../diff/models/ModelDiff';
+import { PickleParseError } from '../diff/models/pickle/stream';
 import { notebookUnits } from './notebookText';
 import { findCandidates, type Candidate } from './rules';
 import type { Finding, FindingRule, FindingWhere, TextUnit } from './types';
@@ -168,10 +169,10 @@ export function scanContent(path: string, kind: string, bytes: Buffer): Finding[
 // ---------------------------------------------------------------------------------------------
 // Model files
 
-/** Formats whose loading unpickles: plain pickles/joblib and torch.save files (zip or legacy). */
+/** Formats whose loading unpickles: plain pickles/joblib and torch.save files (zip, legacy, tar). */
 const PICKLED_FORMATS = new Set<ModelSummary['format']>(['pickle', 'pytorch']);
 
-/** Unsafe globals named in the excerpt and message; the id covers all of them. */
+/** Globals named in the excerpt and message; the id covers all of them. */
 const GLOBALS_SHOWN = 3;
 
 async function readHead(file: string): Promise<Buffer> {
@@ -190,50 +191,96 @@ function listShown(names: readonly string[]): string {
   return names.length > GLOBALS_SHOWN ? `${shown} and ${names.length - GLOBALS_SHOWN} more` : shown;
 }
 
-function pickleFinding(path: string, summary: ModelSummary): Finding[] {
-  const unsafe = (summary.globals ?? []).filter((g) => g.unsafe).map((g) => `${g.module}.${g.name}`);
-  if (unsafe.length === 0) return [];
+function namesAt(globals: ModelSummary['globals'], level: PickleLevel): string[] {
+  return (globals ?? []).filter((g) => g.level === level).map((g) => `${g.module}.${g.name}`);
+}
+
+function issuesAt(summary: Pick<ModelSummary, 'pickleIssues'>, level: PickleVerdict): string[] {
+  return (summary.pickleIssues ?? []).filter((i) => i.level === level).map((i) => i.text);
+}
+
+/** One 'pickle-code-execution' finding: the dangerous globals (or what else runs code) and a call. */
+function codeExecutionFinding(path: string, summary: ModelSummary): Finding {
+  const dangerous = namesAt(summary.globals, 'dangerous');
+  const what = dangerous.length > 0 ? dangerous : issuesAt(summary, 'dangerous');
   const rule = 'pickle-code-execution';
-  const id = findingId(path, rule, unsafe.join('\n'));
+  const id = findingId(path, rule, what.join('\n'));
   const call = summary.warnings.find((w) => w.startsWith('loading would call '));
-  const excerpt = `unsafe globals: ${listShown(unsafe)}${call ? `; ${call}` : ''}`;
-  return [
-    {
-      id,
-      rule,
-      path,
-      line: 1,
-      where: 'text',
-      excerpt: excerpt.length > 200 ? `${excerpt.slice(0, 199)}…` : excerpt,
-      message: `Found a pickle that would run code when loaded (${listShown(unsafe)}): re-save it in a format that holds only data (safetensors), or push anyway with \`mlsnap push --allow ${id}\` if you trust it.`,
-    },
-  ];
+  const head = dangerous.length > 0 ? `unsafe globals: ${listShown(dangerous)}` : listShown(what);
+  const excerpt = `dangerous pickle: ${head}${call ? `; ${call}` : ''}`;
+  return {
+    id,
+    rule,
+    path,
+    line: 1,
+    where: 'text',
+    excerpt: excerpt.length > 200 ? `${excerpt.slice(0, 199)}…` : excerpt,
+    message: `Found a pickle that would run code when loaded (dangerous: ${listShown(what)}): re-save it in a format that holds only data (safetensors), or push anyway with \`mlsnap push --allow ${id}\` if you trust it.`,
+  };
+}
+
+/** What a model file would do when loaded: the blocking findings, and the suspicious classes named. */
+export interface ModelAssessment {
+  findings: Finding[];
+  /** null when the file is not something a loader unpickles. */
+  verdict: PickleVerdict | null;
+  /** Classes whose own code runs while they are rebuilt: named, not blocking. */
+  suspicious: string[];
+}
+
+const NOT_PICKLED: ModelAssessment = { findings: [], verdict: null, suspicious: [] };
+
+function assessSummary(path: string, summary: ModelSummary): ModelAssessment {
+  const suspicious = namesAt(summary.globals, 'suspicious');
+  const verdict = summary.pickleVerdict ?? (namesAt(summary.globals, 'dangerous').length > 0 ? 'dangerous' : 'safe');
+  if (verdict === 'dangerous') return { findings: [codeExecutionFinding(path, summary)], verdict, suspicious };
+  if (verdict === 'unknown') {
+    const why = issuesAt(summary, 'unknown')[0] ?? 'the pickle was not fully read';
+    return { findings: [unverifiableFinding(path, why, [])], verdict, suspicious };
+  }
+  return { findings: [], verdict, suspicious };
 }
 
 /**
  * A model file on disk (`file`; `path` is its project-relative name, whose extension drives
- * format detection): one 'pickle-code-execution' finding when loading it would import and call
- * unsafe globals. Never loads or unpickles. Formats that do not unpickle (safetensors, ONNX,
- * GGUF, Keras) and files that cannot be parsed give [].
+ * format detection), assessed by the pickle scanner's levels: dangerous and unknown give one
+ * blocking finding ('pickle-code-execution', 'pickle-unverifiable'), suspicious classes are
+ * named only. Never loads or unpickles.
  */
-export async function scanModelFile(path: string, file: string): Promise<Finding[]> {
+export async function assessModelFile(path: string, file: string): Promise<ModelAssessment> {
   let head: Buffer;
   try {
     head = await readHead(file);
   } catch {
-    return [];
+    return NOT_PICKLED;
   }
-  if (!PICKLED_FORMATS.has(detectModelFormat(path, head))) return [];
+  if (!PICKLED_FORMATS.has(detectModelFormat(path, head))) return NOT_PICKLED;
   let summary: ModelSummary;
   try {
     summary = await summarizeModel(file, { name: path });
   } catch (e) {
-    // Fail closed: a pickle that runs `os.system` and then holds junk still runs it on load,
-    // and a compressed joblib cannot be read here at all. What cannot be checked is reported,
-    // when it starts like something a loader would unpickle (not random or foreign bytes).
-    return looksPickled(head) ? [unverifiableFinding(path, (e as Error).message)] : [];
+    // Fail closed: a pickle that runs `os.system` and then holds junk still runs it on load.
+    // What cannot be checked is reported when it starts like something a loader would
+    // unpickle, or when the walk saw a dangerous global before it stopped.
+    const seen = e instanceof PickleParseError ? e.partial.globals : [];
+    const dangerous = namesAt(seen, 'dangerous');
+    if (dangerous.length === 0 && !looksPickled(head)) return NOT_PICKLED;
+    return {
+      findings: [unverifiableFinding(path, (e as Error).message, dangerous)],
+      verdict: dangerous.length > 0 ? 'dangerous' : 'unknown',
+      suspicious: namesAt(seen, 'suspicious'),
+    };
   }
-  return pickleFinding(path, summary);
+  return assessSummary(path, summary);
+}
+
+/**
+ * The push gate's model check: one finding when loading the file would run code
+ * (dangerous) or when what it would run cannot be told (unknown); [] for data-only formats,
+ * safe and suspicious pickles, and bytes no loader would unpickle.
+ */
+export async function scanModelFile(path: string, file: string): Promise<Finding[]> {
+  return (await assessModelFile(path, file)).findings;
 }
 
 /**
@@ -245,22 +292,32 @@ function looksPickled(head: Buffer): boolean {
   const b0 = head[0];
   if (b0 === undefined) return false;
   if (b0 === 0x80 || head.subarray(0, 4).equals(Buffer.from('PK\x03\x04', 'latin1'))) return true;
-  const compressed = ['\x78\x9c', '\x78\x01', '\x78\xda', '\x1f\x8b', 'BZh', '\xfd7zXZ', '\x04\x22\x4d\x18'];
+  const compressed = [
+    '\x78\x9c',
+    '\x78\x01',
+    '\x78\xda',
+    '\x1f\x8b',
+    'BZh',
+    '\xfd7zXZ',
+    '\x04\x22\x4d\x18',
+    ']\x00\x00',
+  ];
   if (compressed.some((m) => head.subarray(0, m.length).equals(Buffer.from(m, 'latin1')))) return true;
   return '(c]}'.includes(String.fromCharCode(b0)) && head.subarray(0, 64).every((c) => c >= 0x09 && c < 0x80);
 }
 
-function unverifiableFinding(path: string, why: string): Finding {
+function unverifiableFinding(path: string, why: string, dangerous: readonly string[]): Finding {
   const rule = 'pickle-unverifiable';
-  const reason = why.replace(/^.*?: (?=pickle|truncated|zip|unknown)/, '').slice(0, 160);
+  const reason = why.replace(/^.*?: (?=pickle|truncated|zip|unknown|compressed)/, '').slice(0, 160);
   const id = findingId(path, rule, reason);
+  const before = dangerous.length > 0 ? `; before it stopped it references ${listShown(dangerous)} (dangerous)` : '';
   return {
     id,
     rule,
     path,
     line: 1,
     where: 'text',
-    excerpt: `not readable as a pickle: ${reason}`,
-    message: `Could not check what loading this pickle would run (${reason}): re-save it uncompressed or as safetensors, or push anyway with \`mlsnap push --allow ${id}\` if you trust it.`,
+    excerpt: `not readable as a pickle (verdict unknown: treat as unsafe): ${reason}${before}`.slice(0, 300),
+    message: `Could not check what loading this pickle would run (${reason})${before}: re-save it uncompressed or as safetensors, or push anyway with \`mlsnap push --allow ${id}\` if you trust it.`,
   };
 }

@@ -2,7 +2,7 @@ import type { EnvironmentInfo, VersionInfo } from '../../../../shared/src/domain
 import type { GateName, GateResult, StageGateConfig, StageTarget } from '../../../../shared/src/release';
 import type { RunSummary } from '../../../../shared/src/runs';
 import { betterDirection } from '../../diff/metrics/MetricsDiff';
-import { scanContent, scanModelFile, type Finding } from '../../gate/SecretGate';
+import { assessModelFile, scanContent, type Finding } from '../../gate/SecretGate';
 
 /**
  * What the gates look at, gathered by the caller (ReleaseService) so each gate is a plain
@@ -74,11 +74,20 @@ function environmentGate(s: GateSubject): GateResult {
   };
 }
 
+/** Dangerous and unknown fail; suspicious classes pass, named in the message. */
 async function pickleGate(s: GateSubject): Promise<GateResult> {
-  const findings = await scanModelFile(s.version.path, s.modelFile);
-  if (findings.length === 0)
-    return { gate: 'pickle', passed: true, message: 'no pickled global that would execute code on load' };
-  return { gate: 'pickle', passed: false, message: findings.map((f) => f.message).join(' ') };
+  const { findings, suspicious } = await assessModelFile(s.version.path, s.modelFile);
+  if (findings.length > 0) return { gate: 'pickle', passed: false, message: findings.map((f) => f.message).join(' ') };
+  if (suspicious.length > 0) {
+    const shown =
+      suspicious.slice(0, 3).join(', ') + (suspicious.length > 3 ? ` and ${suspicious.length - 3} more` : '');
+    return {
+      gate: 'pickle',
+      passed: true,
+      message: `no pickled global that would execute code on load; note: loading rebuilds ${suspicious.length} class${suspicious.length === 1 ? '' : 'es'} whose own code runs (suspicious, not blocking): ${shown}`,
+    };
+  }
+  return { gate: 'pickle', passed: true, message: 'no pickled global that would execute code on load' };
 }
 
 function secretsGate(s: GateSubject): GateResult {
