@@ -122,6 +122,18 @@ export interface PickleGlobal {
   unsafe: boolean;
 }
 
+/**
+ * What `show` says of a model version that a loader unpickles: the verdict the push and
+ * promote gates act on (they block `dangerous` and `unknown`), the suspicious classes it
+ * would rebuild, and for a blocked file the finding's one line.
+ */
+export interface PickleSafety {
+  verdict: PickleVerdict;
+  suspicious: string[];
+  /** Set when the gates would block it: what runs, or why it could not be read. */
+  detail?: string;
+}
+
 /** Something a pickle does that its globals' names alone do not show, or why it was not fully read. */
 export interface PickleIssue {
   level: PickleVerdict;

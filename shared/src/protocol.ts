@@ -15,7 +15,7 @@ import type {
   Trigger,
   VersionInfo,
 } from './domain';
-import type { VersionDiff } from './diff';
+import type { PickleSafety, VersionDiff } from './diff';
 import { EXPORT_FORMATS, type ExportFormat, type ExportResult } from './environmentExport';
 import type { ReproduceResult } from './reproduce';
 import type { MetricSeries, MetricTrend, RunComparison, RunSummary } from './runs';
@@ -87,6 +87,8 @@ export interface ShowResult {
   git: GitState | null;
   /** With `estimate`: a model version's serving needs from its parsed file; null for other files or when it does not parse. */
   estimate?: ResourceEstimate | null;
+  /** With `estimate`: what loading the version would run; null for files no loader unpickles, or absent here. */
+  pickle?: PickleSafety | null;
 }
 
 export interface RestoreParams extends RefParams {

@@ -506,9 +506,13 @@ describe('gates on the demo notebook, production on S3 (moto)', () => {
     assert.ok(shown.estimate && shown.estimate.parameters > 0, JSON.stringify(shown.estimate));
     assert.equal(shown.estimate.format, 'pytorch');
     assert.match(ok(['show', `${pt}@1`], alice), /^estimate: [\d.]+K? parameters · /m);
+    // A torch.save of a state dict: the pickle scanner's verdict, as the gates see it.
+    assert.deepEqual(shown.pickle, { verdict: 'safe', suspicious: [] });
+    assert.match(ok(['show', `${pt}@1`], alice), /^pickle: safe \(only data/m);
     const plain = await daemonApi(alice.home, 'ref/show', { root: alice.root, ref: `${pt}@1` });
     assert.equal(plain.status, 200);
     assert.equal((plain.body as ShowResult).estimate, undefined, 'no parse unless asked');
+    assert.equal((plain.body as ShowResult).pickle, undefined, 'no scan unless asked');
   });
 
   test('export writes a bundle whose YAML parses and carries the estimate and the version', () => {

@@ -1,5 +1,6 @@
 import { MlsnapError } from '../../../shared/src/errors';
 import type { EnvironmentInfo, GitState, ProjectInfo, SnapshotInfo, VersionInfo } from '../../../shared/src/domain';
+import type { PickleSafety } from '../../../shared/src/diff';
 import type { CheckResult, GcResult, ShowResult } from '../../../shared/src/protocol';
 import { formatBytes } from '../../../shared/src/bytes';
 import { estimateLine } from '../../../shared/src/estimateText';
@@ -75,9 +76,31 @@ export function showBlock(r: ShowResult): string {
     out.push(snapshotBlock(r.snapshot));
   }
   if (r.estimate) out.push(`estimate: ${estimateLine(r.estimate)}`);
+  if (r.pickle) out.push(pickleSafetyLine(r.pickle));
   out.push(gitLine(r.git));
   if (r.environment) out.push(environmentBlock(r.environment));
   return out.join('\n');
+}
+
+/** `pickle: dangerous (push and promote block it): …`: the pickle scanner's verdict for `show`. */
+export function pickleSafetyLine(p: PickleSafety): string {
+  const rebuilds = p.suspicious.length > 0 ? `rebuilds ${listFirst(p.suspicious, 5)}` : '';
+  switch (p.verdict) {
+    case 'dangerous':
+    case 'unknown': {
+      const why = p.verdict === 'unknown' ? 'unknown, treat it as unsafe' : 'dangerous';
+      return `pickle: ${why} (push and promote block it)${p.detail ? `: ${p.detail}` : ''}`;
+    }
+    case 'suspicious':
+      return `pickle: suspicious${rebuilds ? `: ${rebuilds}` : ''} (classes whose own code runs when loaded)`;
+    case 'safe':
+      return 'pickle: safe (only data: tensors, arrays, plain containers)';
+  }
+}
+
+function listFirst(names: readonly string[], max: number): string {
+  const shown = names.slice(0, max).join(', ');
+  return names.length > max ? `${shown} +${names.length - max} more` : shown;
 }
 
 export function projectBlock(p: ProjectInfo): string {

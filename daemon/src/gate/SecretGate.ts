@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import type { ModelSummary, PickleLevel, PickleVerdict } from '../../../shared/src/diff';
+import type { ModelSummary, PickleLevel, PickleSafety, PickleVerdict } from '../../../shared/src/diff';
 import { detectModelFormat, summarizeModel } from '../diff/models/ModelDiff';
 import { PickleParseError } from '../diff/models/pickle/stream';
 import { notebookUnits } from './notebookText';
@@ -272,6 +272,15 @@ export async function assessModelFile(path: string, file: string): Promise<Model
     };
   }
   return assessSummary(path, summary);
+}
+
+/** What `show` says of an assessment: null for files no loader unpickles. */
+export function pickleSafetyOf(a: ModelAssessment): PickleSafety | null {
+  if (a.verdict === null) return null;
+  const safety: PickleSafety = { verdict: a.verdict, suspicious: a.suspicious };
+  const blocking = a.findings[0];
+  if (blocking) safety.detail = blocking.excerpt;
+  return safety;
 }
 
 /**

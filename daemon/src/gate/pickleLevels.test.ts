@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as os from 'node:os';
-import { assessModelFile, scanModelFile } from './SecretGate';
+import { assessModelFile, pickleSafetyOf, scanModelFile } from './SecretGate';
 
 const PICKLES = path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'pickles');
 
@@ -36,4 +36,21 @@ test('push: a pickle that stops parsing after a dangerous global names it, even 
   assert.equal(a.findings[0]?.rule, 'pickle-unverifiable');
   assert.match(a.findings[0]?.message ?? '', /before it stopped it references posix\.system \(dangerous\)/);
   fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('show: the verdict of the assessment the gates make, the finding for a blocked file; null for formats never unpickled', async () => {
+  const models = path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'models');
+  const safety = async (rel: string, file: string) => pickleSafetyOf(await assessModelFile(rel, file));
+  assert.deepEqual(await safety('m.pt', path.join(models, 'mlp_h32.pt')), { verdict: 'safe', suspicious: [] });
+  const tfidf = await safety('m.joblib', path.join(PICKLES, 'benign', 'sklearn_tfidf.joblib'));
+  assert.equal(tfidf?.verdict, 'suspicious');
+  assert.ok(tfidf.suspicious.includes('sklearn.feature_extraction.text.TfidfVectorizer'));
+  assert.equal(tfidf.detail, undefined);
+  const evil = await safety('e.pkl', path.join(models, 'evil.pkl'));
+  assert.equal(evil?.verdict, 'dangerous');
+  assert.match(evil.detail ?? '', /^dangerous pickle: unsafe globals: posix\.system/);
+  const frames = await safety('f.pkl', path.join(PICKLES, 'malicious', 'frame_past_stop.pkl'));
+  assert.equal(frames?.verdict, 'unknown');
+  assert.match(frames.detail ?? '', /^not readable as a pickle \(verdict unknown: treat as unsafe\)/);
+  assert.equal(await safety('m.safetensors', path.join(models, 'mlp_h32.safetensors')), null);
 });

@@ -13,6 +13,7 @@ import type {
   PromoteParams,
   ReleaseRemoteParams,
   SecretFinding,
+  ShowResult,
 } from '../../../shared/src/protocol';
 import {
   DEFAULT_STAGE_GATES,
@@ -30,7 +31,7 @@ import {
 } from '../../../shared/src/release';
 import type { RunSummary } from '../../../shared/src/runs';
 import { summarizeModel } from '../diff/models/ModelDiff';
-import { scanModelFile } from '../gate/SecretGate';
+import { assessModelFile, pickleSafetyOf, scanModelFile } from '../gate/SecretGate';
 import type { Project } from '../project/Project';
 import type { ResumableState } from '../remote/backends/RemoteBackend';
 import { dataKey } from '../remote/format/RemoteFormat';
@@ -201,14 +202,22 @@ export class ReleaseService {
     return this.withModelFile(project, v, (file) => estimateOfFile(v, file));
   }
 
-  /** The estimate, or null when the version is not a model or its file does not parse. */
-  async estimateOrNull(project: Project, v: VersionInfo): Promise<ResourceEstimate | null> {
+  /**
+   * What `show` tells of a model version, from one materialized copy: its estimate (null when
+   * the file does not parse) and what loading it would run, as the push and promote gates
+   * judge it (null for formats no loader unpickles). Both null for other files.
+   */
+  async showModel(project: Project, v: VersionInfo): Promise<Pick<ShowResult, 'estimate' | 'pickle'>> {
     // `show` must not download a teammate's model to estimate it: only bytes that are here.
-    if (fileKindSpec(v.path).kind !== 'model' || project.store.blob(v.blob)?.here === false) return null;
+    if (fileKindSpec(v.path).kind !== 'model' || project.store.blob(v.blob)?.here === false)
+      return { estimate: null, pickle: null };
     try {
-      return await this.withModelFile(project, v, (file) => estimateOfFile(v, file));
+      return await this.withModelFile(project, v, async (file) => ({
+        estimate: await estimateOfFile(v, file).catch(() => null),
+        pickle: pickleSafetyOf(await assessModelFile(v.path, file)),
+      }));
     } catch {
-      return null;
+      return { estimate: null, pickle: null };
     }
   }
 

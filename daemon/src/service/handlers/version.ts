@@ -43,7 +43,9 @@ export function versionHandlers(ctx: HandlerContext): HandlersOf<VersionMethods>
         environment: envId === null ? null : project.store.environment(envId),
         git: r.snapshot.git,
         ...(p.estimate === true
-          ? { estimate: r.version === null ? null : await ctx.release.estimateOrNull(project, r.version) }
+          ? r.version === null
+            ? { estimate: null, pickle: null }
+            : await ctx.release.showModel(project, r.version)
           : {}),
       };
     },
