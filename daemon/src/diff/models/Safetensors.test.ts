@@ -135,7 +135,7 @@ test('a 1 GiB safetensors diff without compareBytes reads only the headers (a fe
   assert.equal(d.paramsBefore, 262_144 * 1024);
   assert.equal(d.paramsAfter - d.paramsBefore, 0);
   assert.ok(stats.bytesRead < 4096, `read ${stats.bytesRead} bytes`);
-  assert.ok(ms < 1000, `took ${ms.toFixed(1)} ms`);
+  assert.ok(ms < 10_000, `took ${ms.toFixed(1)} ms`); // the bytes read (above) are the real bound
   t.diagnostic(`1 GiB header-only diff: ${stats.bytesRead} bytes in ${stats.reads} reads, ${ms.toFixed(1)} ms`);
 });
 

@@ -91,7 +91,7 @@ test('zip bombs are refused at the cap: declared sizes, lying headers, the defau
   await open(declared, async (z) => {
     await expectInvalid(() => z.read(z.entries[0] as never), declared, {
       match: /declares 200\.0 MiB uncompressed, over the 64\.0 MiB cap/,
-      maxMs: 200,
+      maxRssMb: 64,
     });
   });
   // 2. It declares 5 GB through zip64: the same.
@@ -121,7 +121,6 @@ test('zip bombs are refused at the cap: declared sizes, lying headers, the defau
     async (z) => {
       await expectInvalid(() => z.read(z.entries[0] as never), lying, {
         match: /inflates to more than the 1\.0 MiB cap/,
-        maxMs: 500,
         maxRssMb: 64,
       });
     },

@@ -59,7 +59,8 @@ export async function expectInvalid(
   assert.equal(error.path, file);
   assert.ok(error.message.includes(file), `message names the file: ${error.message}`);
   if (opts.match) assert.match(error.message, opts.match);
-  assert.ok(ms < (opts.maxMs ?? 2000), `${error.message}: took ${ms.toFixed(0)} ms`);
+  // 10 s by default: loaded CI machines miss tighter bounds; memory (below) bounds the work.
+  assert.ok(ms < (opts.maxMs ?? 10_000), `${error.message}: took ${ms.toFixed(0)} ms`);
   const grew = (peak - rss0) / (1024 * 1024);
   assert.ok(grew < (opts.maxRssMb ?? 256), `${error.message}: memory grew by ${grew.toFixed(0)} MB`);
   return error.message;

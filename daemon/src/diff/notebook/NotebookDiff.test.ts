@@ -438,7 +438,7 @@ describe('large notebooks', () => {
       console.log(
         `diff of two ${(before.length / 1e6).toFixed(1)} MB / 500-cell notebooks (${withIds ? 'ids' : 'content matching'}): ${ms.toFixed(0)} ms — ${notebookSummaryLine(d)}`,
       );
-      assert.ok(ms < 3000, `${ms} ms`);
+      assert.ok(ms < 10_000, `${ms} ms`); // generous: loaded CI machines
       assert.ok(d.counts.unchanged > 450);
       assert.ok(d.counts.modified > 0 && d.counts.moved > 0);
       const changedImage = d.cells.find((c) => c.status === 'modified' && c.outputChanges.some((o) => o.after?.images));

@@ -63,14 +63,15 @@ describe('line diff', () => {
     const t0 = performance.now();
     const d = diffLines(a, b);
     const ms = performance.now() - t0;
-    assert.ok(ms < 1000, `${ms} ms`);
+    // Generous (loaded CI machines); a quadratic diff of 50,000 lines would take far longer.
+    assert.ok(ms < 10_000, `${ms} ms`);
     assert.deepEqual(sides(d), { a, b });
 
     // Many scattered edits in a long text: bounded work, still a valid script.
     const c = a.map((l, i) => (i % 7 === 0 ? `${l}!` : l));
     const t1 = performance.now();
     const e = diffLines(a, c);
-    assert.ok(performance.now() - t1 < 1000);
+    assert.ok(performance.now() - t1 < 10_000);
     assert.deepEqual(sides(e), { a, b: c });
   });
 });
