@@ -58,10 +58,23 @@ export async function collectGarbage(
     if (!(e instanceof DryRunRollback)) throw e;
     return result;
   }
-  for (const h of freed) await blobs.delete(h);
-  // Orphans from an interrupted write or an earlier crashed gc.
-  const known = new Set(store.blobRows().map((b) => b.hash));
-  for (const h of await blobs.listHashes()) if (!known.has(h)) await blobs.delete(h);
+  // Pulls and reads of teammates' versions fetch blobs beside gc (they do not queue behind
+  // snapshots): a row may name a freed hash again by now, so each is looked up once more,
+  // and a fetch of it waits for its deletion (see deleteIf).
+  const noRow = (h: string) => (): boolean => store.blob(h) === null;
+  for (const h of freed) await blobs.deleteIf(h, noRow(h));
+  // Orphans from an interrupted write or an earlier crashed gc. A file whose row says it is
+  // not here yet is a fetch that has not marked it yet (marks are batched), or one a kill cut
+  // off before it could: a fetch links a file into place only once its bytes hashed right, so
+  // the file is complete and is kept, and marked here (what the fetch would have done): from
+  // then on it is an ordinary blob, freed by a later gc when nothing points at it.
+  const adopted: string[] = [];
+  for (const h of await blobs.listHashes()) {
+    if (await blobs.deleteIf(h, noRow(h))) continue;
+    const row = store.blob(h);
+    if (row !== null && !row.here && (await blobs.find(h)) === row.encoding) adopted.push(h);
+  }
+  if (adopted.length > 0) store.markBlobsHere(adopted);
   return result;
 }
 
@@ -107,7 +120,9 @@ export async function checkStore(store: SnapshotStore, blobs: ContentStore): Pro
     }
   }
   for (const h of await blobs.listHashes()) {
-    if (!known.has(h)) problems.push({ kind: 'blob-orphan', message: `blob ${h} has no row (freed by the next gc)` });
+    // A file under a row that says "not here" is a fetch not yet marked: gc keeps it and marks it (see above).
+    if (!known.has(h) && store.blob(h) === null)
+      problems.push({ kind: 'blob-orphan', message: `blob ${h} has no row (freed by the next gc)` });
   }
   // Orphans waste space but lose nothing: they do not fail the check.
   return { ok: problems.every((p) => p.kind === 'blob-orphan'), blobsChecked, bytesChecked, problems };

@@ -53,6 +53,9 @@ export async function fetchBlobs(
           size: row.size,
           localKey: ContentStore.keyOf(row.hash, encoding),
         };
+        // A gc that judged this blob free before its row came back is deleting its file: the
+        // create-only put would keep that file, so it waits and stores its own.
+        await blobs.settled(row.hash);
         try {
           await downloadBlob(session.backend, blobs.backend, job, meter, {
             ...(opts.signal ? { signal: opts.signal } : {}),

@@ -364,6 +364,35 @@ export class ContentStore {
     for (const encoding of BLOB_ENCODINGS) await this.backend.delete(ContentStore.keyOf(hash, encoding));
   }
 
+  /** Deletions deleteIf began and has not finished, by hash. */
+  private readonly deleting = new Map<string, Promise<void>>();
+
+  /**
+   * Delete the blob's files if `free()` (asked now, in the same turn of the event loop as the
+   * deletion is noted) says nothing needs them; returns whether it did. gc frees blobs beside
+   * fetches, which store a file before marking its row: a fetch of a hash that awaits
+   * `settled` first either began before the judgement (its row was there to be seen: `free`
+   * says no) or waits until the deletion is over (and stores the file anew).
+   */
+  async deleteIf(hash: string, free: () => boolean): Promise<boolean> {
+    if (!free()) return false;
+    let done = (): void => {};
+    const over = new Promise<void>((resolve) => (done = resolve));
+    this.deleting.set(hash, over);
+    try {
+      await this.delete(hash);
+    } finally {
+      this.deleting.delete(hash);
+      done();
+    }
+    return true;
+  }
+
+  /** Resolves once no deleteIf of `hash` is under way. */
+  async settled(hash: string): Promise<void> {
+    await this.deleting.get(hash);
+  }
+
   /** Every blob hash the backend holds, for orphan and missing-blob checks. */
   async listHashes(): Promise<string[]> {
     const out: string[] = [];
