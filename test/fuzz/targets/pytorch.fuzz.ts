@@ -31,5 +31,8 @@ export async function fuzz(data: Buffer): Promise<void> {
 }
 
 export async function seeds(): Promise<Buffer[]> {
-  return [...fixtureBytes(['test/fixtures/models'], (f) => f.endsWith('.pt')), ...(await pickleSeeds())];
+  return [
+    ...fixtureBytes(['test/fixtures/models', 'test/fixtures/pickles'], (f) => f.endsWith('.pt')),
+    ...(await pickleSeeds()),
+  ];
 }
