@@ -351,3 +351,26 @@ test('bad pickles are invalid-file errors naming the file, fast and bounded', as
   assert.deepEqual(lengths.slice(0, 10), new Array(10).fill(10_000));
   assert.deepEqual(lengths.slice(11), new Array(39).fill(64));
 });
+
+test('names every object inherits (constructor, __proto__, toString) are names like any other: a verdict, never a crash', async () => {
+  const dir = tempDir('pkl-inherited');
+  for (const name of ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf']) {
+    // Two pickles in one file: the inherited name first, then what would run a command.
+    const file = write(
+      dir,
+      `inherited-${name}.pkl`,
+      Buffer.concat([callPickle(name, name, 'a'), callPickle('posix', 'system', 'id')]),
+    );
+    const s = await summarizeModel(file);
+    assert.equal(s.pickleVerdict, 'dangerous', name);
+    assert.deepEqual(
+      s.globals?.map((g) => [`${g.module}.${g.name}`, g.level]),
+      [
+        // A dunder attribute is dangerous wherever it sits (`__init__.__globals__`).
+        [`${name}.${name}`, name.startsWith('__') ? 'dangerous' : 'suspicious'],
+        ['posix.system', 'dangerous'],
+      ],
+      name,
+    );
+  }
+});

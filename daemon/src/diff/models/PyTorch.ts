@@ -35,6 +35,7 @@ import { DTYPE_BYTES } from './pickle/torch';
 import { addIssue, newScanState, type ScanState } from './pickle/state';
 import type { ParsedModel } from './types';
 import { ZipArchive, type ZipEntry } from './Zip';
+import { ownEntry } from '../../../../shared/src/ownEntry';
 
 /** Protocol-2 pickle of the legacy magic number 0x1950a86a20f9469cfc6c (LONG1). */
 export const LEGACY_TORCH_MAGIC = Buffer.from([
@@ -194,7 +195,7 @@ function tensorsOf(
       warnings.push(`tensor "${t.name}": storage ${ref.storageKey} is missing from the archive`);
       continue;
     }
-    const elsize = DTYPE_BYTES[ref.dtype];
+    const elsize = ownEntry(DTYPE_BYTES, ref.dtype);
     if (elsize === undefined) continue;
     const numel = paramsOf(ref.shape);
     const stride = ref.stride ?? contiguousStride(ref.shape);

@@ -8,6 +8,7 @@ import type { TensorInfo } from '../../../../shared/src/diff';
 import { fileRangeHasher, formatBytes, invalid, paramsOf, withFile, type ParseOptions } from './FileSource';
 import type { ParsedModel } from './types';
 import { jsonNestingExceeds } from '../nesting';
+import { ownEntry } from '../../../../shared/src/ownEntry';
 
 /** __metadata__ maps strings to strings; other values are shown as JSON, if they nest this little. */
 const MAX_METADATA_NESTING = 8;
@@ -105,7 +106,7 @@ export async function parseSafetensors(file: string, opts: ParseOptions): Promis
         );
       const dims = shape as number[];
       const params = paramsOf(dims);
-      const known = DTYPES[dtypeRaw];
+      const known = ownEntry(DTYPES, dtypeRaw);
       if (known) {
         if (params * known[1] !== end - begin) {
           throw invalid(

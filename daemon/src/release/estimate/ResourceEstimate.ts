@@ -6,6 +6,7 @@
 import type { ModelSummary, TensorInfo } from '../../../../shared/src/diff';
 import type { ResourceEstimate } from '../../../../shared/src/release';
 import { DTYPE_BYTES } from '../../diff/models/pickle/torch';
+import { ownEntry } from '../../../../shared/src/ownEntry';
 
 const MiB = 1024 * 1024;
 
@@ -97,10 +98,10 @@ const SAFETENSORS_ALIASES: Record<string, string> = {
 /** How `dtype` is stored, in any spelling the parsers (or the files) use; null when unknown. */
 export function dtypeStorage(dtype: string): Storage | null {
   const lower = dtype.toLowerCase();
-  const name = SAFETENSORS_ALIASES[lower] ?? lower;
-  const plain = DTYPE_BYTES[name];
+  const name = ownEntry(SAFETENSORS_ALIASES, lower) ?? lower;
+  const plain = ownEntry(DTYPE_BYTES, name);
   if (plain !== undefined) return { blockElements: 1, blockBytes: plain };
-  return GGML_BLOCKS[name] ?? PACKED[name] ?? null;
+  return ownEntry(GGML_BLOCKS, name) ?? ownEntry(PACKED, name) ?? null;
 }
 
 /** Bytes of `elements` values of `dtype`; a partial last block takes a whole block, as ggml stores it. */

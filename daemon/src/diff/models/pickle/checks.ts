@@ -7,6 +7,7 @@
 import { render } from './render';
 import { addIssue, type ScanState } from './state';
 import type { PV } from './values';
+import { ownEntry } from '../../../../../shared/src/ownEntry';
 
 /** The codecs CPython's pickler writes bytes with (protocols 0–2, `_codecs.encode(str, 'latin1')`). */
 const PLAIN_CODECS = new Set(['latin1', 'latin-1', 'iso-8859-1', 'iso8859-1', 'l1', 'ascii', 'utf-8', 'utf8']);
@@ -44,7 +45,7 @@ export function checkArguments(shared: ScanState, func: PV & { t: 'global' }, ar
         `_codecs.encode with codec ${render(codec, 60)}: codec lookup imports modules by name`,
       );
   }
-  for (const i of CALLS_ARGUMENT[name] ?? []) {
+  for (const i of ownEntry(CALLS_ARGUMENT, name) ?? []) {
     const a = items ? items[i] : undefined;
     if (items === null || (a !== undefined && a.t !== 'global' && a.t !== 'none'))
       addIssue(shared, 'dangerous', `${name} is given a callable built while loading (${render(args, 80)})`);

@@ -5,6 +5,7 @@
  */
 import { paramsOf } from '../FileSource';
 import { globalName, intOf, intTuple, isGlobal, type ArrayInfo, type PV } from './values';
+import { ownEntry } from '../../../../../shared/src/ownEntry';
 
 /** numpy dtype codes → normalised names. */
 const NUMPY_KIND: Record<string, string> = {
@@ -30,7 +31,7 @@ export interface DtypeInfo {
 function dtypeName(kind: string, num: number): string {
   if (kind === 'b') return 'bool';
   if (kind === 'O') return 'object';
-  const base = NUMPY_KIND[kind] ?? kind;
+  const base = ownEntry(NUMPY_KIND, kind) ?? kind;
   return ['f', 'i', 'u', 'c'].includes(kind) ? `${base}${num * 8}` : `${base}${num || ''}`;
 }
 

@@ -17,6 +17,7 @@
  */
 import type { PickleLevel, PickleVerdict } from '../../../../../shared/src/diff';
 import { SAFE_PAIRS } from './safeList';
+import { ownEntry } from '../../../../../shared/src/ownEntry';
 
 export type { PickleLevel, PickleVerdict };
 
@@ -84,8 +85,8 @@ const PY2_NAMES: Record<string, [string, string]> = {
 
 /** The module and name Python 3 would import for a (possibly Python 2) reference. */
 export function canonical(module: string, name: string): [string, string] {
-  const m = PY2_MODULES[module] ?? module;
-  return PY2_NAMES[`${m}.${name}`] ?? [m, name];
+  const m = ownEntry(PY2_MODULES, module) ?? module;
+  return ownEntry(PY2_NAMES, `${m}.${name}`) ?? [m, name];
 }
 
 // ---------------------------------------------------------------------------------------------

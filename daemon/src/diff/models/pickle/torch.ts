@@ -4,6 +4,7 @@
  * `_rebuild_parameter`; the dtype comes from the storage class (or v3's dtype argument).
  */
 import { intOf, intTuple, type PV } from './values';
+import { ownEntry } from '../../../../../shared/src/ownEntry';
 
 /** torch storage class → dtype. */
 const TORCH_STORAGE: Record<string, string> = {
@@ -90,7 +91,7 @@ export function torchTensorOf(v: PV): TorchTensorRef | null {
   const [kind, cls, key, , numel] = pid.pid.items;
   if (!kind || kind.t !== 'str' || kind.v !== 'storage' || !key || key.t !== 'str') return null;
   let dtype = 'unknown';
-  if (cls && cls.t === 'global') dtype = TORCH_STORAGE[cls.name] ?? cls.name;
+  if (cls && cls.t === 'global') dtype = ownEntry(TORCH_STORAGE, cls.name) ?? cls.name;
   // torch >= 2 with UntypedStorage passes the dtype as the 7th argument of _rebuild_tensor_v3.
   const dtArg = call.args.items[6];
   if (dtArg && dtArg.t === 'global' && dtArg.module === 'torch') dtype = dtArg.name;
