@@ -203,20 +203,24 @@ function issuesAt(summary: Pick<ModelSummary, 'pickleIssues'>, level: PickleVerd
 function codeExecutionFinding(path: string, summary: ModelSummary): Finding {
   const dangerous = namesAt(summary.globals, 'dangerous');
   const what = dangerous.length > 0 ? dangerous : issuesAt(summary, 'dangerous');
-  const rule = 'pickle-code-execution';
-  const id = findingId(path, rule, what.join('\n'));
   const call = summary.warnings.find((w) => w.startsWith('loading would call '));
   const head = dangerous.length > 0 ? `unsafe globals: ${listShown(dangerous)}` : listShown(what);
   const excerpt = `dangerous pickle: ${head}${call ? `; ${call}` : ''}`;
-  return {
-    id,
-    rule,
-    path,
-    line: 1,
-    where: 'text',
+  return pickleFinding(path, 'pickle-code-execution', what.join('\n'), (id) => ({
     excerpt: excerpt.length > 200 ? `${excerpt.slice(0, 199)}…` : excerpt,
     message: `Found a pickle that would run code when loaded (dangerous: ${listShown(what)}): re-save it in a format that holds only data (safetensors), or push anyway with \`mlsnap push --allow ${id}\` if you trust it.`,
-  };
+  }));
+}
+
+/** A finding about a whole model file: its id from the rule and `detail`, the words from `say(id)`. */
+function pickleFinding(
+  path: string,
+  rule: FindingRule,
+  detail: string,
+  say: (id: string) => Pick<Finding, 'excerpt' | 'message'>,
+): Finding {
+  const id = findingId(path, rule, detail);
+  return { id, rule, path, line: 1, where: 'text', ...say(id) };
 }
 
 /** What a model file would do when loaded: the blocking findings, and the suspicious classes named. */
@@ -316,17 +320,10 @@ function looksPickled(head: Buffer): boolean {
 }
 
 function unverifiableFinding(path: string, why: string, dangerous: readonly string[]): Finding {
-  const rule = 'pickle-unverifiable';
   const reason = why.replace(/^.*?: (?=pickle|truncated|zip|unknown|compressed)/, '').slice(0, 160);
-  const id = findingId(path, rule, reason);
   const before = dangerous.length > 0 ? `; before it stopped it references ${listShown(dangerous)} (dangerous)` : '';
-  return {
-    id,
-    rule,
-    path,
-    line: 1,
-    where: 'text',
+  return pickleFinding(path, 'pickle-unverifiable', reason, (id) => ({
     excerpt: `not readable as a pickle (verdict unknown: treat as unsafe): ${reason}${before}`.slice(0, 300),
     message: `Could not check what loading this pickle would run (${reason})${before}: re-save it uncompressed or as safetensors, or push anyway with \`mlsnap push --allow ${id}\` if you trust it.`,
-  };
+  }));
 }
