@@ -68,11 +68,10 @@ const CAPTURE_WINDOW_MS = 10_000;
  * scripts): sharing by folder alone gave a notebook the project venv of the metrics file
  * beside it (seen in CI).
  */
-function captureKey(rel: string, mtimeMs: number): string {
-  const kind = kindOfPath(rel);
-  const name = path.posix.basename(rel);
-  const series = kind === 'notebook' ? name : name.replace(/\d+/g, '#');
-  return [path.posix.dirname(rel), kind, series, Math.floor(mtimeMs / CAPTURE_WINDOW_MS)].join('\0');
+function captureKey(c: Candidate, mtimeMs: number): string {
+  const name = path.posix.basename(c.rel);
+  const series = c.kind === 'notebook' ? name : name.replace(/\d+/g, '#');
+  return [path.posix.dirname(c.rel), c.kind, series, Math.floor(mtimeMs / CAPTURE_WINDOW_MS)].join('\0');
 }
 /** A file that keeps changing while read is retried this many times, one settle delay apart. */
 const READ_ATTEMPTS = 5;
@@ -238,7 +237,7 @@ export class SnapshotPipeline {
   private async take(c: Candidate, takenNs: bigint, explicit: boolean): Promise<Outcome> {
     const read = await this.readWithRetry(c, explicit);
     if ('skipped' in read) return read;
-    return this.outcome(c, read, takenNs, (rel, mtimeMs) => this.env.capture(rel, mtimeMs));
+    return this.outcome(c, read, takenNs, (mtimeMs) => this.env.capture(c.rel, mtimeMs));
   }
 
   /** A stored read as a version, or `unchanged` when its bytes are the file's latest. */
@@ -246,13 +245,13 @@ export class SnapshotPipeline {
     c: Candidate,
     read: { blob: StoredBlob; fingerprint: StatFingerprint; mtimeMs: number },
     takenNs: bigint,
-    capture: (rel: string, mtimeMs: number) => Promise<EnvironmentCapture>,
+    capture: (mtimeMs: number) => Promise<EnvironmentCapture>,
   ): Promise<Outcome> {
     if (read.blob.hash === (c.fp?.hash ?? this.store.latestHash(c.rel))) {
       this.store.saveFingerprint(c.rel, c.kind, read.fingerprint, read.blob.hash, takenNs);
       return { skipped: 'unchanged' };
     }
-    const { environment, lineage, runId } = await capture(c.rel, read.mtimeMs);
+    const { environment, lineage, runId } = await capture(read.mtimeMs);
     const renamedFrom =
       c.fp === null && this.store.latestVersion(c.rel) === null ? this.renameSource(c.rel, read.blob.hash) : null;
     return {
@@ -288,17 +287,19 @@ export class SnapshotPipeline {
     );
     const stored = new Map(whole.map((r, i) => [r.c, blobs[i] as StoredBlob]));
     const captures = new Map<string, Promise<EnvironmentCapture>>();
-    const capture = (rel: string, mtimeMs: number): Promise<EnvironmentCapture> => {
-      const key = captureKey(rel, mtimeMs);
+    const capture = (c: Candidate, mtimeMs: number): Promise<EnvironmentCapture> => {
+      const key = captureKey(c, mtimeMs);
       let p = captures.get(key);
-      if (p === undefined) captures.set(key, (p = this.env.capture(rel, mtimeMs)));
+      if (p === undefined) captures.set(key, (p = this.env.capture(c.rel, mtimeMs)));
       return p;
     };
     return mapWithConcurrency(reads, BATCH_READS, async (r) => {
       if ('skipped' in r) return r;
       if (!('data' in r)) return this.take(r.c, takenNs, explicit);
       const blob = stored.get(r.c) as StoredBlob;
-      return this.outcome(r.c, { blob, fingerprint: r.fingerprint, mtimeMs: r.mtimeMs }, takenNs, capture);
+      return this.outcome(r.c, { blob, fingerprint: r.fingerprint, mtimeMs: r.mtimeMs }, takenNs, (m) =>
+        capture(r.c, m),
+      );
     });
   }
 
