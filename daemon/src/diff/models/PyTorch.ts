@@ -27,8 +27,14 @@ import {
   type Source,
 } from './FileSource';
 import { reportScan } from './pickle/report';
-import { OP } from './pickle/opcodes';
-import { PickleParseError, verdictOf, walkPickle, walkStream, type PickleScan } from './pickle/stream';
+import {
+  PickleParseError,
+  startsLikePickle,
+  verdictOf,
+  walkPickle,
+  walkStream,
+  type PickleScan,
+} from './pickle/stream';
 import { isTarHeader, tarMembers } from './pickle/tar';
 import { collectTensors } from './pickle/tensors';
 import { DTYPE_BYTES } from './pickle/torch';
@@ -138,10 +144,6 @@ async function memberHead(zip: ZipArchive, e: ZipEntry): Promise<Buffer> {
   } catch {
     return Buffer.alloc(0);
   }
-}
-
-function startsLikePickle(head: Buffer): boolean {
-  return head[0] === OP.PROTO && head[1] !== undefined && head[1] <= 5;
 }
 
 /**

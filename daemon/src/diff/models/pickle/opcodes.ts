@@ -82,9 +82,5 @@ export function opName(byte: number): string {
   return NAMES.get(byte) ?? `0x${byte.toString(16).padStart(2, '0')}`;
 }
 
-export function isOpcode(byte: number): boolean {
-  return NAMES.has(byte);
-}
-
 /** The highest protocol a PROTO opcode may name (CPython 3.8+). */
 export const HIGHEST_PROTOCOL = 5;

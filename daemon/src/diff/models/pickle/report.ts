@@ -47,6 +47,6 @@ export function reportScan(scan: ScanReport, facts: Record<string, string>, warn
   for (const call of scan.calls) warnings.push(`loading would call ${call}`);
   for (const i of scan.issues) warnings.push(issueWarning(i));
   const fields: PickleFields = { globals: [...scan.globals], pickleVerdict: scan.verdict };
-  if (scan.issues.length > 0) fields.pickleIssues = scan.issues.map((i) => ({ level: i.level, text: i.text }));
+  if (scan.issues.length > 0) fields.pickleIssues = [...scan.issues];
   return fields;
 }

@@ -28,10 +28,6 @@ export function worse<T extends PickleVerdict>(a: T, b: T): T {
   return RANK[b] > RANK[a] ? b : a;
 }
 
-export function atLeast(v: PickleVerdict, floor: PickleVerdict): boolean {
-  return RANK[v] >= RANK[floor];
-}
-
 // ---------------------------------------------------------------------------------------------
 // Python 2 names: the unpickler maps them (fix_imports) before importing.
 

@@ -2,16 +2,11 @@
  * What the walks of one file add to: every pickle in a stream, nested ones, archive members
  * share one state, so the globals, calls and issues are the file's, and so are the caps.
  */
-import type { PickleIssue } from '../../../../../shared/src/diff';
-import type { PickleLevel, PickleVerdict } from './safety';
+import type { PickleGlobal, PickleIssue } from '../../../../../shared/src/diff';
+import type { PickleVerdict } from './safety';
 
-export interface GlobalRef {
-  module: string;
-  name: string;
-  level: PickleLevel;
-  /** `level === 'dangerous'`. */
-  unsafe: boolean;
-}
+/** A global the pickle imports, with its safety level. */
+export type GlobalRef = PickleGlobal;
 
 /** Something the walk saw that raises the verdict beyond its globals' levels. */
 export type Issue = PickleIssue;

@@ -71,13 +71,13 @@ function partialOf(shared: ScanState): PartialScan {
 }
 
 /** `posix.system (dangerous), collections.OrderedDict (safe) and 3 more`. */
-export function namesWithLevels(globals: readonly GlobalRef[], max = 8): string {
+function namesWithLevels(globals: readonly GlobalRef[], max = 8): string {
   const shown = globals.slice(0, max).map((g) => `${g.module}.${g.name} (${g.level})`);
   return globals.length > max ? `${shown.join(', ')} and ${globals.length - max} more` : shown.join(', ');
 }
 
 /** The error for a walk that failed: its message, plus every global it saw before. */
-export function parseError(file: string, err: unknown, shared: ScanState): PickleParseError {
+function parseError(file: string, err: unknown, shared: ScanState): PickleParseError {
   const base = err instanceof MlsnapError ? err.message : `${file}: pickle: ${(err as Error).message}`;
   const partial = partialOf(shared);
   const seen =
@@ -86,7 +86,7 @@ export function parseError(file: string, err: unknown, shared: ScanState): Pickl
 }
 
 /** One pickle, from the cursor to its STOP, adding to `shared`. */
-export async function walkOne(
+async function walkOne(
   c: Cursor,
   caps: ModelCaps,
   shared: ScanState,
@@ -117,8 +117,8 @@ function scanOf(first: { root: PV; protocol: number }, shared: ScanState, pickle
   };
 }
 
-/** Whether the bytes at a failed further walk were meant as a pickle (PROTO first, or globals read). */
-function startsLikePickle(head: Buffer): boolean {
+/** Whether bytes begin as a pickle of a protocol this reader knows (PROTO first). */
+export function startsLikePickle(head: Buffer): boolean {
   return head[0] === OP.PROTO && (head[1] ?? 0xff) <= HIGHEST_PROTOCOL;
 }
 
