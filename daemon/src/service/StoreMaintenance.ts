@@ -68,11 +68,14 @@ export async function collectGarbage(
   // off before it could: a fetch links a file into place only once its bytes hashed right, so
   // the file is complete and is kept, and marked here (what the fetch would have done): from
   // then on it is an ordinary blob, freed by a later gc when nothing points at it.
+  // Rows marked here are read once: only gc deletes rows, and it does not run beside itself.
+  const here = new Set(store.blobRows().map((b) => b.hash));
   const adopted: string[] = [];
   for (const h of await blobs.listHashes()) {
-    if (await blobs.deleteIf(h, noRow(h))) continue;
+    if (here.has(h)) continue;
     const row = store.blob(h);
-    if (row !== null && !row.here && (await blobs.find(h)) === row.encoding) adopted.push(h);
+    if (row === null) await blobs.deleteIf(h, noRow(h));
+    else if (!row.here && (await blobs.find(h)) === row.encoding) adopted.push(h);
   }
   if (adopted.length > 0) store.markBlobsHere(adopted);
   return result;
