@@ -249,9 +249,14 @@ function assessSummary(path: string, summary: ModelSummary): ModelAssessment {
  * A model file on disk (`file`; `path` is its project-relative name, whose extension drives
  * format detection), assessed by the pickle scanner's levels: dangerous and unknown give one
  * blocking finding ('pickle-code-execution', 'pickle-unverifiable'), suspicious classes are
- * named only. Never loads or unpickles.
+ * named only. Never loads or unpickles. `summarize` parses it (a caller that parses the file
+ * anyway passes its own parse, so the file is walked once).
  */
-export async function assessModelFile(path: string, file: string): Promise<ModelAssessment> {
+export async function assessModelFile(
+  path: string,
+  file: string,
+  summarize: () => Promise<ModelSummary> = () => summarizeModel(file, { name: path }),
+): Promise<ModelAssessment> {
   let head: Buffer;
   try {
     head = await readHead(file);
@@ -261,7 +266,7 @@ export async function assessModelFile(path: string, file: string): Promise<Model
   if (!PICKLED_FORMATS.has(detectModelFormat(path, head))) return NOT_PICKLED;
   let summary: ModelSummary;
   try {
-    summary = await summarizeModel(file, { name: path });
+    summary = await summarize();
   } catch (e) {
     // Fail closed: a pickle that runs `os.system` and then holds junk still runs it on load.
     // What cannot be checked is reported when it starts like something a loader would

@@ -212,10 +212,14 @@ export class ReleaseService {
     if (fileKindSpec(v.path).kind !== 'model' || project.store.blob(v.blob)?.here === false)
       return { estimate: null, pickle: null };
     try {
-      return await this.withModelFile(project, v, async (file) => ({
-        estimate: await estimateOfFile(v, file).catch(() => null),
-        pickle: pickleSafetyOf(await assessModelFile(v.path, file)),
-      }));
+      return await this.withModelFile(project, v, async (file) => {
+        // One parse for both: walking a pickle (inflating a compressed joblib) is the cost.
+        const summary = summarizeModel(file, { name: v.path });
+        return {
+          estimate: await summary.then((s) => estimateResources(s)).catch(() => null),
+          pickle: pickleSafetyOf(await assessModelFile(v.path, file, () => summary)),
+        };
+      });
     } catch {
       return { estimate: null, pickle: null };
     }
