@@ -14,6 +14,7 @@ import { PickleParseError } from '../diff/models/pickle/stream';
 import { notebookUnits } from './notebookText';
 import { findCandidates, type Candidate } from './rules';
 import type { Finding, FindingRule, FindingWhere, TextUnit } from './types';
+import { compressionOf } from '../diff/models/pickle/compression';
 
 export type { Finding, FindingRule, FindingWhere } from './types';
 export { stripOutputs } from './stripOutputs';
@@ -303,24 +304,14 @@ export async function scanModelFile(path: string, file: string): Promise<Finding
 
 /**
  * Bytes a pickle loader would start executing: a protocol 2+ header (0x80), a zip archive
- * (torch.save), compressed joblib (zlib, gzip, bz2, xz, lz4), or a protocol 0/1 pickle's usual
+ * (torch.save), compressed joblib (what the scanner recognises: compressionOf), or a protocol 0/1 pickle's usual
  * first opcodes (MARK, GLOBAL, EMPTY_LIST/DICT).
  */
 function looksPickled(head: Buffer): boolean {
   const b0 = head[0];
   if (b0 === undefined) return false;
   if (b0 === 0x80 || head.subarray(0, 4).equals(Buffer.from('PK\x03\x04', 'latin1'))) return true;
-  const compressed = [
-    '\x78\x9c',
-    '\x78\x01',
-    '\x78\xda',
-    '\x1f\x8b',
-    'BZh',
-    '\xfd7zXZ',
-    '\x04\x22\x4d\x18',
-    ']\x00\x00',
-  ];
-  if (compressed.some((m) => head.subarray(0, m.length).equals(Buffer.from(m, 'latin1')))) return true;
+  if (compressionOf(head) !== null) return true;
   return '(c]}'.includes(String.fromCharCode(b0)) && head.subarray(0, 64).every((c) => c >= 0x09 && c < 0x80);
 }
 
