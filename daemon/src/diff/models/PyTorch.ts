@@ -27,14 +27,7 @@ import {
   type Source,
 } from './FileSource';
 import { reportScan } from './pickle/report';
-import {
-  PickleParseError,
-  startsLikePickle,
-  verdictOf,
-  walkPickle,
-  walkStream,
-  type PickleScan,
-} from './pickle/stream';
+import { PickleParseError, startsLikePickle, seenIn, walkPickle, walkStream, type PickleScan } from './pickle/stream';
 import { isTarHeader, tarMembers } from './pickle/tar';
 import { collectTensors } from './pickle/tensors';
 import { DTYPE_BYTES } from './pickle/torch';
@@ -68,14 +61,7 @@ export function findDataPkl(zip: ZipArchive): ZipEntry | undefined {
 
 /** Scan state as a report: everything seen in the archive's pickles. */
 function reportOf(shared: ScanState, first?: PickleScan): Parameters<typeof reportScan>[0] {
-  const globals = [...shared.globals.values()];
-  const out: Parameters<typeof reportScan>[0] = {
-    globals,
-    calls: shared.calls,
-    issues: shared.issues,
-    warnings: shared.warnings,
-    verdict: verdictOf(globals, shared.issues),
-  };
+  const out: Parameters<typeof reportScan>[0] = { ...seenIn(shared), warnings: shared.warnings };
   if (first) out.protocol = first.protocol;
   return out;
 }

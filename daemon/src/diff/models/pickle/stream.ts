@@ -60,14 +60,15 @@ export function verdictOf(globals: readonly GlobalRef[], issues: readonly Issue[
   return v;
 }
 
-function partialOf(shared: ScanState): PartialScan {
+/** What the walks of one file saw, and the verdict it comes to (a partial scan, a report, a scan). */
+export function seenIn(shared: ScanState): PartialScan {
   const globals = [...shared.globals.values()];
-  return {
-    globals,
-    calls: shared.calls,
-    issues: shared.issues,
-    verdict: worse(verdictOf(globals, shared.issues), 'unknown'),
-  };
+  return { globals, calls: shared.calls, issues: shared.issues, verdict: verdictOf(globals, shared.issues) };
+}
+
+function partialOf(shared: ScanState): PartialScan {
+  const seen = seenIn(shared);
+  return { ...seen, verdict: worse(seen.verdict, 'unknown') };
 }
 
 /** `posix.system (dangerous), collections.OrderedDict (safe) and 3 more`. */
@@ -101,19 +102,15 @@ async function walkOne(
 }
 
 function scanOf(first: { root: PV; protocol: number }, shared: ScanState, pickles: number, end: number): PickleScan {
-  const globals = [...shared.globals.values()];
   return {
+    ...seenIn(shared),
     root: first.root,
     protocol: first.protocol,
     pickles,
     ops: shared.ops,
-    globals,
-    calls: shared.calls,
-    issues: shared.issues,
     end,
     joblibArrays: shared.joblibArrays,
     warnings: shared.warnings,
-    verdict: verdictOf(globals, shared.issues),
   };
 }
 
