@@ -11,6 +11,7 @@ import type {
   NotebookDiff,
   VersionDiff,
 } from './diff';
+import { listNames } from './listNames';
 
 /**
  * Plain-text rendering of a VersionDiff (the CLI's `mlsnap diff`): changed things first,
@@ -151,8 +152,7 @@ function pickleLines(s: ModelSummary): string[] {
   }
   const suspicious = globals.filter((x) => x.level === 'suspicious').map((g) => `${g.module}.${g.name}`);
   if (suspicious.length > 0) {
-    const shown = suspicious.slice(0, 5).join(', ') + (suspicious.length > 5 ? ` +${suspicious.length - 5} more` : '');
-    out.push(`  note: rebuilds ${shown} (suspicious: classes whose own code runs when loaded)`);
+    out.push(`  note: rebuilds ${listNames(suspicious, 5)} (suspicious: classes whose own code runs when loaded)`);
   }
   return out;
 }

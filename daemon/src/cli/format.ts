@@ -4,6 +4,7 @@ import type { PickleSafety } from '../../../shared/src/diff';
 import type { CheckResult, GcResult, ShowResult } from '../../../shared/src/protocol';
 import { formatBytes } from '../../../shared/src/bytes';
 import { estimateLine } from '../../../shared/src/estimateText';
+import { listNames } from '../../../shared/src/listNames';
 
 /** Human-readable output of the CLI. `--json` bypasses all of it. */
 
@@ -84,7 +85,7 @@ export function showBlock(r: ShowResult): string {
 
 /** `pickle: dangerous (push and promote block it): …`: the pickle scanner's verdict for `show`. */
 export function pickleSafetyLine(p: PickleSafety): string {
-  const rebuilds = p.suspicious.length > 0 ? `rebuilds ${listFirst(p.suspicious, 5)}` : '';
+  const rebuilds = p.suspicious.length > 0 ? `rebuilds ${listNames(p.suspicious, 5)}` : '';
   switch (p.verdict) {
     case 'dangerous':
     case 'unknown': {
@@ -96,11 +97,6 @@ export function pickleSafetyLine(p: PickleSafety): string {
     case 'safe':
       return 'pickle: safe (only data: tensors, arrays, plain containers)';
   }
-}
-
-function listFirst(names: readonly string[], max: number): string {
-  const shown = names.slice(0, max).join(', ');
-  return names.length > max ? `${shown} +${names.length - max} more` : shown;
 }
 
 export function projectBlock(p: ProjectInfo): string {

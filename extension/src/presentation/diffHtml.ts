@@ -7,6 +7,7 @@ import type {
   VersionDiff,
 } from '../../../shared/src/diff';
 import { signed } from '../../../shared/src/signed';
+import { listNames } from '../../../shared/src/listNames';
 
 /**
  * The rendered diff view (a webview without scripts): the same content as `mlsnap diff`,
@@ -99,7 +100,7 @@ function modelSection(m: ModelDiff): string {
     );
   if (suspicious.length > 0)
     out.push(
-      `<div class="summary">Rebuilds ${esc(suspicious.slice(0, 5).join(', '))}${suspicious.length > 5 ? ` +${suspicious.length - 5} more` : ''} (suspicious: classes whose own code runs when loaded).</div>`,
+      `<div class="summary">Rebuilds ${esc(listNames(suspicious, 5))} (suspicious: classes whose own code runs when loaded).</div>`,
     );
   out.push(`<h2>Tensors: ${changed.length} changed, ${same.length} unchanged</h2>`, tensorTable(changed));
   if (same.length > 0)

@@ -22,12 +22,12 @@ import { parseKerasZip } from './Keras';
 import { parseOnnx } from './Onnx';
 import { compressionOf } from './pickle/compression';
 import { parsePickleFile } from './pickle/file';
-import { listNames } from './pickle/report';
 import { findDataPkl, isLegacyTorch, isTorchTar, parseLegacyTorch, parsePyTorchZip, parseTorchTar } from './PyTorch';
 import { parseSafetensors } from './Safetensors';
 import type { ParsedModel } from './types';
 import { ZipArchive } from './Zip';
 import { signed } from '../../../../shared/src/signed';
+import { listNames } from '../../../../shared/src/listNames';
 
 export type { ModelCaps, ReadStats } from './FileSource';
 

@@ -6,6 +6,7 @@
 import type { ModelSummary } from '../../../../../shared/src/diff';
 import type { PickleVerdict } from './safety';
 import type { GlobalRef, Issue } from './state';
+import { listNames } from '../../../../../shared/src/listNames';
 
 export interface ScanReport {
   protocol?: number;
@@ -21,11 +22,6 @@ export type PickleFields = Required<Pick<ModelSummary, 'globals' | 'pickleVerdic
   Pick<ModelSummary, 'pickleIssues'>;
 
 /** `a.B, c.D +3 more`: lists of names kept to a readable fact. */
-export function listNames(names: readonly string[], max = 12): string {
-  const shown = names.slice(0, max).join(', ');
-  return names.length > max ? `${shown} +${names.length - max} more` : shown;
-}
-
 function issueWarning(i: Issue): string {
   if (i.level === 'dangerous') return `${i.text}, which would execute code when loaded`;
   if (i.level === 'unknown') return `${i.text} (pickle verdict unknown: treat it as unsafe)`;
