@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
-import { fsyncFolder } from '../../store/blobs/durable';
+import { fsyncFolder, makeFolderDurably } from '../../store/blobs/durable';
 import { readFileRange } from '../../store/blobs/fileRange';
 import { MlsnapError } from '../../../../shared/src/errors';
 import {
@@ -74,7 +74,7 @@ export class FolderBackend implements RemoteBackend {
 
   async put(key: string, source: BlobSource, opts: PutOptions = {}): Promise<PutResult> {
     const final = this.localPath(key);
-    await ensureDir(path.dirname(final));
+    await makeFolderDurably(path.dirname(final));
     const tmp = tempBeside(final, `${process.pid}-${randomBytes(6).toString('hex')}.tmp`);
     try {
       const size = isFileSource(source) ? await stageFile(source.file, tmp) : await stageStream(source, tmp);
@@ -90,7 +90,7 @@ export class FolderBackend implements RemoteBackend {
     const final = this.localPath(key);
     const existing = await this.stat(key);
     if (existing !== null) return { created: false, size: existing.size };
-    await ensureDir(path.dirname(final));
+    await makeFolderDurably(path.dirname(final));
     const state = fittingState('folder', key, source.size, opts.state) ?? this.freshState(key, source.size);
     const part = partPath(final, state.uploadId);
     await this.writeParts(part, source, state, opts);
@@ -150,7 +150,7 @@ export class FolderBackend implements RemoteBackend {
    */
   async putIfMatch(key: string, bytes: Uint8Array, etag: string | null): Promise<SwapResult> {
     const final = this.localPath(key);
-    await ensureDir(path.dirname(final));
+    await makeFolderDurably(path.dirname(final));
     const tmp = tempBeside(final, `${process.pid}-${randomBytes(6).toString('hex')}.tmp`);
     try {
       await stageStream(bytes, tmp);
@@ -338,13 +338,6 @@ async function linkIntoPlace(staged: string, final: string): Promise<PutResult> 
   await fsp.rm(staged, { force: true });
   await fsyncFolder(path.dirname(final));
   return { created, size: (await fsp.stat(final)).size };
-}
-
-/** A new folder must be durable in its parent before a file in it is. */
-async function ensureDir(dir: string): Promise<void> {
-  const first = await fsp.mkdir(dir, { recursive: true });
-  if (first === undefined) return;
-  for (let d = dir; d.length >= first.length; d = path.dirname(d)) await fsyncFolder(path.dirname(d));
 }
 
 async function writeAllAt(out: fsp.FileHandle, chunk: Uint8Array, position: number): Promise<void> {

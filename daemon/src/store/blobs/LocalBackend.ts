@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { readFileRange } from './fileRange';
 import { mapWithConcurrency } from '../../Concurrency';
-import { fsyncFolder, makeDurable } from './durable';
+import { fsyncFolder, makeDurable, makeFolderDurably } from './durable';
 import { MlsnapError } from '../../../../shared/src/errors';
 import {
   assertKey,
@@ -132,7 +132,7 @@ export class LocalBackend implements BlobBackend {
   /** `link` fails with EEXIST rather than replacing, so an existing blob is never overwritten. */
   private async link(tmp: string, final: string): Promise<PutResult> {
     const dir = path.dirname(final);
-    await this.ensureDir(dir);
+    await makeFolderDurably(dir);
     let created = true;
     try {
       await fsp.link(tmp, final);
@@ -143,13 +143,6 @@ export class LocalBackend implements BlobBackend {
     await fsp.rm(tmp, { force: true });
     await fsyncFolder(dir);
     return { created, size: (await fsp.stat(final)).size };
-  }
-
-  /** A new folder must itself be durable in its parent before a blob in it is. */
-  private async ensureDir(dir: string): Promise<void> {
-    const first = await fsp.mkdir(dir, { recursive: true });
-    if (first === undefined) return;
-    for (let d = dir; d.length >= first.length; d = path.dirname(d)) await fsyncFolder(path.dirname(d));
   }
 
   async get(key: string, range?: ByteRange): Promise<Readable> {

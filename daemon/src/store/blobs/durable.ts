@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import * as fsp from 'node:fs/promises';
+import * as path from 'node:path';
 import { mapWithConcurrency } from '../../Concurrency';
 
 /**
@@ -32,12 +33,7 @@ function syncFileSystem(dir: string): Promise<boolean> {
 
 /** fsync one file or folder (a folder: the entries in it). */
 export async function fsyncPath(p: string): Promise<void> {
-  const h = await fsp.open(p, 'r');
-  try {
-    await h.sync();
-  } finally {
-    await h.close();
-  }
+  await syncAt(p, NONE);
 }
 
 /**
@@ -46,12 +42,25 @@ export async function fsyncPath(p: string): Promise<void> {
  * that refusal is not a failure. Any other error is thrown.
  */
 export async function fsyncFolder(dir: string): Promise<void> {
-  const h = await fsp.open(dir, 'r');
+  await syncAt(dir, FOLDER_SYNC_REFUSALS);
+}
+
+/** mkdir -p, then each folder it made durable in its parent, before a file in it is. */
+export async function makeFolderDurably(dir: string): Promise<void> {
+  const first = await fsp.mkdir(dir, { recursive: true });
+  if (first === undefined) return;
+  for (let d = dir; d.length >= first.length; d = path.dirname(d)) await fsyncFolder(path.dirname(d));
+}
+
+const NONE: ReadonlySet<string> = new Set();
+const FOLDER_SYNC_REFUSALS: ReadonlySet<string> = new Set(['EINVAL', 'ENOTSUP', 'EPERM']);
+
+async function syncAt(p: string, tolerated: ReadonlySet<string>): Promise<void> {
+  const h = await fsp.open(p, 'r');
   try {
     await h.sync();
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code !== 'EINVAL' && code !== 'ENOTSUP' && code !== 'EPERM') throw e;
+    if (!tolerated.has((e as NodeJS.ErrnoException).code ?? '')) throw e;
   } finally {
     await h.close();
   }
