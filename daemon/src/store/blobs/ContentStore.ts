@@ -376,6 +376,7 @@ export class ContentStore {
    */
   async deleteIf(hash: string, free: () => boolean): Promise<boolean> {
     if (!free()) return false;
+    // Noted before the deletion starts: a fetch the deletion's first step lets in must see it.
     let done = (): void => {};
     const over = new Promise<void>((resolve) => (done = resolve));
     this.deleting.set(hash, over);
