@@ -69,7 +69,7 @@ function metrics(rng: Rng): Buffer {
   return Buffer.from(JSON.stringify(m, null, 2) + '\n');
 }
 
-export function contentFor(rel: string, rng: Rng): Buffer {
+function contentFor(rel: string, rng: Rng): Buffer {
   if (rel.endsWith('.ipynb')) return notebook(rng);
   if (rel.endsWith('.json')) return metrics(rng);
   return modelBytes(modelSize(rel, rng), rng);

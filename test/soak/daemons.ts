@@ -1,5 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { readDaemonFile } from '../../shared/node/daemonFiles';
+import { pollUntil } from '../../shared/src/pollUntil';
 import { waitFor } from '../support/tmp';
 
 /**
@@ -15,16 +17,6 @@ export function daemonsOf(home: string): number[] {
     if (Number.isInteger(pid) && pid > 0 && isDaemonOf(pid, home)) found.add(pid);
   }
   return [...found].sort((a, b) => a - b);
-}
-
-/** The pid daemon.json names, when that process is a live daemon of this home. */
-export function recordedDaemon(home: string): number | null {
-  try {
-    const { pid } = JSON.parse(fs.readFileSync(path.join(home, 'daemon.json'), 'utf8')) as { pid: number };
-    return isDaemonOf(pid, home) ? pid : null;
-  } catch {
-    return null;
-  }
 }
 
 function isDaemonOf(pid: number, home: string): boolean {
@@ -56,11 +48,7 @@ export async function killDaemons(home: string): Promise<number[]> {
 
 /** The port daemon.json names (the HTTP API every CLI call uses), or null before a daemon wrote one. */
 export function recordedPort(home: string): number | null {
-  try {
-    return (JSON.parse(fs.readFileSync(path.join(home, 'daemon.json'), 'utf8')) as { port: number }).port;
-  } catch {
-    return null;
-  }
+  return readDaemonFile(home)?.port ?? null;
 }
 
 /**
@@ -70,14 +58,15 @@ export function recordedPort(home: string): number | null {
  * /proc/net/tcp{,6} rows in state 01 (ESTABLISHED) whose remote port is `port`.
  */
 export async function connectedTo(pid: number, port: number, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const inodes = socketInodes(pid);
-    if (inodes === null) return false;
-    if (inodes.size > 0 && establishedTo(port, inodes)) return true;
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  return false;
+  const seen = await pollUntil(
+    () => {
+      const inodes = socketInodes(pid);
+      if (inodes === null) return 'ended';
+      return inodes.size > 0 && establishedTo(port, inodes) ? 'connected' : null;
+    },
+    { timeoutMs, intervalMs: 5 },
+  );
+  return seen === 'connected';
 }
 
 function socketInodes(pid: number): Set<string> | null {

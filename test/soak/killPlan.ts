@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import * as fs from 'node:fs';
 import type { CliRunner, OpKind } from './cliRunner';
 import { connectedTo } from './daemons';
@@ -16,7 +17,7 @@ export type KillPlan =
   | { mode: 'blob-write'; after: number };
 
 /** The latest a kill waits for: past it most iterations would be idle, and idle kills test little. */
-export const KILL_WITHIN_MS = 4000;
+const KILL_WITHIN_MS = 4000;
 /** The CLI's first exchange is a status probe; a kill there only makes it start another daemon. */
 const STATUS_PROBE_MS = 25;
 /** Roughly how long each stays in the daemon here (a snapshot of a MiB model longer, a gc is one transaction and its deletes). */
@@ -76,8 +77,4 @@ export function killMoment(t: KillTarget, plan: KillPlan): Promise<void> {
       void reached.then(() => setTimeout(done, plan.after));
     };
   });
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { ContentStore, type BlobEncoding } from '../../daemon/src/store/blobs/ContentStore';
 
 /** The blob files under `.mlsnap/blobs/` against the `blob` table's rows. */
 export interface BlobFileReport {
@@ -37,7 +38,7 @@ export function compareBlobFiles(storeDir: string): BlobFileReport {
     else files.set(m[2] as string, key);
   }
   const rowsWithoutFile = rows
-    .filter((r) => r.here === 1 && files.get(r.hash) !== keyOf(r.hash, r.encoding))
+    .filter((r) => r.here === 1 && files.get(r.hash) !== ContentStore.keyOf(r.hash, r.encoding as BlobEncoding))
     .map((r) => r.hash);
   const named = new Set(rows.map((r) => r.hash));
   return {
@@ -47,10 +48,6 @@ export function compareBlobFiles(storeDir: string): BlobFileReport {
     tempFiles: fs.readdirSync(path.join(storeDir, 'tmp')),
     rowHashes: [...named],
   };
-}
-
-function keyOf(hash: string, encoding: string): string {
-  return `${hash.slice(0, 2)}/${hash}${encoding === 'zstd' ? '.zst' : ''}`;
 }
 
 function readRows(dbFile: string): { hash: string; encoding: string; here: number }[] {

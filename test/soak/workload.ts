@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { SnapshotResult } from '../../shared/src/protocol';
 import { CliRunner, type OpKind, type OpResult } from './cliRunner';
 import { describePlan, killMoment, planKill } from './killPlan';
@@ -141,8 +142,4 @@ async function tagger(ctx: WorkContext, stop: Stop, record: Recorder, delay: num
   const v = ctx.rng.pick(candidates);
   const r = record(await ctx.cli.run('tag', ['tag', v.uid, `soak-${ctx.iteration}`, '--json']));
   if (r.status === 0) ctx.ledger.tagConfirmed(v.uid, r.endedAt);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
